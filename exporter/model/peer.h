@@ -1,0 +1,113 @@
+// The peer model: every other node this exporter watches the road to. The cluster view
+// (Kubernetes API) and the kernel view (flannel's FDB/neighbour/route entries) each
+// describe peers; merge_peers() joins them and PeerRegistry publishes the result to the
+// prober, the Tailscale mapping and the analysis.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "model/ip.h"
+
+namespace podpath::model {
+
+// One node as the Kubernetes API describes it (only what podpath uses).
+struct ClusterNode {
+  std::string name;
+  std::string group;  // value of --peers.group-label; empty when unset
+  std::optional<Ipv4Prefix> pod_cidr;
+  std::vector<std::string> pod_cidrs;  // all of spec.podCIDRs as text (dual stack)
+  std::vector<Ipv4> internal_addresses;
+  std::vector<Ipv4> external_addresses;  // status.addresses ExternalIP and k3s.io/external-ip
+  bool ready = false;
+  bool unschedulable = false;
+  // flannel's annotations; public_ip is what peers send VXLAN to (overwrite applied).
+  std::string backend_type;
+  std::optional<Ipv4> public_ip;
+  std::optional<Ipv4> public_ip_overwrite;
+  std::optional<int> vni;
+  std::string vtep_mac;  // lower-case aa:bb:cc:dd:ee:ff
+  std::string wireguard_public_key;
+  // Non-empty when the node's annotations could not be read; the node is still listed.
+  std::string annotation_error;
+
+  bool operator==(const ClusterNode&) const = default;
+};
+
+// One peer as flannel programmed it into this node's kernel.
+struct KernelPeer {
+  Ipv4Prefix pod_subnet;         // from the onlink route 10.42.N.0/24 via 10.42.N.0
+  std::optional<Ipv4> gateway;   // 10.42.N.0 (the route's via)
+  std::string vtep_mac;          // from the permanent neighbour of the gateway
+  std::optional<Ipv4> vtep_address;  // from the FDB entry of that MAC
+  std::string device;            // flannel.1
+
+  bool operator==(const KernelPeer&) const = default;
+};
+
+struct Peer {
+  std::string name;   // node name; the pod subnet text when only the kernel knows it
+  std::string group;  // empty when unset
+  std::optional<Ipv4Prefix> pod_cidr;
+  std::optional<Ipv4> overlay_address;  // the peer's flannel device address, 10.42.N.0
+  std::optional<Ipv4> vtep_address;     // where VXLAN for it goes (public-ip)
+  std::string vtep_mac;
+  std::vector<Ipv4> internal_addresses;
+  std::vector<Ipv4> external_addresses;
+  bool ready = true;
+  bool unschedulable = false;
+  bool in_cluster = false;  // known from the Kubernetes API
+  bool in_kernel = false;   // flannel programmed it on this node
+  std::optional<ClusterNode> cluster;  // the API's record, when there is one
+  std::optional<KernelPeer> kernel;    // the kernel's record, when there is one
+};
+
+struct PeerSet {
+  std::string self_name;
+  std::string self_group;
+  std::optional<ClusterNode> self;  // this node's own record from the API
+  std::vector<Peer> peers;          // sorted by name, never containing this node
+  std::uint64_t generation = 0;     // bumped on every publish
+};
+
+// "true" when both groups are non-empty and equal: the same_group label.
+inline bool same_group(const std::string& a, const std::string& b) { return !a.empty() && a == b; }
+
+// Joins the API's nodes with the kernel's entries. Without cluster nodes (kernel-only mode
+// or API unreachable since start) the kernel entries alone make the peer set, named by
+// pod subnet. A kernel entry is matched to a node by pod CIDR.
+PeerSet merge_peers(const std::string& self_name,
+                    const std::optional<std::vector<ClusterNode>>& cluster_nodes,
+                    const std::vector<KernelPeer>& kernel_peers);
+
+// Thread-safe holder of the latest cluster and kernel views, publishing their merge.
+class PeerRegistry {
+ public:
+  explicit PeerRegistry(std::string self_name);
+
+  void set_cluster_nodes(std::vector<ClusterNode> nodes);
+  void clear_cluster_nodes();  // e.g. --no-collector.kubernetes
+  void set_kernel_peers(std::vector<KernelPeer> peers);
+
+  std::shared_ptr<const PeerSet> current() const;
+  // The callback runs on the publishing thread after each change; keep it short.
+  void subscribe(std::function<void(std::shared_ptr<const PeerSet>)> listener);
+
+ private:
+  void republish_locked(std::unique_lock<std::mutex>& lock);
+
+  const std::string self_name_;
+  mutable std::mutex mutex_;  // guards everything below
+  std::optional<std::vector<ClusterNode>> cluster_nodes_;
+  std::vector<KernelPeer> kernel_peers_;
+  std::shared_ptr<const PeerSet> current_;
+  std::uint64_t generation_ = 0;
+  std::vector<std::function<void(std::shared_ptr<const PeerSet>)>> listeners_;
+};
+
+}  // namespace podpath::model
