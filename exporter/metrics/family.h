@@ -10,7 +10,7 @@
 namespace podpath::metrics {
 
 enum class MetricType {
-  kCounter,    // name ends in _total; OpenMetrics names the family without it
+  kCounter,  // name ends in _total; OpenMetrics names the family without it
   kGauge,
   kHistogram,  // cumulative buckets plus _sum and _count
   kInfo,       // value 1, name ends in _info; text 0.0.4 shows it as a gauge

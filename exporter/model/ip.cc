@@ -1,8 +1,8 @@
 #include "model/ip.h"
 
-#include <charconv>
-
 #include <fmt/format.h>
+
+#include <charconv>
 
 namespace podpath::model {
 
@@ -54,7 +54,9 @@ std::optional<Ipv4Prefix> Ipv4Prefix::parse(std::string_view text) {
   return Ipv4Prefix{Ipv4{ip->value & mask_for(length)}, length};
 }
 
-std::string Ipv4Prefix::to_string() const { return fmt::format("{}/{}", address.to_string(), length); }
+std::string Ipv4Prefix::to_string() const {
+  return fmt::format("{}/{}", address.to_string(), length);
+}
 
 bool Ipv4Prefix::contains(Ipv4 ip) const {
   return (ip.value & mask_for(length)) == address.value;
@@ -68,7 +70,8 @@ AddressScope classify(Ipv4 ip) {
   auto in = [&](const char* prefix) { return Ipv4Prefix::parse(prefix)->contains(ip); };
   if (ip.value == 0) return AddressScope::kUnspecified;
   if (in("127.0.0.0/8")) return AddressScope::kLoopback;
-  if (in("10.0.0.0/8") || in("172.16.0.0/12") || in("192.168.0.0/16")) return AddressScope::kPrivate;
+  if (in("10.0.0.0/8") || in("172.16.0.0/12") || in("192.168.0.0/16"))
+    return AddressScope::kPrivate;
   // RFC 6598 shared address space: Tailscale hands out its 100.x addresses from it.
   if (in("100.64.0.0/10")) return AddressScope::kTailnet;
   if (in("169.254.0.0/16")) return AddressScope::kLinkLocal;
@@ -77,12 +80,18 @@ AddressScope classify(Ipv4 ip) {
 
 std::string_view to_string(AddressScope scope) {
   switch (scope) {
-    case AddressScope::kLoopback: return "loopback";
-    case AddressScope::kPrivate: return "private";
-    case AddressScope::kTailnet: return "tailnet";
-    case AddressScope::kLinkLocal: return "link-local";
-    case AddressScope::kGlobal: return "global";
-    case AddressScope::kUnspecified: return "unspecified";
+    case AddressScope::kLoopback:
+      return "loopback";
+    case AddressScope::kPrivate:
+      return "private";
+    case AddressScope::kTailnet:
+      return "tailnet";
+    case AddressScope::kLinkLocal:
+      return "link-local";
+    case AddressScope::kGlobal:
+      return "global";
+    case AddressScope::kUnspecified:
+      return "unspecified";
   }
   return "unspecified";
 }

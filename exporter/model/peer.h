@@ -41,11 +41,11 @@ struct ClusterNode {
 
 // One peer as flannel programmed it into this node's kernel.
 struct KernelPeer {
-  Ipv4Prefix pod_subnet;         // from the onlink route 10.42.N.0/24 via 10.42.N.0
-  std::optional<Ipv4> gateway;   // 10.42.N.0 (the route's via)
-  std::string vtep_mac;          // from the permanent neighbour of the gateway
+  Ipv4Prefix pod_subnet;             // from the onlink route 10.42.N.0/24 via 10.42.N.0
+  std::optional<Ipv4> gateway;       // 10.42.N.0 (the route's via)
+  std::string vtep_mac;              // from the permanent neighbour of the gateway
   std::optional<Ipv4> vtep_address;  // from the FDB entry of that MAC
-  std::string device;            // flannel.1
+  std::string device;                // flannel.1
 
   bool operator==(const KernelPeer&) const = default;
 };
@@ -61,8 +61,8 @@ struct Peer {
   std::vector<Ipv4> external_addresses;
   bool ready = true;
   bool unschedulable = false;
-  bool in_cluster = false;  // known from the Kubernetes API
-  bool in_kernel = false;   // flannel programmed it on this node
+  bool in_cluster = false;             // known from the Kubernetes API
+  bool in_kernel = false;              // flannel programmed it on this node
   std::optional<ClusterNode> cluster;  // the API's record, when there is one
   std::optional<KernelPeer> kernel;    // the kernel's record, when there is one
 };
@@ -76,7 +76,9 @@ struct PeerSet {
 };
 
 // "true" when both groups are non-empty and equal: the same_group label.
-inline bool same_group(const std::string& a, const std::string& b) { return !a.empty() && a == b; }
+inline bool same_group(const std::string& a, const std::string& b) {
+  return !a.empty() && a == b;
+}
 
 // Joins the API's nodes with the kernel's entries. Without cluster nodes (kernel-only mode
 // or API unreachable since start) the kernel entries alone make the peer set, named by

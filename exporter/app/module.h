@@ -1,0 +1,51 @@
+// A source of truth plugged into the exporter: it adds its flags, and at start-up turns
+// them into collectors (and any background work). main() only wires modules together.
+#pragma once
+
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "app/logger.h"
+#include "metrics/collector.h"
+#include "model/peer.h"
+
+namespace CLI {
+class App;
+}
+
+namespace podpath::app {
+
+// Bad start-up configuration: the message names the flag and the fix; main exits 2.
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct ModuleContext {
+  std::string node_name;
+  Logger& log;
+  model::PeerRegistry& peers;
+};
+
+class Module {
+ public:
+  virtual ~Module() = default;
+  // The collector name: --collector.<name> / --no-collector.<name>.
+  virtual std::string name() const = 0;
+  virtual std::string description() const = 0;
+  virtual bool enabled_by_default() const { return true; }
+  // Adds module-specific flags (prefixed with the module's name, e.g. --flannel.subnet-file).
+  virtual void add_flags(CLI::App& app) = 0;
+  // Validates flags and starts background work; throws ConfigError on bad configuration.
+  // Called only when the module is enabled.
+  virtual std::vector<std::shared_ptr<metrics::Collector>> start(ModuleContext& context) = 0;
+  // Stops background work and joins its threads.
+  virtual void stop() {}
+};
+
+// Every module the binary knows, in a fixed order (app/modules.cc).
+std::vector<std::unique_ptr<Module>> all_modules();
+
+}  // namespace podpath::app

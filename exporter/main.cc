@@ -1,0 +1,200 @@
+// podpath-exporter: wires the modules, the metrics core and the HTTP server together.
+#include <fmt/format.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
+#include <map>
+
+#include "app/logger.h"
+#include "app/module.h"
+#include "app/web.h"
+#include "http/server.h"
+#include "metrics/scraper.h"
+#include "model/peer.h"
+#include "self/identity_collector.h"
+#include "self/process_collector.h"
+#include "version.h"
+
+namespace {
+
+using podpath::app::ConfigError;
+
+std::string default_node_name() {
+  if (const char* env = std::getenv("NODE_NAME"); env != nullptr && *env != '\0') return env;
+  char host[256] = {0};
+  if (gethostname(host, sizeof host - 1) == 0) return host;
+  return "unknown";
+}
+
+int run(int argc, char** argv) {
+  const std::string version = PODPATH_VERSION;
+  CLI::App app{
+      "podpath-exporter: tells whether every pod-to-pod path of a k3s/flannel cluster works, how "
+      "fast it is, and which road it takes.",
+      "podpath-exporter"};
+  app.set_version_flag("--version",
+                       fmt::format("podpath-exporter {} (revision {})", version, PODPATH_REVISION));
+  app.get_formatter()->column_width(44);
+
+  std::vector<std::string> listen_addresses{":18472"};
+  std::string telemetry_path = "/metrics";
+  std::string log_level = "info";
+  std::string log_format = "logfmt";
+  std::string node_name;
+  double default_timeout_seconds = 10;
+  double timeout_offset_seconds = 0.5;
+  app.add_option("--web.listen-address", listen_addresses,
+                 "Address to listen on for the web interface and telemetry (repeatable).")
+      ->capture_default_str();
+  app.add_option("--web.telemetry-path", telemetry_path, "Path under which to expose metrics.")
+      ->capture_default_str();
+  app.add_option("--log.level", log_level, "Only log messages with the given severity or above.")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
+      ->capture_default_str();
+  app.add_option("--log.format", log_format, "Output format of log messages.")
+      ->check(CLI::IsMember({"logfmt", "json"}))
+      ->capture_default_str();
+  app.add_option("--node-name", node_name,
+                 "This node's Kubernetes name (default: $NODE_NAME, else the hostname).");
+  app.add_option("--scrape.default-timeout", default_timeout_seconds,
+                 "Scrape budget in seconds when Prometheus sends no timeout header.")
+      ->check(CLI::Range(0.1, 3600.0))
+      ->capture_default_str();
+  app.add_option("--scrape.timeout-offset", timeout_offset_seconds,
+                 "Seconds subtracted from Prometheus' scrape timeout so the answer is in time.")
+      ->check(CLI::Range(0.0, 60.0))
+      ->capture_default_str();
+
+  auto modules = podpath::app::all_modules();
+  std::map<std::string, bool> enabled;
+  for (auto& module : modules) {
+    bool& on = enabled[module->name()] = module->enabled_by_default();
+    app.add_flag(fmt::format("--collector.{0},!--no-collector.{0}", module->name()), on,
+                 fmt::format("Enable the {} collector: {} (default: {}).", module->name(),
+                             module->description(), on ? "on" : "off"));
+    module->add_flags(app);
+  }
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    // One line naming the problem and the fix, as the flag conventions promise.
+    std::cerr << "podpath-exporter: " << e.what()
+              << " (run podpath-exporter --help for the flags)\n";
+    return 2;
+  }
+
+  podpath::app::Logger log(*podpath::app::parse_log_level(log_level),
+                           *podpath::app::parse_log_format(log_format));
+  if (node_name.empty()) node_name = default_node_name();
+
+  podpath::http::ServerOptions server_options;
+  for (const auto& text : listen_addresses) {
+    auto [address, error] = podpath::http::parse_listen_address(text);
+    if (!address) {
+      std::cerr << "podpath-exporter: --web.listen-address: " << error << "\n";
+      return 2;
+    }
+    server_options.listen.push_back(*address);
+  }
+  if (telemetry_path.empty() || telemetry_path[0] != '/' || telemetry_path == "/" ||
+      telemetry_path.starts_with("/-/")) {
+    std::cerr << "podpath-exporter: --web.telemetry-path \"" << telemetry_path
+              << "\" must start with '/' and not be '/' or under '/-/'; e.g. /metrics\n";
+    return 2;
+  }
+
+  // Signals are handled by sigwait below; block them before any thread starts.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  podpath::model::PeerRegistry peers(node_name);
+  podpath::metrics::Scraper scraper;
+  scraper.add(std::make_shared<podpath::self::IdentityCollector>(
+      podpath::self::Identity{version, PODPATH_REVISION, node_name},
+      [&peers] { return peers.current()->self_group; }));
+  scraper.add(std::make_shared<podpath::self::ProcessCollector>());
+
+  podpath::app::ModuleContext context{node_name, log, peers};
+  std::vector<podpath::app::Module*> started;
+  auto stop_modules = [&] {
+    for (auto it = started.rbegin(); it != started.rend(); ++it) (*it)->stop();
+  };
+  for (auto& module : modules) {
+    if (!enabled[module->name()]) {
+      log.info("collector disabled", {{"collector", module->name()}});
+      continue;
+    }
+    try {
+      for (auto& collector : module->start(context)) scraper.add(std::move(collector));
+      started.push_back(module.get());
+    } catch (const ConfigError& e) {
+      std::cerr << "podpath-exporter: " << e.what() << "\n";
+      stop_modules();
+      return 2;
+    }
+  }
+
+  podpath::app::WebOptions web_options;
+  web_options.telemetry_path = telemetry_path;
+  web_options.default_scrape_timeout =
+      std::chrono::milliseconds(static_cast<long long>(default_timeout_seconds * 1000));
+  web_options.timeout_offset =
+      std::chrono::milliseconds(static_cast<long long>(timeout_offset_seconds * 1000));
+  web_options.node_name = node_name;
+  web_options.version = version;
+  podpath::app::Web web(web_options, scraper, log);
+
+  auto server = podpath::http::make_server();
+  if (auto error = server->start(server_options,
+                                 [&web](const podpath::http::Request& r) { return web.handle(r); });
+      !error.empty()) {
+    std::cerr << "podpath-exporter: " << error << "\n";
+    stop_modules();
+    return 1;
+  }
+  web.set_ready(true);
+  std::string where;
+  auto ports = server->ports();
+  for (size_t i = 0; i < server_options.listen.size(); ++i) {
+    const auto& address = server_options.listen[i];
+    int port = i < ports.size() ? ports[i] : address.port;
+    if (!where.empty()) where += ' ';
+    where += fmt::format("http://{}:{}{}", address.host.empty() ? "0.0.0.0" : address.host, port,
+                         telemetry_path);
+  }
+  log.info("podpath-exporter listening",
+           {{"node", node_name}, {"version", version}, {"metrics", where}});
+
+  int received = 0;
+  sigwait(&signals, &received);
+  log.info("shutting down", {{"signal", received == SIGINT ? "SIGINT" : "SIGTERM"}});
+  web.set_ready(false);
+  server->stop();
+  stop_modules();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "podpath-exporter: fatal: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,313 @@
+#include "metrics/exposition.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <map>
+#include <optional>
+#include <set>
+
+namespace podpath::metrics {
+
+std::string_view content_type(Format format) {
+  switch (format) {
+    case Format::kOpenMetrics100:
+      return "application/openmetrics-text; version=1.0.0; charset=utf-8";
+    case Format::kText004:
+      break;
+  }
+  return "text/plain; version=0.0.4; charset=utf-8";
+}
+
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// q-values are 0..1 with at most three decimals (RFC 9110 12.4.2); anything else is
+// treated as malformed and the range ignored.
+std::optional<double> parse_qvalue(std::string_view text) {
+  text = trim(text);
+  if (text.empty() || text.size() > 5) return std::nullopt;
+  double value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value < 0 || value > 1)
+    return std::nullopt;
+  return value;
+}
+
+}  // namespace
+
+Format negotiate(std::string_view accept) {
+  double best_openmetrics = -1;
+  double best_text = -1;
+  while (!accept.empty()) {
+    auto comma = accept.find(',');
+    std::string_view range = accept.substr(0, comma);
+    accept = comma == std::string_view::npos ? std::string_view{} : accept.substr(comma + 1);
+    auto semi = range.find(';');
+    std::string_view media = trim(range.substr(0, semi));
+    double q = 1;
+    std::string_view version;
+    bool malformed = false;
+    while (semi != std::string_view::npos) {
+      range = range.substr(semi + 1);
+      semi = range.find(';');
+      std::string_view param = trim(range.substr(0, semi));
+      auto eq = param.find('=');
+      if (eq == std::string_view::npos) continue;
+      std::string_view key = trim(param.substr(0, eq));
+      std::string_view value = trim(param.substr(eq + 1));
+      if (iequals(key, "q")) {
+        auto parsed = parse_qvalue(value);
+        if (!parsed)
+          malformed = true;
+        else
+          q = *parsed;
+      } else if (iequals(key, "version")) {
+        version = value;
+      }
+    }
+    if (malformed || q <= 0) continue;
+    if (iequals(media, "application/openmetrics-text")) {
+      // 0.0.1 is the pre-release name of the same format; both get 1.0.0.
+      if (version.empty() || version == "1.0.0" || version == "0.0.1")
+        best_openmetrics = std::max(best_openmetrics, q);
+    } else if (iequals(media, "text/plain") || iequals(media, "text/*") || iequals(media, "*/*")) {
+      best_text = std::max(best_text, q);
+    }
+  }
+  return best_openmetrics > 0 && best_openmetrics >= best_text ? Format::kOpenMetrics100
+                                                               : Format::kText004;
+}
+
+std::string escape_label_value(std::string_view value) {
+  std::string out;
+  out.reserve(value.size());
+  for (char c : value) {
+    switch (c) {
+      case '\\':
+        out += "\\\\";
+        break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+std::string escape_help(std::string_view help) {
+  std::string out;
+  out.reserve(help.size());
+  for (char c : help) {
+    switch (c) {
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+std::string format_value(double value) {
+  if (std::isnan(value)) return "NaN";
+  if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
+  // fmt's "{}" is the shortest representation that reads back to the same double.
+  return fmt::format("{}", value);
+}
+
+namespace {
+
+bool labels_less(const Labels& a, const Labels& b) {
+  return std::lexicographical_compare(a.begin(), a.end(), b.begin(), b.end());
+}
+
+void sort_labels(Labels& labels) {
+  std::sort(labels.begin(), labels.end(),
+            [](const auto& x, const auto& y) { return x.first < y.first; });
+}
+
+}  // namespace
+
+std::vector<MetricFamily> normalize(std::vector<MetricFamily> families,
+                                    std::vector<std::string>* problems) {
+  std::map<std::string, MetricFamily> by_name;
+  for (auto& family : families) {
+    auto [it, inserted] = by_name.try_emplace(family.name);
+    if (inserted) {
+      it->second = std::move(family);
+      continue;
+    }
+    if (it->second.type != family.type) {
+      if (problems)
+        problems->push_back(
+            fmt::format("metric family {} exported with two types; dropped one", family.name));
+      continue;
+    }
+    for (auto& metric : family.metrics) it->second.metrics.push_back(std::move(metric));
+  }
+  std::vector<MetricFamily> out;
+  out.reserve(by_name.size());
+  for (auto& [name, family] : by_name) {
+    for (auto& metric : family.metrics) sort_labels(metric.labels);
+    std::stable_sort(
+        family.metrics.begin(), family.metrics.end(),
+        [](const Metric& a, const Metric& b) { return labels_less(a.labels, b.labels); });
+    // The same label set twice would make the output invalid; keep the first.
+    auto last = std::unique(family.metrics.begin(), family.metrics.end(),
+                            [](const Metric& a, const Metric& b) { return a.labels == b.labels; });
+    if (last != family.metrics.end()) {
+      if (problems)
+        problems->push_back(fmt::format("metric family {} had {} duplicate series; kept the first",
+                                        name, family.metrics.end() - last));
+      family.metrics.erase(last, family.metrics.end());
+    }
+    out.push_back(std::move(family));
+  }
+  return out;
+}
+
+namespace {
+
+void append_labels(std::string& out, const Labels& labels, std::string_view extra_name = {},
+                   std::string_view extra_value = {}) {
+  if (labels.empty() && extra_name.empty()) return;
+  out += '{';
+  bool first = true;
+  for (const auto& [name, value] : labels) {
+    if (!first) out += ',';
+    first = false;
+    out += name;
+    out += "=\"";
+    out += escape_label_value(value);
+    out += '"';
+  }
+  if (!extra_name.empty()) {
+    if (!first) out += ',';
+    out += extra_name;
+    out += "=\"";
+    out += extra_value;
+    out += '"';
+  }
+  out += '}';
+}
+
+void append_sample(std::string& out, std::string_view name, const Labels& labels, double value,
+                   std::string_view extra_name = {}, std::string_view extra_value = {}) {
+  out += name;
+  append_labels(out, labels, extra_name, extra_value);
+  out += ' ';
+  out += format_value(value);
+  out += '\n';
+}
+
+// OpenMetrics wants canonical numbers in `le`: a float always shows as a float ("1.0").
+std::string le_value(double bound, Format format) {
+  std::string text = format_value(bound);
+  if (format == Format::kOpenMetrics100 && std::isfinite(bound) &&
+      text.find_first_of(".eE") == std::string::npos)
+    text += ".0";
+  return text;
+}
+
+std::string_view strip_suffix(std::string_view name, std::string_view suffix) {
+  if (name.size() > suffix.size() && name.substr(name.size() - suffix.size()) == suffix)
+    name.remove_suffix(suffix.size());
+  return name;
+}
+
+}  // namespace
+
+std::string render(const std::vector<MetricFamily>& families, Format format) {
+  const bool om = format == Format::kOpenMetrics100;
+  std::string out;
+  size_t estimate = 0;
+  for (const auto& family : families) estimate += 128 + family.metrics.size() * 96;
+  out.reserve(estimate);
+  for (const auto& family : families) {
+    std::string_view type_name;
+    std::string_view family_name = family.name;
+    switch (family.type) {
+      case MetricType::kCounter:
+        type_name = "counter";
+        // OpenMetrics names the counter family without _total; its samples keep it.
+        if (om) family_name = strip_suffix(family_name, "_total");
+        break;
+      case MetricType::kGauge:
+        type_name = "gauge";
+        break;
+      case MetricType::kHistogram:
+        type_name = "histogram";
+        break;
+      case MetricType::kInfo:
+        if (om) {
+          type_name = "info";
+          family_name = strip_suffix(family_name, "_info");
+        } else {
+          type_name = "gauge";
+        }
+        break;
+    }
+    out += "# HELP ";
+    out += family_name;
+    out += ' ';
+    out += om ? escape_label_value(family.help) : escape_help(family.help);
+    out += "\n# TYPE ";
+    out += family_name;
+    out += ' ';
+    out += type_name;
+    out += '\n';
+    for (const auto& metric : family.metrics) {
+      if (family.type != MetricType::kHistogram) {
+        append_sample(out, family.name, metric.labels,
+                      family.type == MetricType::kInfo ? 1.0 : metric.value);
+        continue;
+      }
+      const Histogram& h = metric.histogram;
+      const std::string bucket = family.name + "_bucket";
+      for (size_t i = 0; i < h.upper_bounds.size() && i < h.cumulative_counts.size(); ++i) {
+        append_sample(out, bucket, metric.labels, static_cast<double>(h.cumulative_counts[i]), "le",
+                      le_value(h.upper_bounds[i], format));
+      }
+      append_sample(out, bucket, metric.labels, static_cast<double>(h.count), "le", "+Inf");
+      append_sample(out, family.name + "_sum", metric.labels, h.sum);
+      append_sample(out, family.name + "_count", metric.labels, static_cast<double>(h.count));
+    }
+  }
+  if (om) out += "# EOF\n";
+  return out;
+}
+
+std::vector<double> exponential_buckets(double start, double factor, int count) {
+  std::vector<double> bounds;
+  bounds.reserve(count > 0 ? count : 0);
+  double bound = start;
+  for (int i = 0; i < count; ++i, bound *= factor) bounds.push_back(bound);
+  return bounds;
+}
+
+}  // namespace podpath::metrics
