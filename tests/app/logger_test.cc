@@ -1,0 +1,60 @@
+#include "app/logger.h"
+
+#include <gtest/gtest.h>
+
+namespace podpath::app {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct Captured {
+  std::vector<std::string> lines;
+  std::chrono::system_clock::time_point now{std::chrono::seconds(1795600000)};
+  Logger make(LogLevel level, LogFormat format) {
+    return Logger(
+        level, format, [this](std::string_view l) { lines.emplace_back(l); },
+        [this] { return now; });
+  }
+};
+
+TEST(Logger, LogfmtQuotesWhatNeedsIt) {
+  Captured c;
+  auto log = c.make(LogLevel::kInfo, LogFormat::kLogfmt);
+  log.info("listening now", {{"addr", ":18472"}, {"err", "a \"b\""}, {"empty", ""}});
+  ASSERT_EQ(c.lines.size(), 1u);
+  EXPECT_EQ(c.lines[0],
+            "ts=2026-11-25T09:46:40Z level=info msg=\"listening now\" addr=:18472 "
+            "err=\"a \\\"b\\\"\" empty=\"\"\n");
+}
+
+TEST(Logger, JsonEscapesAndFilters) {
+  Captured c;
+  auto log = c.make(LogLevel::kWarn, LogFormat::kJson);
+  log.info("hidden");
+  log.error("bad\nthing", {{"k", "v"}});
+  ASSERT_EQ(c.lines.size(), 1u);
+  EXPECT_EQ(c.lines[0],
+            "{\"ts\":\"2026-11-25T09:46:40Z\",\"level\":\"error\",\"msg\":\"bad\\nthing\",\"k\":"
+            "\"v\"}\n");
+}
+
+TEST(Logger, WarnEveryRateLimitsPerKey) {
+  Captured c;
+  auto log = c.make(LogLevel::kInfo, LogFormat::kLogfmt);
+  EXPECT_TRUE(log.warn_every("a", 60s, "x"));
+  EXPECT_FALSE(log.warn_every("a", 60s, "x"));
+  EXPECT_TRUE(log.warn_every("b", 60s, "y"));
+  c.now += 61s;
+  EXPECT_TRUE(log.warn_every("a", 60s, "x"));
+  EXPECT_EQ(c.lines.size(), 3u);
+}
+
+TEST(Logger, ParsesLevelsAndFormats) {
+  EXPECT_EQ(parse_log_level("debug"), LogLevel::kDebug);
+  EXPECT_FALSE(parse_log_level("loud"));
+  EXPECT_EQ(parse_log_format("json"), LogFormat::kJson);
+  EXPECT_FALSE(parse_log_format("xml"));
+}
+
+}  // namespace
+}  // namespace podpath::app

@@ -1,0 +1,113 @@
+#include "app/web.h"
+
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+namespace podpath::app {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string gunzip(const std::string& data) {
+  z_stream s{};
+  inflateInit2(&s, 15 + 16);
+  std::string out(1 << 20, '\0');
+  s.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  s.avail_in = static_cast<uInt>(data.size());
+  s.next_out = reinterpret_cast<Bytef*>(out.data());
+  s.avail_out = static_cast<uInt>(out.size());
+  int rc = inflate(&s, Z_FINISH);
+  inflateEnd(&s);
+  EXPECT_EQ(rc, Z_STREAM_END);
+  out.resize(s.total_out);
+  return out;
+}
+
+class Gauge : public metrics::Collector {
+ public:
+  std::string name() const override { return "gauge"; }
+  metrics::CollectResult collect() override {
+    metrics::CollectResult r;
+    r.families.push_back(
+        metrics::MetricFamily("test_gauge", "A test.", metrics::MetricType::kGauge).add({}, 42));
+    return r;
+  }
+};
+
+struct Fixture {
+  Fixture() : log(LogLevel::kError, LogFormat::kLogfmt, [](std::string_view) {}) {
+    scraper.add(std::make_shared<Gauge>());
+  }
+  http::Response get(const std::string& path, http::Request request = {}) {
+    request.method = "GET";
+    request.path = path;
+    return web.handle(request);
+  }
+  metrics::Scraper scraper;
+  Logger log;
+  Web web{WebOptions{"/metrics", 10000ms, 500ms, "node-a", "0.1.0"}, scraper, log};
+};
+
+TEST(Web, MetricsDefaultsToText004) {
+  Fixture f;
+  auto r = f.get("/metrics");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.content_type, "text/plain; version=0.0.4; charset=utf-8");
+  EXPECT_NE(r.body.find("test_gauge 42\n"), std::string::npos);
+  EXPECT_NE(r.body.find("podpath_collector_success{collector=\"gauge\"} 1"), std::string::npos);
+}
+
+TEST(Web, MetricsServesOpenMetricsWhenAsked) {
+  Fixture f;
+  http::Request request;
+  request.headers = {{"accept", "application/openmetrics-text;version=1.0.0"}};
+  auto r = f.get("/metrics", request);
+  EXPECT_EQ(r.content_type, "application/openmetrics-text; version=1.0.0; charset=utf-8");
+  EXPECT_TRUE(r.body.ends_with("# EOF\n"));
+}
+
+TEST(Web, MetricsGzipWhenAccepted) {
+  Fixture f;
+  http::Request request;
+  request.headers = {{"Accept-Encoding", "gzip, deflate"}};
+  auto r = f.get("/metrics", request);
+  bool has_encoding = false;
+  for (const auto& [k, v] : r.headers)
+    if (k == "Content-Encoding" && v == "gzip") has_encoding = true;
+  ASSERT_TRUE(has_encoding);
+  EXPECT_NE(gunzip(r.body).find("test_gauge 42\n"), std::string::npos);
+
+  request.headers = {{"Accept-Encoding", "gzip;q=0, identity"}};
+  auto plain = f.get("/metrics", request);
+  EXPECT_NE(plain.body.find("test_gauge 42\n"), std::string::npos);
+}
+
+TEST(Web, HealthReadinessLandingAndErrors) {
+  Fixture f;
+  EXPECT_EQ(f.get("/-/healthy").status, 200);
+  EXPECT_EQ(f.get("/-/ready").status, 503);
+  f.web.set_ready(true);
+  EXPECT_EQ(f.get("/-/ready").status, 200);
+  auto landing = f.get("/");
+  EXPECT_EQ(landing.status, 200);
+  EXPECT_NE(landing.body.find("href=\"/metrics\""), std::string::npos);
+  EXPECT_EQ(f.get("/nope").status, 404);
+  http::Request post;
+  post.method = "POST";
+  post.path = "/metrics";
+  EXPECT_EQ(f.web.handle(post).status, 405);
+}
+
+TEST(Web, ScrapeBudgetFollowsPrometheusHeader) {
+  WebOptions o;
+  o.default_scrape_timeout = 10000ms;
+  o.timeout_offset = 500ms;
+  EXPECT_EQ(scrape_budget("", o), 9500ms);
+  EXPECT_EQ(scrape_budget("5", o), 4500ms);
+  EXPECT_EQ(scrape_budget("0.5", o), 250ms);  // never below half the timeout
+  EXPECT_EQ(scrape_budget("garbage", o), 9500ms);
+  EXPECT_EQ(scrape_budget("-3", o), 9500ms);
+}
+
+}  // namespace
+}  // namespace podpath::app
