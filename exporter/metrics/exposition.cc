@@ -133,13 +133,6 @@ std::string escape_help(std::string_view help) {
   return out;
 }
 
-std::string format_value(double value) {
-  if (std::isnan(value)) return "NaN";
-  if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
-  // fmt's "{}" is the shortest representation that reads back to the same double.
-  return fmt::format("{}", value);
-}
-
 namespace {
 
 bool labels_less(const Labels& a, const Labels& b) {
@@ -193,9 +186,31 @@ std::vector<MetricFamily> normalize(std::vector<MetricFamily> families,
 
 namespace {
 
-void append_labels(std::string& out, const Labels& labels, std::string_view extra_name = {},
-                   std::string_view extra_value = {}) {
-  if (labels.empty() && extra_name.empty()) return;
+// Appends the value escaped; most label values need no escaping, so scan first.
+void append_escaped(std::string& out, std::string_view value) {
+  if (value.find_first_of("\\\"\n") == std::string_view::npos) {
+    out += value;
+    return;
+  }
+  out += escape_label_value(value);
+}
+
+void append_value(std::string& out, double value) {
+  if (std::isnan(value)) {
+    out += "NaN";
+  } else if (std::isinf(value)) {
+    out += value > 0 ? "+Inf" : "-Inf";
+  } else {
+    // Shortest representation that reads back to the same double, without allocating.
+    char buffer[32];
+    auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
+    out.append(buffer, end);
+  }
+}
+
+// `{a="x",b="y"` without the closing brace, so histogram lines can append `le` to it.
+std::string open_label_set(const Labels& labels) {
+  std::string out;
   out += '{';
   bool first = true;
   for (const auto& [name, value] : labels) {
@@ -203,36 +218,31 @@ void append_labels(std::string& out, const Labels& labels, std::string_view extr
     first = false;
     out += name;
     out += "=\"";
-    out += escape_label_value(value);
+    append_escaped(out, value);
     out += '"';
   }
-  if (!extra_name.empty()) {
-    if (!first) out += ',';
-    out += extra_name;
-    out += "=\"";
-    out += extra_value;
-    out += '"';
-  }
-  out += '}';
-}
-
-void append_sample(std::string& out, std::string_view name, const Labels& labels, double value,
-                   std::string_view extra_name = {}, std::string_view extra_value = {}) {
-  out += name;
-  append_labels(out, labels, extra_name, extra_value);
-  out += ' ';
-  out += format_value(value);
-  out += '\n';
+  return out;
 }
 
 // OpenMetrics wants canonical numbers in `le`: a float always shows as a float ("1.0").
 std::string le_value(double bound, Format format) {
-  std::string text = format_value(bound);
+  std::string text;
+  append_value(text, bound);
   if (format == Format::kOpenMetrics100 && std::isfinite(bound) &&
       text.find_first_of(".eE") == std::string::npos)
     text += ".0";
   return text;
 }
+
+}  // namespace
+
+std::string format_value(double value) {
+  std::string out;
+  append_value(out, value);
+  return out;
+}
+
+namespace {
 
 std::string_view strip_suffix(std::string_view name, std::string_view suffix) {
   if (name.size() > suffix.size() && name.substr(name.size() - suffix.size()) == suffix)
@@ -281,21 +291,49 @@ std::string render(const std::vector<MetricFamily>& families, Format format) {
     out += ' ';
     out += type_name;
     out += '\n';
+    const std::string bucket_name = family.name + "_bucket";
+    const std::string sum_name = family.name + "_sum";
+    const std::string count_name = family.name + "_count";
+    std::vector<double> le_bounds;  // the bounds le_texts was formatted for
+    std::vector<std::string> le_texts;
     for (const auto& metric : family.metrics) {
+      const std::string label_set = open_label_set(metric.labels);  // "{..." without "}"
+      const bool has_labels = !metric.labels.empty();
+      auto sample = [&](const std::string& name, double value) {
+        out += name;
+        if (has_labels) {
+          out += label_set;
+          out += '}';
+        }
+        out += ' ';
+        append_value(out, value);
+        out += '\n';
+      };
       if (family.type != MetricType::kHistogram) {
-        append_sample(out, family.name, metric.labels,
-                      family.type == MetricType::kInfo ? 1.0 : metric.value);
+        sample(family.name, family.type == MetricType::kInfo ? 1.0 : metric.value);
         continue;
       }
       const Histogram& h = metric.histogram;
-      const std::string bucket = family.name + "_bucket";
-      for (size_t i = 0; i < h.upper_bounds.size() && i < h.cumulative_counts.size(); ++i) {
-        append_sample(out, bucket, metric.labels, static_cast<double>(h.cumulative_counts[i]), "le",
-                      le_value(h.upper_bounds[i], format));
+      const size_t buckets = std::min(h.upper_bounds.size(), h.cumulative_counts.size());
+      // Bounds are usually shared by every series of a family: format them once.
+      if (le_texts.size() != buckets + 1 || le_bounds != h.upper_bounds) {
+        le_bounds = h.upper_bounds;
+        le_texts.clear();
+        for (size_t i = 0; i < buckets; ++i)
+          le_texts.push_back(le_value(h.upper_bounds[i], format));
+        le_texts.push_back("+Inf");
       }
-      append_sample(out, bucket, metric.labels, static_cast<double>(h.count), "le", "+Inf");
-      append_sample(out, family.name + "_sum", metric.labels, h.sum);
-      append_sample(out, family.name + "_count", metric.labels, static_cast<double>(h.count));
+      for (size_t i = 0; i <= buckets; ++i) {
+        out += bucket_name;
+        out += label_set;
+        out += has_labels ? ",le=\"" : "le=\"";
+        out += le_texts[i];
+        out += "\"} ";
+        append_value(out, static_cast<double>(i == buckets ? h.count : h.cumulative_counts[i]));
+        out += '\n';
+      }
+      sample(sum_name, h.sum);
+      sample(count_name, static_cast<double>(h.count));
     }
   }
   if (om) out += "# EOF\n";
