@@ -1,0 +1,97 @@
+#include "relay.h"
+
+#include <algorithm>
+
+namespace podpath::lab {
+
+std::string_view DropReasonName(DropReason reason) {
+  switch (reason) {
+    case DropReason::kNone:
+      return "none";
+    case DropReason::kNotIPv4:
+      return "not_ipv4";
+    case DropReason::kMalformed:
+      return "malformed";
+    case DropReason::kNoPeer:
+      return "no_peer";
+    case DropReason::kBlocked:
+      return "blocked";
+    case DropReason::kOffline:
+      return "offline";
+    case DropReason::kSourceCheck:
+      return "source_check";
+  }
+  return "?";
+}
+
+Router::Router(const Config& config) : config_(config), tables_(config.nodes.size()) {
+  for (size_t self = 0; self < config.nodes.size(); ++self) {
+    auto& table = tables_[self];
+    for (size_t peer = 0; peer < config.nodes.size(); ++peer) {
+      if (peer == self) continue;
+      for (const auto& prefix : config.AllowedIPs(self, peer)) table.push_back({prefix, peer});
+    }
+    std::stable_sort(table.begin(), table.end(),
+                     [](const Entry& x, const Entry& y) { return x.prefix.len > y.prefix.len; });
+  }
+}
+
+namespace {
+
+uint32_t ReadBE32(const uint8_t* p) {
+  return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
+}
+
+bool AnyContains(const std::vector<Prefix>& prefixes, uint32_t ip) {
+  return std::any_of(prefixes.begin(), prefixes.end(),
+                     [ip](const Prefix& p) { return p.Contains(ip); });
+}
+
+}  // namespace
+
+Verdict Router::Route(size_t from, std::span<const uint8_t> packet, std::mt19937_64& rng) const {
+  Verdict v;
+  if (packet.empty() || (packet[0] >> 4) != 4) {
+    v.drop = DropReason::kNotIPv4;
+    return v;
+  }
+  if (packet.size() < 20 || size_t{(packet[0] & 0x0fu) * 4u} < 20 ||
+      packet.size() < size_t{(packet[0] & 0x0fu) * 4u}) {
+    v.drop = DropReason::kMalformed;
+    return v;
+  }
+  uint32_t src = ReadBE32(&packet[12]);
+  uint32_t dst = ReadBE32(&packet[16]);
+  const auto& table = tables_[from];
+  auto it = std::find_if(table.begin(), table.end(),
+                         [dst](const Entry& e) { return e.prefix.Contains(dst); });
+  if (it == table.end()) {
+    v.drop = DropReason::kNoPeer;
+    return v;
+  }
+  v.to = it->peer;
+  PairConfig pair = config_.Pair(from, v.to);
+  v.mode = pair.mode;
+  if (pair.mode == PathMode::kBlocked) {
+    v.drop = DropReason::kBlocked;
+    return v;
+  }
+  if (!config_.nodes[from].online || !config_.nodes[v.to].online) {
+    v.drop = DropReason::kOffline;
+    return v;
+  }
+  v.sent = true;
+  // WireGuard on the receiving side only accepts an inner source address that lies in the
+  // AllowedIPs it holds for the sender; anything else is dropped after decryption.
+  if (!AnyContains(config_.AllowedIPs(v.to, from), src)) {
+    v.drop = DropReason::kSourceCheck;
+    return v;
+  }
+  v.delay_ms = pair.delay_ms;
+  if (pair.jitter_ms > 0) {
+    v.delay_ms += std::uniform_real_distribution<double>(0, pair.jitter_ms)(rng);
+  }
+  return v;
+}
+
+}  // namespace podpath::lab
