@@ -1,0 +1,45 @@
+#include "flannel/module.h"
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+
+#include "flannel/collector.h"
+
+namespace podpath::flannel {
+
+namespace {
+
+class FlannelModule final : public app::Module {
+ public:
+  std::string name() const override { return "flannel"; }
+  std::string description() const override { return "flannel's subnet.env (network, lease, MTU)"; }
+
+  void add_flags(CLI::App& app) override {
+    app.add_option("--flannel.subnet-file", subnet_file_,
+                   "flannel's subnet.env; a missing file means flannel is not on this node.")
+        ->capture_default_str();
+  }
+
+  std::vector<std::shared_ptr<metrics::Collector>> start(app::ModuleContext& context) override {
+    if (subnet_file_.empty())
+      throw app::ConfigError(
+          "--flannel.subnet-file must not be empty; the default is /run/flannel/subnet.env "
+          "(or disable the collector with --no-collector.flannel)");
+    auto now = [] {
+      return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+    };
+    return {std::make_shared<FlannelCollector>(subnet_file_, context.log, now)};
+  }
+
+ private:
+  std::string subnet_file_ = "/run/flannel/subnet.env";
+};
+
+}  // namespace
+
+std::unique_ptr<app::Module> make_module() {
+  return std::make_unique<FlannelModule>();
+}
+
+}  // namespace podpath::flannel

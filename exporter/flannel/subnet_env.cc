@@ -1,0 +1,99 @@
+#include "flannel/subnet_env.h"
+
+#include <arpa/inet.h>
+#include <fmt/format.h>
+
+#include <charconv>
+#include <set>
+
+namespace podpath::flannel {
+
+namespace {
+
+bool valid_ipv6_prefix(std::string_view text) {
+  auto slash = text.find('/');
+  if (slash == std::string_view::npos) return false;
+  int length = -1;
+  std::string_view length_text = text.substr(slash + 1);
+  auto [end, ec] =
+      std::from_chars(length_text.data(), length_text.data() + length_text.size(), length);
+  if (ec != std::errc() || end != length_text.data() + length_text.size() || length < 0 ||
+      length > 128)
+    return false;
+  in6_addr address;
+  return inet_pton(AF_INET6, std::string(text.substr(0, slash)).c_str(), &address) == 1;
+}
+
+}  // namespace
+
+SubnetEnvParse parse_subnet_env(std::string_view text) {
+  SubnetEnv env;
+  std::set<std::string, std::less<>> seen;
+  int number = 0;
+  std::size_t position = 0;
+  auto fail = [&](std::string why) {
+    return SubnetEnvParse{std::nullopt, fmt::format("line {}: {}", number, why)};
+  };
+  while (position < text.size()) {
+    ++number;
+    std::size_t newline = text.find('\n', position);
+    if (newline == std::string_view::npos)
+      return fail("no newline at the end of the file (truncated or still being written?)");
+    std::string_view line = text.substr(position, newline - position);
+    position = newline + 1;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty() || line.front() == '#') continue;
+    auto equals = line.find('=');
+    if (equals == std::string_view::npos || equals == 0)
+      return fail(fmt::format("\"{}\" is not KEY=VALUE", line));
+    std::string_view key = line.substr(0, equals);
+    std::string_view value = line.substr(equals + 1);
+    if (!seen.insert(std::string(key)).second)
+      return fail(fmt::format("{} appears more than once", key));
+    if (key == "FLANNEL_NETWORK" || key == "FLANNEL_SUBNET") {
+      auto prefix = model::Ipv4Prefix::parse(value);
+      if (!prefix || value.find('/') == std::string_view::npos)
+        return fail(fmt::format("{}={}: not an IPv4 prefix such as 10.42.0.0/16", key, value));
+      if (key == "FLANNEL_NETWORK") {
+        env.network = std::string(value);
+        env.network_prefix = prefix;
+      } else {
+        env.subnet = std::string(value);
+        env.subnet_prefix = prefix;
+      }
+    } else if (key == "FLANNEL_MTU") {
+      int mtu = 0;
+      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), mtu);
+      // 68 is the smallest MTU IPv4 allows (RFC 791), 65535 the largest an IP packet has.
+      if (ec != std::errc() || end != value.data() + value.size() || mtu < 68 || mtu > 65535)
+        return fail(fmt::format("FLANNEL_MTU={}: not an MTU between 68 and 65535", value));
+      env.mtu = mtu;
+    } else if (key == "FLANNEL_IPMASQ") {
+      if (value != "true" && value != "false")
+        return fail(fmt::format("FLANNEL_IPMASQ={}: not true or false", value));
+      env.ipmasq = value == "true";
+    } else if (key == "FLANNEL_IPV6_NETWORK" || key == "FLANNEL_IPV6_SUBNET") {
+      if (!valid_ipv6_prefix(value))
+        return fail(fmt::format("{}={}: not an IPv6 prefix such as fd00:42::/56", key, value));
+      (key == "FLANNEL_IPV6_NETWORK" ? env.ipv6_network : env.ipv6_subnet) = std::string(value);
+    } else if (!key.starts_with("FLANNEL_")) {
+      return fail(fmt::format("unexpected key {}", key));
+    }
+  }
+  auto missing = [&](std::string why) {
+    return SubnetEnvParse{std::nullopt, fmt::format("{} (file has {} lines)", why, number)};
+  };
+  if (env.subnet.empty() && env.ipv6_subnet.empty())
+    return missing("neither FLANNEL_SUBNET nor FLANNEL_IPV6_SUBNET is set");
+  if (env.network.empty() != env.subnet.empty())
+    return missing("FLANNEL_NETWORK and FLANNEL_SUBNET must be set together");
+  if (env.ipv6_network.empty() != env.ipv6_subnet.empty())
+    return missing("FLANNEL_IPV6_NETWORK and FLANNEL_IPV6_SUBNET must be set together");
+  if (!env.mtu) return missing("FLANNEL_MTU is not set");
+  if (env.network_prefix && !env.network_prefix->contains(*env.subnet_prefix))
+    return missing(
+        fmt::format("FLANNEL_SUBNET={} is not inside FLANNEL_NETWORK={}", env.subnet, env.network));
+  return SubnetEnvParse{std::move(env), {}};
+}
+
+}  // namespace podpath::flannel

@@ -1,0 +1,13 @@
+// Module "netlink": the kernel view of this node (links, vxlan attributes, flannel's
+// kernel-side peers, route lookups towards every peer).
+#pragma once
+
+#include <memory>
+
+#include "app/module.h"
+
+namespace podpath::netlink {
+
+std::unique_ptr<app::Module> make_module();
+
+}  // namespace podpath::netlink
