@@ -1,10 +1,20 @@
 // The one place that lists podpath's modules. Each source of truth adds one line here.
 #include "app/module.h"
+#include "flannel/module.h"
+#include "kubernetes/module.h"
+#include "netlink/module.h"
+#include "prober/module.h"
+#include "tailscale/module.h"
 
 namespace podpath::app {
 
 std::vector<std::unique_ptr<Module>> all_modules() {
   std::vector<std::unique_ptr<Module>> modules;
+  modules.push_back(netlink::make_module());
+  modules.push_back(flannel::make_module());
+  modules.push_back(std::make_unique<kubernetes::KubernetesModule>());
+  modules.push_back(std::make_unique<tailscale::TailscaleModule>());
+  modules.push_back(prober::make_prober_module());
   return modules;
 }
 

@@ -1,0 +1,146 @@
+#include "tailscale/mapping.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <optional>
+#include <unordered_map>
+
+namespace podpath::tailscale {
+
+std::string_view to_string(Transport transport) {
+  switch (transport) {
+    case Transport::kDirect:
+      return "direct";
+    case Transport::kPeerRelay:
+      return "peer-relay";
+    case Transport::kDerp:
+      return "derp";
+    case Transport::kIdle:
+      return "idle";
+    case Transport::kUnknown:
+      break;
+  }
+  return "unknown";
+}
+
+std::string_view to_string(MatchReason reason) {
+  switch (reason) {
+    case MatchReason::kPodCidrRoute:
+      return "pod-cidr-route";
+    case MatchReason::kVtepAddress:
+      return "vtep-address";
+    case MatchReason::kInternalAddress:
+      break;
+  }
+  return "internal-address";
+}
+
+PeerPath classify_transport(const PeerStatus& peer) {
+  if (!peer.active || !peer.last_handshake_unix_seconds) return {Transport::kIdle, ""};
+  if (!peer.cur_addr.empty()) return {Transport::kDirect, ""};
+  if (!peer.peer_relay.empty()) return {Transport::kPeerRelay, ""};
+  if (!peer.relay.empty()) return {Transport::kDerp, peer.relay};
+  return {Transport::kUnknown, ""};
+}
+
+namespace {
+
+std::uint64_t prefix_key(std::uint32_t address, int length) {
+  return (std::uint64_t{address} << 8) | static_cast<std::uint64_t>(length);
+}
+
+std::uint32_t masked(std::uint32_t address, int length) {
+  return length == 0 ? 0 : address & (~std::uint32_t{0} << (32 - length));
+}
+
+// Lookup tables over the status, built once per mapping so 5,000 cluster peers against
+// 5,000 Tailscale peers stay linear instead of quadratic.
+struct Index {
+  std::unordered_map<std::uint32_t, std::size_t> by_address;  // TailscaleIPs
+  struct Route {
+    std::size_t index;
+    bool primary;
+  };
+  std::unordered_map<std::uint64_t, std::vector<Route>> by_route;  // PrimaryRoutes, AllowedIPs
+
+  explicit Index(const Status& status) {
+    for (std::size_t i = 0; i < status.peers.size(); ++i) {
+      const PeerStatus& peer = status.peers[i];
+      // Peers are sorted by key, so emplace keeping the first makes duplicates deterministic.
+      for (const auto& ip : peer.tailscale_ips) by_address.emplace(ip.value, i);
+      for (const auto& route : peer.primary_routes)
+        by_route[prefix_key(route.address.value, route.length)].push_back({i, true});
+      for (const auto& route : peer.allowed_ips) {
+        auto& routes = by_route[prefix_key(route.address.value, route.length)];
+        // AllowedIPs repeats the primary routes; one entry per peer and prefix is enough.
+        if (std::none_of(routes.begin(), routes.end(),
+                         [&](const Route& r) { return r.index == i; }))
+          routes.push_back({i, false});
+      }
+    }
+  }
+
+  std::optional<std::size_t> address(model::Ipv4 ip) const {
+    auto it = by_address.find(ip.value);
+    if (it == by_address.end()) return std::nullopt;
+    return it->second;
+  }
+
+  // The Tailscale peer with the longest route containing `cidr`.
+  std::optional<std::size_t> route(const model::Ipv4Prefix& cidr) const {
+    for (int length = cidr.length; length >= 0; --length) {
+      auto it = by_route.find(prefix_key(masked(cidr.address.value, length), length));
+      if (it == by_route.end()) continue;
+      const Route* best = nullptr;
+      for (const auto& r : it->second) {
+        if (best == nullptr || (r.primary && !best->primary) ||
+            (r.primary == best->primary && r.index < best->index))
+          best = &r;
+      }
+      return best->index;
+    }
+    return std::nullopt;
+  }
+};
+
+}  // namespace
+
+Mapping map_peers(const model::PeerSet& peers, const Status& status) {
+  const Index index(status);
+  Mapping mapping;
+  std::vector<bool> used(status.peers.size(), false);
+  for (const model::Peer& peer : peers.peers) {
+    std::vector<Candidate> candidates;
+    auto add = [&](MatchReason reason, std::optional<std::size_t> found) {
+      if (!found) return;
+      for (const auto& c : candidates)
+        if (c.tailscale_index == *found) return;  // keep the strongest reason only
+      candidates.push_back({reason, *found});
+    };
+    if (peer.pod_cidr) add(MatchReason::kPodCidrRoute, index.route(*peer.pod_cidr));
+    if (peer.vtep_address) add(MatchReason::kVtepAddress, index.address(*peer.vtep_address));
+    for (const auto& ip : peer.internal_addresses)
+      add(MatchReason::kInternalAddress, index.address(ip));
+    if (candidates.empty()) {
+      ++mapping.unmapped_cluster;
+      continue;
+    }
+    for (const auto& c : candidates) used[c.tailscale_index] = true;
+    MappedPeer mapped;
+    mapped.peer = peer.name;
+    mapped.group = peer.group;
+    mapped.same_group = model::same_group(peers.self_group, peer.group);
+    mapped.tailscale = status.peers[candidates.front().tailscale_index];
+    mapped.path = classify_transport(mapped.tailscale);
+    mapped.candidates = std::move(candidates);
+    mapping.peers.push_back(std::move(mapped));
+  }
+  mapping.unmapped_tailscale =
+      static_cast<std::size_t>(std::count(used.begin(), used.end(), false));
+  // PeerSet is sorted by name already; sorting here keeps the promise without relying on it.
+  std::sort(mapping.peers.begin(), mapping.peers.end(),
+            [](const MappedPeer& a, const MappedPeer& b) { return a.peer < b.peer; });
+  return mapping;
+}
+
+}  // namespace podpath::tailscale

@@ -1,0 +1,39 @@
+// The tailscale module (issue #6): which peers Tailscale reaches directly and which ride a
+// DERP relay, from tailscaled's LocalAPI.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "app/module.h"
+#include "tailscale/poller.h"
+#include "tailscale/snapshot.h"
+
+namespace podpath::tailscale {
+
+class TailscaleModule final : public app::Module {
+ public:
+  TailscaleModule();
+  ~TailscaleModule() override;
+
+  std::string name() const override { return "tailscale"; }
+  std::string description() const override {
+    return "Tailscale peers' transport (direct, peer relay, DERP) from tailscaled's LocalAPI";
+  }
+  void add_flags(CLI::App& app) override;
+  std::vector<std::shared_ptr<metrics::Collector>> start(app::ModuleContext& context) override;
+  void stop() override;
+
+  // The latest Tailscale view per cluster peer, for the path analysis. Valid before start()
+  // (empty, Availability::kUnknown) and after stop() (the last snapshot).
+  std::shared_ptr<const View> view() const { return store_; }
+
+ private:
+  std::string socket_path_ = "/var/run/tailscale/tailscaled.sock";
+  double timeout_seconds_ = 2;
+  double interval_seconds_ = 5;
+  std::shared_ptr<SnapshotStore> store_;
+  std::unique_ptr<Poller> poller_;
+};
+
+}  // namespace podpath::tailscale

@@ -1,0 +1,75 @@
+// tailscaled's ipnstate.Status (GET /localapi/v0/status) as plain structs, and the pure parse
+// that fills them. Only what podpath reads is kept. Field meanings: facts.md, "Tailscale on
+// Linux", and tailscale/tailscale ipn/ipnstate/ipnstate.go.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "model/ip.h"
+
+namespace podpath::tailscale {
+
+// One ipnstate.PeerStatus. IPv6 addresses and prefixes are kept as text only: the cluster
+// this exporter watches is IPv4 (see model/ip.h), so they never take part in mapping.
+struct PeerStatus {
+  std::string key;  // the Peer map key, "nodekey:<hex>"; empty for Self
+  std::string host_name;
+  std::string dns_name;  // with Go's trailing dot, as tailscaled sends it
+  std::vector<model::Ipv4> tailscale_ips;
+  std::vector<model::Ipv4Prefix> allowed_ips;
+  std::vector<model::Ipv4Prefix> primary_routes;
+  std::string cur_addr;    // "ip:port" while WireGuard talks to the peer directly, else empty
+  std::string relay;       // home DERP region code, e.g. "tok"
+  std::string peer_relay;  // "ip:port:vni" while a peer relay carries the traffic
+  bool online = false;
+  bool active = false;  // traffic in the last two minutes (tailscaled's own window)
+  std::uint64_t rx_bytes = 0;
+  std::uint64_t tx_bytes = 0;
+  // Unix seconds; nullopt when tailscaled reports Go's zero time ("never").
+  std::optional<double> last_handshake_unix_seconds;
+
+  bool operator==(const PeerStatus&) const = default;
+};
+
+// A peer entry that could not be read: which one, and why. The other peers still count.
+struct PeerError {
+  std::string key;
+  std::string error;
+
+  bool operator==(const PeerError&) const = default;
+};
+
+struct Status {
+  std::string version;
+  std::string backend_state;  // NoState, NeedsLogin, NeedsMachineAuth, Stopped, Starting, Running
+  std::optional<PeerStatus> self;
+  std::vector<PeerStatus> peers;  // sorted by key, so everything built from it is deterministic
+  std::vector<PeerError> peer_errors;  // sorted by key
+
+  bool operator==(const Status&) const = default;
+};
+
+struct StatusParse {
+  std::optional<Status> status;  // nullopt when the document as a whole is unusable
+  std::string error;             // why status is nullopt
+};
+
+// Parses the JSON body. Missing or null fields take their zero value (Go omits nothing, but
+// older tailscaled versions lack PeerRelay and PrimaryRoutes, and nil slices arrive as null).
+// A field of the wrong type makes that peer a PeerError; only a body that is not a JSON
+// object, or whose top-level fields have the wrong type, fails as a whole.
+StatusParse parse_status(std::string_view body);
+
+// RFC 3339 (Go's time.Time JSON form, RFC3339Nano) to Unix seconds. Returns false for
+// malformed text; Go's zero time 0001-01-01T00:00:00Z ("never") sets unix_seconds to nullopt.
+bool parse_rfc3339(std::string_view text, std::optional<double>& unix_seconds);
+
+// The name an operator knows the peer by: HostName, else the first label of DNSName, else
+// the key.
+std::string display_name(const PeerStatus& peer);
+
+}  // namespace podpath::tailscale
