@@ -1,0 +1,260 @@
+#include "prober/module.h"
+
+#include <fmt/format.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "prober/options.h"
+#include "prober/prober.h"
+
+namespace podpath::prober {
+
+namespace {
+
+std::optional<std::string> read_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return std::nullopt;
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::optional<int> read_device_mtu(const std::string& device) {
+  auto text = read_file(fmt::format("/sys/class/net/{}/mtu", device));
+  if (!text) return std::nullopt;
+  try {
+    int mtu = std::stoi(*text);
+    if (mtu > 0) return mtu;
+  } catch (const std::exception&) {
+  }
+  return std::nullopt;
+}
+
+// The device's own IPv4 address: flannel gives flannel.1 its subnet's network address.
+std::optional<model::Ipv4> read_device_address(const std::string& device) {
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return std::nullopt;
+  ifreq request{};
+  strncpy(request.ifr_name, device.c_str(), IFNAMSIZ - 1);
+  request.ifr_addr.sa_family = AF_INET;
+  int rc = ioctl(fd, SIOCGIFADDR, &request);
+  close(fd);
+  if (rc != 0) return std::nullopt;
+  sockaddr_in address;
+  memcpy(&address, &request.ifr_addr, sizeof address);
+  return model::Ipv4{ntohl(address.sin_addr.s_addr)};
+}
+
+class ProberCollector final : public metrics::Collector {
+ public:
+  explicit ProberCollector(std::shared_ptr<Prober> prober) : prober_(std::move(prober)) {}
+  std::string name() const override { return "prober"; }
+  metrics::CollectResult collect() override {
+    auto snapshot = prober_->snapshot();
+    metrics::CollectResult result;
+    result.families = to_families(*snapshot);
+    if (snapshot->published_unix_seconds > 0)
+      result.last_success_unix_seconds = snapshot->published_unix_seconds;
+    return result;
+  }
+
+ private:
+  std::shared_ptr<Prober> prober_;
+};
+
+class ProberModule final : public app::Module {
+ public:
+  std::string name() const override { return "prober"; }
+  std::string description() const override {
+    return "ICMP probes of every peer's overlay and underlay address, path MTU and VXLAN "
+           "exposure";
+  }
+
+  void add_flags(CLI::App& app) override {
+    app.add_option("--prober.interval", interval_, "Time between two probes of one target.")
+        ->capture_default_str();
+    app.add_option("--prober.timeout", timeout_,
+                   "How long a probe waits for its reply before it counts as lost.")
+        ->capture_default_str();
+    app.add_option("--prober.buckets", buckets_,
+                   "RTT histogram bucket bounds in seconds, comma-separated (default: 50us "
+                   "doubling 20 times, as smokeping_prober).");
+    app.add_option("--prober.max-peers", max_peers_,
+                   "Probe at most this many peers, chosen by rendezvous hashing; peers of "
+                   "this node's group are always probed. 0 probes all.")
+        ->capture_default_str();
+    app.add_option("--prober.pmtu-interval", pmtu_interval_,
+                   "Time between path MTU searches per peer (0 disables).")
+        ->capture_default_str();
+    app.add_option("--prober.overlay-device", overlay_device_,
+                   "The flannel VXLAN device: its MTU sizes the path MTU probes, its MAC and "
+                   "address source the exposure probe.")
+        ->capture_default_str();
+    app.add_flag("--prober.exposure,!--no-prober.exposure", exposure_,
+                 "Check once per --prober.exposure-interval whether each peer's VXLAN port "
+                 "accepts frames sent to its public addresses (default: on).");
+    app.add_option("--prober.exposure-interval", exposure_interval_,
+                   "Time between two VXLAN exposure probes of one public address.")
+        ->capture_default_str();
+    app.add_option("--prober.vni", vni_,
+                   "VXLAN network identifier of the overlay (flannel's "
+                   "VNI).")
+        ->capture_default_str();
+    app.add_option("--prober.vxlan-port", vxlan_port_, "UDP port peers receive VXLAN on.")
+        ->capture_default_str();
+    app.add_option("--prober.static-targets", static_targets_,
+                   "FOR BENCHMARKS AND TESTS ONLY: probe the targets in this file "
+                   "(\"<peer> <overlay|underlay> <IPv4> [group]\" per line) instead of the "
+                   "cluster's peers.");
+  }
+
+  std::vector<std::shared_ptr<metrics::Collector>> start(app::ModuleContext& context) override {
+    ProberConfig config;
+    config.node_name = context.node_name;
+    config.interval = duration_flag("--prober.interval", interval_, false);
+    config.timeout = duration_flag("--prober.timeout", timeout_, false);
+    config.pmtu_interval = duration_flag("--prober.pmtu-interval", pmtu_interval_, true);
+    config.exposure_interval =
+        exposure_ ? duration_flag("--prober.exposure-interval", exposure_interval_, true)
+                  : std::chrono::nanoseconds(0);
+    if (config.interval < std::chrono::milliseconds(10))
+      throw app::ConfigError("--prober.interval must be at least 10ms, e.g. --prober.interval=1s");
+    if (config.timeout > std::chrono::seconds(10))
+      throw app::ConfigError(
+          "--prober.timeout must be at most 10s (the sequence space must outlast it), e.g. "
+          "--prober.timeout=1s");
+    if (buckets_.empty()) {
+      config.buckets = metrics::exponential_buckets(50e-6, 2, 20);
+    } else {
+      std::string error;
+      auto bounds = parse_buckets(buckets_, &error);
+      if (!bounds)
+        throw app::ConfigError(fmt::format(
+            "--prober.buckets: {}; give increasing seconds, e.g. 0.0001,0.001,0.01,0.1,1", error));
+      config.buckets = *bounds;
+    }
+    config.max_peers = max_peers_;
+    if (vni_ < 0 || vni_ > 0xffffff)
+      throw app::ConfigError("--prober.vni must be in 0..16777215 (flannel's default is 1)");
+    config.vxlan_port = vxlan_port_;
+
+    std::optional<std::vector<model::Peer>> static_peers;
+    if (!static_targets_.empty()) {
+      auto text = read_file(static_targets_);
+      if (!text)
+        throw app::ConfigError(
+            fmt::format("--prober.static-targets: cannot read \"{}\"", static_targets_));
+      std::string error;
+      static_peers = parse_static_targets(*text, &error);
+      if (!static_peers)
+        throw app::ConfigError(
+            fmt::format("--prober.static-targets: {}: {}", static_targets_, error));
+    }
+
+    std::random_device device;
+    std::mt19937_64 seed_source((std::uint64_t{device()} << 32) | device());
+    auto random = [seed_source]() mutable { return seed_source(); };
+
+    std::string error;
+    auto icmp = IcmpSocket::open(static_cast<std::uint16_t>(random()), &error);
+    if (!icmp) throw app::ConfigError(fmt::format("prober: {}", error));
+    std::unique_ptr<UdpSocket> udp;
+    if (config.exposure_interval.count() > 0) {
+      udp = UdpSocket::open(&error);
+      if (!udp) throw app::ConfigError(fmt::format("prober: {}", error));
+    }
+    context.log.info("prober socket",
+                     {{"mode", std::string(to_string(icmp->mode()))},
+                      {"identifier", std::to_string(icmp->identifier())},
+                      {"timestamps", icmp->kernel_timestamps() ? "kernel" : "user"}});
+
+    ProberEnvironment env;
+    env.log = &context.log;
+    const std::string device_name = overlay_device_;
+    env.overlay_mtu = [device_name] { return read_device_mtu(device_name); };
+    const std::uint32_t vni = static_cast<std::uint32_t>(vni_);
+    model::PeerRegistry* registry = &context.peers;
+    env.local_vtep = [device_name, vni, registry]() -> std::optional<LocalVtep> {
+      auto mac_text = read_file(fmt::format("/sys/class/net/{}/address", device_name));
+      if (!mac_text) return std::nullopt;
+      auto mac = parse_mac(mac_text->substr(0, mac_text->find('\n')));
+      if (!mac) return std::nullopt;
+      auto address = read_device_address(device_name);
+      if (!address) {
+        // No address on the device: this node's pod subnet's network address, as flannel sets.
+        auto self = registry->current()->self;
+        if (self && self->pod_cidr) address = self->pod_cidr->address;
+      }
+      if (!address) return std::nullopt;
+      return LocalVtep{vni, *mac, *address};
+    };
+    env.random = random;
+    env.unix_now = [] {
+      return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+    };
+
+    prober_ = std::make_shared<Prober>(config, env, std::move(icmp), std::move(udp));
+    if (static_peers) {
+      auto set = std::make_shared<model::PeerSet>();
+      set->self_name = context.node_name;
+      set->peers = std::move(*static_peers);
+      prober_->set_peers(set);
+      context.log.info("prober probes static targets (benchmark/test mode)",
+                       {{"file", static_targets_}, {"peers", std::to_string(set->peers.size())}});
+    } else {
+      std::weak_ptr<Prober> weak = prober_;
+      context.peers.subscribe([weak](std::shared_ptr<const model::PeerSet> peers) {
+        if (auto prober = weak.lock()) prober->set_peers(std::move(peers));
+      });
+      prober_->set_peers(context.peers.current());
+    }
+    prober_->start();
+    return {std::make_shared<ProberCollector>(prober_)};
+  }
+
+  void stop() override {
+    if (prober_) prober_->stop();
+  }
+
+ private:
+  static std::chrono::nanoseconds duration_flag(const char* flag, const std::string& text,
+                                                bool zero_allowed) {
+    auto value = parse_duration(text);
+    if (!value || (!zero_allowed && value->count() == 0))
+      throw app::ConfigError(fmt::format("{}: \"{}\" is not a {}duration; use e.g. 1s, 500ms or 1m",
+                                         flag, text, zero_allowed ? "" : "positive "));
+    return *value;
+  }
+
+  std::string interval_ = "1s";
+  std::string timeout_ = "1s";
+  std::string buckets_;
+  std::size_t max_peers_ = 100;
+  std::string pmtu_interval_ = "1m";
+  std::string overlay_device_ = "flannel.1";
+  bool exposure_ = true;
+  std::string exposure_interval_ = "1m";
+  int vni_ = 1;
+  std::uint16_t vxlan_port_ = 8472;
+  std::string static_targets_;
+  std::shared_ptr<Prober> prober_;
+};
+
+}  // namespace
+
+std::unique_ptr<app::Module> make_prober_module() {
+  return std::make_unique<ProberModule>();
+}
+
+}  // namespace podpath::prober

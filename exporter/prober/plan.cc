@@ -1,0 +1,88 @@
+#include "prober/plan.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <sstream>
+
+#include "prober/sampling.h"
+
+namespace podpath::prober {
+
+std::string_view to_string(TargetKind kind) {
+  return kind == TargetKind::kOverlay ? "overlay" : "underlay";
+}
+
+std::vector<model::Ipv4> public_addresses(const model::Peer& peer) {
+  std::vector<model::Ipv4> out = peer.external_addresses;
+  if (peer.vtep_address && model::classify(*peer.vtep_address) == model::AddressScope::kGlobal)
+    out.push_back(*peer.vtep_address);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+Plan plan_targets(const model::PeerSet& peers, std::size_t max_peers) {
+  Plan plan;
+  plan.peers_total = peers.peers.size();
+  std::vector<SamplingCandidate> candidates;
+  candidates.reserve(peers.peers.size());
+  for (const auto& peer : peers.peers)
+    candidates.push_back({peer.name, model::same_group(peers.self_group, peer.group)});
+  for (std::size_t index : select_peers(peers.self_name, candidates, max_peers)) {
+    const model::Peer& peer = peers.peers[index];
+    PeerLabels labels{peer.name, peer.group, candidates[index].same_group};
+    ++plan.peers_probed;
+    if (peer.overlay_address) {
+      plan.echo.push_back({labels, TargetKind::kOverlay, *peer.overlay_address});
+      plan.pmtu.push_back({labels, *peer.overlay_address});
+    }
+    if (peer.vtep_address) plan.echo.push_back({labels, TargetKind::kUnderlay, *peer.vtep_address});
+    if (peer.overlay_address && !peer.vtep_mac.empty()) {
+      for (auto address : public_addresses(peer))
+        plan.exposure.push_back({labels, address, *peer.overlay_address, peer.vtep_mac});
+    }
+  }
+  return plan;
+}
+
+std::optional<std::vector<model::Peer>> parse_static_targets(std::string_view text,
+                                                             std::string* error) {
+  std::map<std::string, model::Peer> peers;
+  std::istringstream in{std::string(text)};
+  std::string line;
+  int number = 0;
+  auto fail = [&](std::string why) {
+    if (error) *error = fmt::format("line {}: {}", number, why);
+    return std::nullopt;
+  };
+  while (std::getline(in, line)) {
+    ++number;
+    if (auto hash = line.find('#'); hash != std::string::npos) line.resize(hash);
+    std::istringstream fields(line);
+    std::string name, target, address, group, extra;
+    if (!(fields >> name)) continue;
+    if (!(fields >> target >> address))
+      return fail("want \"<peer> <overlay|underlay> <IPv4> [group]\"");
+    fields >> group;
+    if (fields >> extra) return fail("too many fields");
+    auto ip = model::Ipv4::parse(address);
+    if (!ip) return fail(fmt::format("\"{}\" is not an IPv4 address", address));
+    model::Peer& peer = peers[name];
+    peer.name = name;
+    if (!group.empty()) peer.group = group;
+    if (target == "overlay") {
+      peer.overlay_address = ip;
+    } else if (target == "underlay") {
+      peer.vtep_address = ip;
+    } else {
+      return fail(fmt::format("target \"{}\" is not overlay or underlay", target));
+    }
+  }
+  std::vector<model::Peer> out;
+  for (auto& [name, peer] : peers) out.push_back(std::move(peer));
+  return out;
+}
+
+}  // namespace podpath::prober

@@ -1,0 +1,66 @@
+// What to probe, derived from the peer set: echo targets (overlay and underlay per peer), path
+// MTU searches (overlay) and VXLAN exposure checks (each public address). Pure.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "model/ip.h"
+#include "model/peer.h"
+
+namespace podpath::prober {
+
+enum class TargetKind { kOverlay, kUnderlay };
+std::string_view to_string(TargetKind kind);
+
+// The labels every per-peer series carries (metrics contract).
+struct PeerLabels {
+  std::string peer;
+  std::string group;
+  bool same_group = false;
+  auto operator<=>(const PeerLabels&) const = default;
+};
+
+struct EchoSpec {
+  PeerLabels labels;
+  TargetKind target = TargetKind::kOverlay;
+  model::Ipv4 address;
+};
+
+struct PmtuSpec {
+  PeerLabels labels;
+  model::Ipv4 overlay;
+};
+
+struct ExposureSpec {
+  PeerLabels labels;
+  model::Ipv4 address;  // the peer's public address, where the VXLAN frame goes
+  model::Ipv4 overlay;  // the peer's flannel address, which must answer
+  std::string vtep_mac;
+};
+
+struct Plan {
+  std::vector<EchoSpec> echo;  // sorted by (peer, target)
+  std::vector<PmtuSpec> pmtu;
+  std::vector<ExposureSpec> exposure;
+  std::size_t peers_total = 0;
+  std::size_t peers_probed = 0;
+};
+
+// max_peers == 0 probes every peer; otherwise select_peers() picks them.
+Plan plan_targets(const model::PeerSet& peers, std::size_t max_peers);
+
+// The public addresses of a peer the exposure probe may send to: its ExternalIPs and a
+// globally routable flannel public-ip. Never anything that is not a cluster node's address.
+std::vector<model::Ipv4> public_addresses(const model::Peer& peer);
+
+// --prober.static-targets (benchmarks and tests only): one target per line,
+// "<peer> <overlay|underlay> <IPv4> [group]"; '#' starts a comment. Returns peers sorted by
+// name, or nullopt and `error` naming the line.
+std::optional<std::vector<model::Peer>> parse_static_targets(std::string_view text,
+                                                             std::string* error);
+
+}  // namespace podpath::prober

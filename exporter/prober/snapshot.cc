@@ -1,0 +1,91 @@
+#include "prober/snapshot.h"
+
+namespace podpath::prober {
+
+namespace {
+
+metrics::Labels peer_labels(const PeerLabels& labels) {
+  return {{"peer", labels.peer},
+          {"peer_group", labels.group},
+          {"same_group", labels.same_group ? "true" : "false"}};
+}
+
+metrics::Labels target_labels(const TargetResult& result) {
+  auto labels = peer_labels(result.labels);
+  labels.emplace_back("target", std::string(to_string(result.target)));
+  return labels;
+}
+
+}  // namespace
+
+std::vector<metrics::MetricFamily> to_families(const Snapshot& snapshot) {
+  using metrics::MetricFamily;
+  using metrics::MetricType;
+  MetricFamily rtt("podpath_probe_rtt_seconds",
+                   "ICMP echo round trip to the peer, from kernel timestamps where available.",
+                   MetricType::kHistogram);
+  MetricFamily requests("podpath_probe_requests_total",
+                        "Echo requests the prober attempted to send, including failed sends.",
+                        MetricType::kCounter);
+  MetricFamily responses("podpath_probe_responses_total",
+                         "Echo replies received before the timeout.", MetricType::kCounter);
+  MetricFamily duplicates("podpath_probe_duplicate_responses_total",
+                          "Further replies to an echo request already answered.",
+                          MetricType::kCounter);
+  MetricFamily late("podpath_probe_late_responses_total",
+                    "Replies that arrived after their request had timed out.",
+                    MetricType::kCounter);
+  MetricFamily errors("podpath_probe_send_errors_total",
+                      "Echo requests the kernel refused or reported undeliverable, by errno.",
+                      MetricType::kCounter);
+  for (const auto& target : snapshot.targets) {
+    auto labels = target_labels(target);
+    rtt.add_histogram(labels, target.rtt);
+    requests.add(labels, static_cast<double>(target.requests));
+    responses.add(labels, static_cast<double>(target.responses));
+    duplicates.add(labels, static_cast<double>(target.duplicates));
+    late.add(labels, static_cast<double>(target.late));
+    for (const auto& [reason, count] : target.send_errors) {
+      auto with_reason = labels;
+      with_reason.emplace_back("reason", reason);
+      errors.add(std::move(with_reason), static_cast<double>(count));
+    }
+  }
+  MetricFamily mtu("podpath_peer_path_mtu_bytes",
+                   "The largest packet the overlay path to the peer carries.", MetricType::kGauge);
+  for (const auto& result : snapshot.path_mtu) {
+    auto labels = peer_labels(result.labels);
+    labels.emplace_back("source", "probed");
+    mtu.add(std::move(labels), result.bytes);
+  }
+  MetricFamily exposed("podpath_vxlan_exposed",
+                       "1 when the peer's VXLAN port answered an encapsulated probe sent to this "
+                       "public address.",
+                       MetricType::kGauge);
+  for (const auto& result : snapshot.exposure) {
+    auto labels = peer_labels(result.labels);
+    labels.emplace_back("address", result.address.to_string());
+    exposed.add(std::move(labels), result.exposed ? 1 : 0);
+  }
+  MetricFamily peers("podpath_prober_peers",
+                     "Peers known, by whether --prober.max-peers sampling selected them.",
+                     MetricType::kGauge);
+  peers.add({{"selection", "probed"}}, static_cast<double>(snapshot.peers_probed));
+  peers.add({{"selection", "skipped"}},
+            static_cast<double>(snapshot.peers_total - snapshot.peers_probed));
+  MetricFamily fallbacks("podpath_prober_timestamp_fallbacks_total",
+                         "Replies timed with the monotonic clock because a kernel timestamp "
+                         "was missing.",
+                         MetricType::kCounter);
+  fallbacks.add({}, static_cast<double>(snapshot.timestamp_fallbacks));
+  MetricFamily socket("podpath_prober_socket_info",
+                      "The ICMP socket the prober uses and where its timestamps come from.",
+                      MetricType::kInfo);
+  socket.add({{"mode", snapshot.socket_mode},
+              {"timestamps", snapshot.kernel_timestamps ? "kernel" : "user"}},
+             1);
+  return {rtt, requests, responses, duplicates, late,  errors,
+          mtu, exposed,  peers,     fallbacks,  socket};
+}
+
+}  // namespace podpath::prober

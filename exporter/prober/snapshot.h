@@ -1,0 +1,53 @@
+// The prober's published results, and how they become metric families. The event loop builds
+// a Snapshot from its state and publishes it; the collector copies the latest one, so a
+// scrape never waits for the loop. to_families() is pure.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "metrics/family.h"
+#include "model/ip.h"
+#include "prober/plan.h"
+
+namespace podpath::prober {
+
+struct TargetResult {
+  PeerLabels labels;
+  TargetKind target = TargetKind::kOverlay;
+  std::uint64_t requests = 0;  // every attempt, including those whose send failed
+  std::uint64_t responses = 0;
+  std::uint64_t duplicates = 0;
+  std::uint64_t late = 0;
+  std::map<std::string, std::uint64_t> send_errors;  // by errno name
+  metrics::Histogram rtt;
+};
+
+struct PathMtuResult {
+  PeerLabels labels;
+  int bytes = 0;
+};
+
+struct ExposureResult {
+  PeerLabels labels;
+  model::Ipv4 address;
+  bool exposed = false;
+};
+
+struct Snapshot {
+  std::vector<TargetResult> targets;
+  std::vector<PathMtuResult> path_mtu;
+  std::vector<ExposureResult> exposure;
+  std::size_t peers_total = 0;
+  std::size_t peers_probed = 0;
+  std::uint64_t timestamp_fallbacks = 0;  // replies timed with the monotonic clock
+  std::string socket_mode;                // raw or datagram
+  bool kernel_timestamps = false;
+  double published_unix_seconds = 0;  // when the loop built it
+};
+
+std::vector<metrics::MetricFamily> to_families(const Snapshot& snapshot);
+
+}  // namespace podpath::prober

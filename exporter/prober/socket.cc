@@ -1,0 +1,263 @@
+#include "prober/socket.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fmt/format.h>
+#include <linux/errqueue.h>
+#include <linux/filter.h>
+#include <linux/icmp.h>
+#include <linux/net_tstamp.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "prober/packet.h"
+
+namespace podpath::prober {
+
+namespace {
+
+constexpr std::size_t kBufferSize = 65536;
+constexpr std::size_t kControlSize = 512;
+// A burst of replies from a thousand peers must not overflow the queue between two reads.
+constexpr int kReceiveBuffer = 1 << 20;
+
+std::int64_t to_ns(const timespec& ts) {
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+sockaddr_in to_sockaddr(model::Ipv4 address, std::uint16_t port) {
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(port);
+  sa.sin_addr.s_addr = htonl(address.value);
+  return sa;
+}
+
+std::string read_first_line(const char* path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+// Kernel timestamps in software: RX when the packet enters the stack, TX when the driver takes
+// it (returned on the error queue). Without them the prober's own scheduling delay would show
+// up in every RTT. Falls back to SO_TIMESTAMPNS (RX only) on kernels without SO_TIMESTAMPING.
+bool enable_timestamps(int fd) {
+  int flags =
+      SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
+  if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof flags) == 0) return true;
+  int on = 1;
+  setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
+  return false;
+}
+
+// Raw ICMP sockets see every ICMP message the host receives, including other pingers'
+// replies. The kernel drops all but echo replies (ICMP_FILTER) carrying our identifier (a
+// classic BPF program), so the prober never wakes up for them.
+void install_raw_filters(int fd, std::uint16_t identifier) {
+  icmp_filter filter{};
+  filter.data = ~(1u << ICMP_ECHOREPLY);
+  setsockopt(fd, SOL_RAW, ICMP_FILTER, &filter, sizeof filter);
+  sock_filter code[] = {
+      BPF_STMT(BPF_LDX | BPF_B | BPF_MSH, 0),                 // X = IP header length
+      BPF_STMT(BPF_LD | BPF_H | BPF_IND, 4),                  // A = ICMP identifier
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, identifier, 0, 1),  // ours?
+      BPF_STMT(BPF_RET | BPF_K, 0xffff),
+      BPF_STMT(BPF_RET | BPF_K, 0),
+  };
+  sock_fprog program{static_cast<unsigned short>(sizeof code / sizeof code[0]), code};
+  setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof program);
+}
+
+}  // namespace
+
+std::string_view to_string(SocketMode mode) {
+  return mode == SocketMode::kRaw ? "raw" : "datagram";
+}
+
+std::string errno_name(int error) {
+  if (const char* name = strerrorname_np(error)) return name;
+  return fmt::format("errno_{}", error);
+}
+
+IcmpSocket::IcmpSocket(int fd, SocketMode mode, std::uint16_t identifier)
+    : fd_(fd), mode_(mode), identifier_(identifier), buffer_(kBufferSize), control_(kControlSize) {}
+
+IcmpSocket::~IcmpSocket() {
+  close(fd_);
+}
+
+std::unique_ptr<IcmpSocket> IcmpSocket::open(std::uint16_t random_identifier, std::string* error) {
+  int fd = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMP);
+  int raw_errno = errno;
+  std::unique_ptr<IcmpSocket> sock;
+  if (fd >= 0) {
+    sock.reset(new IcmpSocket(fd, SocketMode::kRaw, random_identifier));
+    install_raw_filters(fd, random_identifier);
+  } else {
+    fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMP);
+    int dgram_errno = errno;
+    if (fd < 0) {
+      if (error) {
+        *error = fmt::format(
+            "cannot open an ICMP socket: raw ICMP needs CAP_NET_RAW ({}) and unprivileged ICMP "
+            "needs this process's group (gid {}) inside net.ipv4.ping_group_range, which is "
+            "\"{}\" ({}); fix: run with CAP_NET_RAW (securityContext.capabilities.add: "
+            "[NET_RAW]) or sysctl -w net.ipv4.ping_group_range=\"0 2147483647\", or disable the "
+            "prober with --no-collector.prober",
+            errno_name(raw_errno), getgid(), read_first_line("/proc/sys/net/ipv4/ping_group_range"),
+            errno_name(dgram_errno));
+      }
+      return nullptr;
+    }
+    // The kernel picks the identifier: the socket's local "port", known once bound.
+    sockaddr_in local = to_sockaddr(model::Ipv4{0}, 0);
+    socklen_t length = sizeof local;
+    if (bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0 ||
+        getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) != 0) {
+      if (error) *error = fmt::format("cannot bind the ICMP datagram socket: {}", strerror(errno));
+      close(fd);
+      return nullptr;
+    }
+    sock.reset(new IcmpSocket(fd, SocketMode::kDatagram, ntohs(local.sin_port)));
+  }
+  sock->timestamping_ = enable_timestamps(fd);
+  int on = 1;
+  setsockopt(fd, SOL_IP, IP_RECVERR, &on, sizeof on);
+  int pmtu = IP_PMTUDISC_DONT;
+  setsockopt(fd, SOL_IP, IP_MTU_DISCOVER, &pmtu, sizeof pmtu);
+  int size = kReceiveBuffer;
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) != 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+  return sock;
+}
+
+int IcmpSocket::send(model::Ipv4 destination, std::span<const std::uint8_t> icmp,
+                     bool dont_fragment) {
+  if (dont_fragment != dont_fragment_) {
+    // PROBE sets DF but ignores the cached path MTU, so each probe really tests the path.
+    int value = dont_fragment ? IP_PMTUDISC_PROBE : IP_PMTUDISC_DONT;
+    if (setsockopt(fd_, SOL_IP, IP_MTU_DISCOVER, &value, sizeof value) != 0) return errno;
+    dont_fragment_ = dont_fragment;
+  }
+  sockaddr_in to = to_sockaddr(destination, 0);
+  ssize_t sent =
+      sendto(fd_, icmp.data(), icmp.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+  if (sent < 0) return errno;
+  return 0;
+}
+
+std::optional<Received> IcmpSocket::receive() {
+  sockaddr_in from{};
+  iovec iov{buffer_.data(), buffer_.size()};
+  msghdr msg{};
+  msg.msg_name = &from;
+  msg.msg_namelen = sizeof from;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control_.data();
+  msg.msg_controllen = control_.size();
+  ssize_t n = recvmsg(fd_, &msg, MSG_DONTWAIT);
+  if (n < 0) return std::nullopt;
+  Received out;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET) continue;
+    if (c->cmsg_type == SO_TIMESTAMPING) {
+      scm_timestamping ts;
+      memcpy(&ts, CMSG_DATA(c), sizeof ts);
+      out.kernel_ns = to_ns(ts.ts[0]);
+    } else if (c->cmsg_type == SO_TIMESTAMPNS) {
+      timespec ts;
+      memcpy(&ts, CMSG_DATA(c), sizeof ts);
+      out.kernel_ns = to_ns(ts);
+    }
+  }
+  std::span<const std::uint8_t> data(buffer_.data(), static_cast<std::size_t>(n));
+  out.source = model::Ipv4{ntohl(from.sin_addr.s_addr)};
+  if (mode_ == SocketMode::kRaw) {
+    auto ip = parse_ipv4(data);
+    if (!ip) {
+      out.icmp = {};
+      return out;
+    }
+    out.source = ip->source;
+    out.icmp = ip->payload;
+  } else {
+    out.icmp = data;
+  }
+  return out;
+}
+
+std::optional<ErrorMessage> IcmpSocket::receive_error() {
+  sockaddr_in from{};
+  iovec iov{buffer_.data(), buffer_.size()};
+  msghdr msg{};
+  msg.msg_name = &from;
+  msg.msg_namelen = sizeof from;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control_.data();
+  msg.msg_controllen = control_.size();
+  ssize_t n = recvmsg(fd_, &msg, MSG_ERRQUEUE | MSG_DONTWAIT);
+  if (n < 0) return std::nullopt;
+  ErrorMessage out;
+  out.data = std::span<const std::uint8_t>(buffer_.data(), static_cast<std::size_t>(n));
+  if (msg.msg_namelen >= sizeof(sockaddr_in) && from.sin_family == AF_INET)
+    out.destination = model::Ipv4{ntohl(from.sin_addr.s_addr)};
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPING) {
+      scm_timestamping ts;
+      memcpy(&ts, CMSG_DATA(c), sizeof ts);
+      out.kernel_ns = to_ns(ts.ts[0]);
+    } else if (c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR) {
+      sock_extended_err ee;
+      memcpy(&ee, CMSG_DATA(c), sizeof ee);
+      out.error = static_cast<int>(ee.ee_errno);
+      out.info = ee.ee_info;
+      switch (ee.ee_origin) {
+        case SO_EE_ORIGIN_TIMESTAMPING:
+          out.kind = ErrorMessage::Kind::kTxTimestamp;
+          break;
+        case SO_EE_ORIGIN_ICMP:
+          out.kind = ErrorMessage::Kind::kIcmpError;
+          break;
+        case SO_EE_ORIGIN_LOCAL:
+          out.kind = ErrorMessage::Kind::kLocalError;
+          break;
+        default:
+          out.kind = ErrorMessage::Kind::kOther;
+      }
+    }
+  }
+  return out;
+}
+
+std::unique_ptr<UdpSocket> UdpSocket::open(std::string* error) {
+  int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
+  if (fd < 0) {
+    if (error) *error = fmt::format("cannot open a UDP socket: {}", strerror(errno));
+    return nullptr;
+  }
+  return std::unique_ptr<UdpSocket>(new UdpSocket(fd));
+}
+
+UdpSocket::~UdpSocket() {
+  close(fd_);
+}
+
+int UdpSocket::send(model::Ipv4 destination, std::uint16_t port,
+                    std::span<const std::uint8_t> payload) {
+  sockaddr_in to = to_sockaddr(destination, port);
+  if (sendto(fd_, payload.data(), payload.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to) <
+      0)
+    return errno;
+  return 0;
+}
+
+}  // namespace podpath::prober
