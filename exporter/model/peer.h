@@ -33,6 +33,7 @@ struct ClusterNode {
   std::optional<int> vni;
   std::string vtep_mac;  // lower-case aa:bb:cc:dd:ee:ff
   std::string wireguard_public_key;
+  std::optional<int> wireguard_port;  // wireguard backend-data Port
   // Non-empty when the node's annotations could not be read; the node is still listed.
   std::string annotation_error;
 

@@ -1,0 +1,285 @@
+#include "kubernetes/node.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+namespace podpath::kubernetes {
+
+namespace {
+
+using nlohmann::json;
+
+// The member `key` of `object` when it is a string; empty otherwise. API objects come from
+// outside: a field of an unexpected type is treated as missing, never as a crash.
+std::string_view string_at(const json& object, std::string_view key) {
+  if (!object.is_object()) return {};
+  auto it = object.find(key);
+  if (it == object.end() || !it->is_string()) return {};
+  return it->get_ref<const std::string&>();
+}
+
+const json* object_at(const json& object, std::string_view key) {
+  if (!object.is_object()) return nullptr;
+  auto it = object.find(key);
+  if (it == object.end() || !it->is_object()) return nullptr;
+  return &*it;
+}
+
+const json* array_at(const json& object, std::string_view key) {
+  if (!object.is_object()) return nullptr;
+  auto it = object.find(key);
+  if (it == object.end() || !it->is_array()) return nullptr;
+  return &*it;
+}
+
+bool has_key(const json* object, std::string_view key) {
+  return object != nullptr && object->find(key) != object->end();
+}
+
+std::string_view trim(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+void add_unique(std::vector<model::Ipv4>& list, model::Ipv4 ip) {
+  if (std::find(list.begin(), list.end(), ip) == list.end()) list.push_back(ip);
+}
+
+// k3s writes "100.74.0.1,fd7a:115c:a1e0::4a01" for dual stack. IPv6 entries are skipped
+// (the model carries IPv4); anything else that is not an IPv4 address is an error.
+std::string add_address_list(std::string_view text, std::vector<model::Ipv4>& out) {
+  while (!text.empty()) {
+    auto comma = text.find(',');
+    std::string_view item = trim(text.substr(0, comma));
+    text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+    if (item.empty() || item.find(':') != std::string_view::npos) continue;
+    auto ip = model::Ipv4::parse(item);
+    if (!ip) return fmt::format("\"{}\" is not an IP address", item);
+    add_unique(out, *ip);
+  }
+  return {};
+}
+
+struct ErrorSink {
+  ParsedNode& parsed;
+  void add(std::string_view field, std::string_view message) {
+    auto& error = parsed.node.annotation_error;
+    if (error.empty()) {
+      parsed.error_field = std::string(field);
+    } else {
+      error += "; ";
+    }
+    error += fmt::format("{}: {}", field, message);
+  }
+};
+
+std::string normalized_prefix(std::string_view prefix) {
+  while (!prefix.empty() && prefix.back() == '/') prefix.remove_suffix(1);
+  return std::string(prefix) + "/";
+}
+
+}  // namespace
+
+AnnotationKeys::AnnotationKeys(std::string_view prefix) {
+  const std::string p = normalized_prefix(prefix);
+  public_ip = p + "public-ip";
+  public_ip_overwrite = p + "public-ip-overwrite";
+  backend_type = p + "backend-type";
+  backend_data = p + "backend-data";
+}
+
+bool AnnotationKeys::contains(std::string_view key) const {
+  return key == public_ip || key == public_ip_overwrite || key == backend_type ||
+         key == backend_data || key == k3s_internal_ip || key == k3s_external_ip;
+}
+
+std::optional<std::string> parse_mac(std::string_view text) {
+  if (text.size() != 17) return std::nullopt;
+  std::string out(text);
+  for (size_t i = 0; i < out.size(); ++i) {
+    char& c = out[i];
+    if (i % 3 == 2) {
+      if (c != ':') return std::nullopt;
+      continue;
+    }
+    if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return std::nullopt;
+  }
+  return out;
+}
+
+bool is_wireguard_key(std::string_view text) {
+  // 32 bytes -> 43 significant base64 characters and one '='; the last significant
+  // character carries 2 padding bits, so it must be one of the 16 with those bits clear.
+  if (text.size() != 44 || text[43] != '=') return false;
+  auto is_b64 = [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+           c == '/';
+  };
+  for (size_t i = 0; i < 43; ++i)
+    if (!is_b64(text[i])) return false;
+  return std::string_view("AEIMQUYcgkosw048").find(text[42]) != std::string_view::npos;
+}
+
+BackendData parse_backend_data(std::string_view backend_type, std::string_view text) {
+  BackendData data;
+  if (trim(text).empty()) {
+    if (backend_type == "vxlan") data.error = "missing (vxlan needs the VTEP's MAC)";
+    return data;
+  }
+  json parsed = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded()) {
+    data.error = fmt::format("not valid JSON: {}", text);
+    return data;
+  }
+  if (backend_type == "vxlan") {
+    if (!parsed.is_object()) {
+      data.error = fmt::format("vxlan backend data must be an object: {}", text);
+      return data;
+    }
+    if (auto it = parsed.find("VNI"); it != parsed.end()) {
+      // VXLAN network identifiers are 24 bits.
+      if (!it->is_number_integer() || it->get<long long>() < 0 || it->get<long long>() > 0xffffff) {
+        data.error = fmt::format("VNI {} is not a 24-bit number", it->dump());
+        return data;
+      }
+      data.vni = it->get<int>();
+    }
+    auto mac_it = parsed.find("VtepMAC");
+    if (mac_it == parsed.end() || !mac_it->is_string()) {
+      data.error = "VtepMAC missing";
+      return data;
+    }
+    auto mac = parse_mac(mac_it->get_ref<const std::string&>());
+    if (!mac) {
+      data.error =
+          fmt::format("VtepMAC \"{}\" is not a MAC address", mac_it->get_ref<const std::string&>());
+      return data;
+    }
+    data.vtep_mac = *mac;
+    return data;
+  }
+  if (backend_type == "wireguard") {
+    if (!parsed.is_object()) {
+      data.error = fmt::format("wireguard backend data must be an object: {}", text);
+      return data;
+    }
+    std::string_view key = string_at(parsed, "PublicKey");
+    if (!is_wireguard_key(key)) {
+      data.error = fmt::format("PublicKey \"{}\" is not a WireGuard key", key);
+      return data;
+    }
+    data.wireguard_public_key = std::string(key);
+    if (auto it = parsed.find("Port"); it != parsed.end()) {
+      // flannel decodes Port into a uint16: a string or an out-of-range number fails there too.
+      if (!it->is_number_integer() || it->get<long long>() < 1 || it->get<long long>() > 65535) {
+        data.error = fmt::format("Port {} is not a UDP port number", it->dump());
+        return data;
+      }
+      data.wireguard_port = it->get<int>();
+    }
+    return data;
+  }
+  // host-gw writes null, extension (k3s' Tailscale mode) whatever its hooks return: nothing
+  // podpath reads, but it must still be JSON, as flannel requires.
+  return data;
+}
+
+ParsedNode parse_node(const json& node, const NodeParseOptions& options) {
+  ParsedNode parsed;
+  model::ClusterNode& out = parsed.node;
+  ErrorSink errors{parsed};
+  const AnnotationKeys keys(options.annotation_prefix);
+
+  static const json kEmpty = json::object();
+  const json* metadata = object_at(node, "metadata");
+  if (metadata == nullptr) metadata = &kEmpty;
+  out.name = std::string(string_at(*metadata, "name"));
+  parsed.resource_version = std::string(string_at(*metadata, "resourceVersion"));
+  if (const json* labels = object_at(*metadata, "labels"))
+    out.group = std::string(string_at(*labels, options.group_label));
+
+  // spec: pod CIDRs and cordon.
+  if (const json* spec = object_at(node, "spec")) {
+    std::vector<std::string> cidrs;
+    if (const json* list = array_at(*spec, "podCIDRs")) {
+      for (const auto& item : *list)
+        if (item.is_string()) cidrs.push_back(item.get<std::string>());
+    }
+    if (std::string_view single = string_at(*spec, "podCIDR"); !single.empty()) {
+      if (std::find(cidrs.begin(), cidrs.end(), single) == cidrs.end())
+        cidrs.insert(cidrs.begin(), std::string(single));
+    }
+    for (const auto& cidr : cidrs) {
+      if (cidr.find(':') != std::string::npos) continue;  // IPv6 half of dual stack
+      auto prefix = model::Ipv4Prefix::parse(cidr);
+      if (!prefix) {
+        errors.add("spec.podCIDR", fmt::format("\"{}\" is not a CIDR", cidr));
+        continue;
+      }
+      if (!out.pod_cidr) out.pod_cidr = prefix;
+    }
+    out.pod_cidrs = std::move(cidrs);
+    if (auto it = spec->find("unschedulable"); it != spec->end() && it->is_boolean())
+      out.unschedulable = it->get<bool>();
+  }
+
+  // status: addresses and the Ready condition.
+  if (const json* status = object_at(node, "status")) {
+    if (const json* addresses = array_at(*status, "addresses")) {
+      for (const auto& address : *addresses) {
+        std::string_view type = string_at(address, "type");
+        auto ip = model::Ipv4::parse(string_at(address, "address"));
+        if (!ip) continue;  // Hostname entries, IPv6
+        if (type == "InternalIP") add_unique(out.internal_addresses, *ip);
+        if (type == "ExternalIP") add_unique(out.external_addresses, *ip);
+      }
+    }
+    if (const json* conditions = array_at(*status, "conditions")) {
+      for (const auto& condition : *conditions)
+        if (string_at(condition, "type") == "Ready")
+          out.ready = string_at(condition, "status") == "True";
+    }
+  }
+
+  // Annotations: flannel's lease and k3s' addresses.
+  const json* annotations = object_at(*metadata, "annotations");
+  if (annotations == nullptr) annotations = &kEmpty;
+  if (auto error =
+          add_address_list(string_at(*annotations, keys.k3s_internal_ip), out.internal_addresses);
+      !error.empty())
+    errors.add(keys.k3s_internal_ip, error);
+  if (auto error =
+          add_address_list(string_at(*annotations, keys.k3s_external_ip), out.external_addresses);
+      !error.empty())
+    errors.add(keys.k3s_external_ip, error);
+
+  out.backend_type = std::string(string_at(*annotations, keys.backend_type));
+  auto read_ip = [&](const std::string& key) -> std::optional<model::Ipv4> {
+    std::string_view text = trim(string_at(*annotations, key));
+    if (text.empty()) return std::nullopt;
+    auto ip = model::Ipv4::parse(text);
+    if (!ip) errors.add(key, fmt::format("\"{}\" is not an IPv4 address", text));
+    return ip;
+  };
+  auto public_ip = read_ip(keys.public_ip);
+  out.public_ip_overwrite = read_ip(keys.public_ip_overwrite);
+  // flannel publishes the overwrite as the lease's address: peers send VXLAN there.
+  out.public_ip = out.public_ip_overwrite ? out.public_ip_overwrite : public_ip;
+
+  if (has_key(annotations, keys.backend_data) || !out.backend_type.empty()) {
+    BackendData data =
+        parse_backend_data(out.backend_type, string_at(*annotations, keys.backend_data));
+    if (!data.error.empty()) errors.add(keys.backend_data, data.error);
+    out.vni = data.vni;
+    out.vtep_mac = std::move(data.vtep_mac);
+    out.wireguard_public_key = std::move(data.wireguard_public_key);
+    out.wireguard_port = data.wireguard_port;
+  }
+  return parsed;
+}
+
+}  // namespace podpath::kubernetes

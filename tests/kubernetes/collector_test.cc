@@ -1,0 +1,104 @@
+#include "kubernetes/collector.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "metrics/exposition.h"
+
+namespace podpath::kubernetes {
+namespace {
+
+void expect_golden(const std::string& name, const std::string& actual) {
+  const std::string path = std::string(PODPATH_TESTDATA) + "/kubernetes/testdata/" + name;
+  if (std::getenv("PODPATH_UPDATE_GOLDEN") != nullptr) {
+    std::ofstream(path) << actual;
+    return;
+  }
+  std::ifstream in(path);
+  ASSERT_TRUE(in) << "missing golden file " << path << " (run with PODPATH_UPDATE_GOLDEN=1)";
+  std::stringstream expected;
+  expected << in.rdbuf();
+  EXPECT_EQ(expected.str(), actual) << "golden file " << path;
+}
+
+std::string render(const WatcherSnapshot& snapshot) {
+  return metrics::render(metrics::normalize(build_families(snapshot)), metrics::Format::kText004);
+}
+
+WatcherSnapshot base_snapshot() {
+  WatcherSnapshot s;
+  for (const char* type : {"ADDED", "MODIFIED", "DELETED", "BOOKMARK", "ERROR"}) s.events[type] = 0;
+  for (const char* reason :
+       {"connect", "tls", "timeout", "unauthorized", "http", "decode", "other"})
+    s.errors[reason] = 0;
+  return s;
+}
+
+model::ClusterNode self_node() {
+  model::ClusterNode self;
+  self.name = "lima-k3s-agent";
+  self.group = "sapporo";
+  self.backend_type = "vxlan";
+  self.public_ip = model::Ipv4::parse("100.84.0.1");
+  self.vni = 1;
+  self.vtep_mac = "b6:14:d5:9f:82:a6";
+  return self;
+}
+
+TEST(KubernetesCollector, HealthyWatchMatchesGolden) {
+  WatcherSnapshot s = base_snapshot();
+  s.synced = s.healthy = true;
+  s.node_count = 6;
+  s.self = self_node();
+  s.events["ADDED"] = 2;
+  s.events["BOOKMARK"] = 7;
+  s.relists = 1;
+  s.last_event_unix = 1700000000.5;
+  s.annotation_errors = {{"bad-ip", "flannel.alpha.coreos.com/public-ip"}};
+  expect_golden("healthy.prom", render(s));
+}
+
+TEST(KubernetesCollector, OverwrittenGlobalAddressAndNoSelfYet) {
+  WatcherSnapshot s = base_snapshot();
+  s.synced = true;
+  s.healthy = false;  // stale
+  s.node_count = 2;
+  model::ClusterNode self = self_node();
+  self.public_ip = self.public_ip_overwrite = model::Ipv4::parse("203.0.113.11");
+  s.self = self;
+  s.errors["connect"] = 3;
+  expect_golden("stale-overwrite.prom", render(s));
+
+  WatcherSnapshot before_list = base_snapshot();
+  std::string text = render(before_list);
+  EXPECT_EQ(text.find("podpath_flannel_annotation_info"), std::string::npos);
+  EXPECT_EQ(text.find("podpath_kubernetes_nodes "), std::string::npos);
+  EXPECT_NE(text.find("podpath_kubernetes_view_stale 1"), std::string::npos);
+}
+
+TEST(KubernetesCollector, ScopeLabelFollowsClassify) {
+  struct Case {
+    const char* ip;
+    const char* scope;
+  };
+  for (auto [ip, scope] : {Case{"192.168.105.2", "private"}, Case{"100.84.0.1", "tailnet"},
+                           Case{"172.26.2.70", "private"}, Case{"203.0.113.10", "global"},
+                           Case{"127.0.0.1", "loopback"}, Case{"169.254.1.1", "link-local"}}) {
+    WatcherSnapshot s = base_snapshot();
+    model::ClusterNode self = self_node();
+    self.public_ip = model::Ipv4::parse(ip);
+    s.self = self;
+    auto families = build_families(s);
+    ASSERT_EQ(families[0].name, "podpath_flannel_annotation_info");
+    const auto& labels = families[0].metrics.at(0).labels;
+    auto it = std::find_if(labels.begin(), labels.end(),
+                           [](const auto& kv) { return kv.first == "public_ip_scope"; });
+    ASSERT_NE(it, labels.end());
+    EXPECT_EQ(it->second, scope) << ip;
+  }
+}
+
+}  // namespace
+}  // namespace podpath::kubernetes
