@@ -1,0 +1,96 @@
+// Shared pieces of podpath's dashboards: the data source reference, variables, thresholds
+// and the PromQL fragments every panel uses. Pure: builders and strings, no I/O.
+import * as dashboard from "@grafana/grafana-foundation-sdk/dashboard";
+import * as prometheus from "@grafana/grafana-foundation-sdk/prometheus";
+
+// Every panel and variable queries the data source picked in the $datasource variable.
+export const datasource: dashboard.DataSourceRef = { type: "prometheus", uid: "${datasource}" };
+
+// Longhorn's 20 ms and the alerts' cross-group 100 ms (alerts/config.yaml), as colours.
+export const latencySteps: dashboard.Threshold[] = [
+  { value: null, color: "green" },
+  { value: 0.02, color: "yellow" },
+  { value: 0.1, color: "red" },
+];
+
+export function thresholds(steps: dashboard.Threshold[]): dashboard.ThresholdsConfigBuilder {
+  return new dashboard.ThresholdsConfigBuilder().mode(dashboard.ThresholdsMode.Absolute).steps(steps);
+}
+
+export function valueText(options: Record<string, { text: string; color: string }>): dashboard.ValueMapping[] {
+  const mapped: Record<string, dashboard.ValueMappingResult> = {};
+  Object.entries(options).forEach(([value, result], index) => {
+    mapped[value] = { text: result.text, color: result.color, index };
+  });
+  return [{ type: dashboard.MappingType.ValueToText, options: mapped }];
+}
+
+export function datasourceVariable(): dashboard.DatasourceVariableBuilder {
+  return new dashboard.DatasourceVariableBuilder("datasource").label("Data source").type("prometheus");
+}
+
+// A variable filled from label values; multi-valued ones select everything with ".*".
+export function labelVariable(
+  name: string,
+  label: string,
+  query: string,
+  options: { multi: boolean; hide?: boolean },
+): dashboard.QueryVariableBuilder {
+  const variable = new dashboard.QueryVariableBuilder(name)
+    .label(label)
+    .datasource(datasource)
+    // The classic string form: every Grafana since 7 reads it (newer ones migrate it).
+    .query(query)
+    .refresh(dashboard.VariableRefresh.OnTimeRangeChanged)
+    .sort(dashboard.VariableSort.AlphabeticalAsc);
+  if (options.multi) variable.multi(true).includeAll(true).allValue(".*");
+  if (options.hide) variable.hide(dashboard.VariableHide.HideVariable);
+  return variable;
+}
+
+export function query(expr: string, legend = "", refId = "A"): prometheus.DataqueryBuilder {
+  const target = new prometheus.DataqueryBuilder().datasource(datasource).expr(expr).range().refId(refId);
+  if (legend) target.legendFormat(legend);
+  return target;
+}
+
+export function instantTable(expr: string, refId = "A"): prometheus.DataqueryBuilder {
+  return new prometheus.DataqueryBuilder()
+    .datasource(datasource)
+    .expr(expr)
+    .instant()
+    .format(prometheus.PromQueryFormat.Table)
+    .refId(refId);
+}
+
+// Names the node of each series through the exporter's own podpath_node_info (the same
+// join the alerts use) and keeps only the nodes selected in $node.
+export function onNodes(expr: string): string {
+  return `${expr}\n* on (instance, job) group_left (node)\n  podpath_node_info{job=~"$job", node=~"$node"}`;
+}
+
+// Median of the RTT histogram, per the given labels.
+export function medianRtt(selector: string, by: string): string {
+  return (
+    `histogram_quantile(0.5,\n  sum by (${by}, le) (\n` +
+    `    rate(podpath_probe_rtt_seconds_bucket{${selector}}[$__rate_interval])\n  )\n)`
+  );
+}
+
+// Fraction of echo requests without a reply in time, clamped like the recording rule.
+export function lossRatio(requests: string, responses: string): string {
+  return `clamp(1 - (\n  ${responses}\n  /\n  ${requests}\n), 0, 1)`;
+}
+
+// Table transformations: hide bookkeeping columns and name the rest.
+export function organize(
+  exclude: string[],
+  rename: Record<string, string>,
+  order: string[] = [],
+): dashboard.DataTransformerConfig {
+  const excludeByName: Record<string, boolean> = {};
+  for (const name of exclude) excludeByName[name] = true;
+  const indexByName: Record<string, number> = {};
+  order.forEach((name, index) => (indexByName[name] = index));
+  return { id: "organize", options: { excludeByName, renameByName: rename, indexByName } };
+}

@@ -1,0 +1,390 @@
+// "podpath / Cluster overview": every node × peer pair at once — how fast, how lossy,
+// which road, what MTU — plus exposure, DERP relays and the podpath alerts firing.
+import * as dashboard from "@grafana/grafana-foundation-sdk/dashboard";
+import * as common from "@grafana/grafana-foundation-sdk/common";
+import * as stat from "@grafana/grafana-foundation-sdk/stat";
+import * as table from "@grafana/grafana-foundation-sdk/table";
+import * as timeseries from "@grafana/grafana-foundation-sdk/timeseries";
+import {
+  datasource,
+  datasourceVariable,
+  instantTable,
+  labelVariable,
+  latencySteps,
+  lossRatio,
+  medianRtt,
+  onNodes,
+  organize,
+  query,
+  thresholds,
+  valueText,
+} from "./common.ts";
+
+export const OVERVIEW_UID = "podpath-overview";
+
+const peers = `job=~"$job", peer=~"$peer"`;
+const bookkeeping = ["Time", "Value", "__name__", "instance", "job", "same_group"];
+
+function bigNumber(title: string, description: string, expr: string, steps: dashboard.Threshold[]) {
+  return new stat.PanelBuilder()
+    .title(title)
+    .description(description)
+    .datasource(datasource)
+    .unit("none")
+    .decimals(0)
+    .thresholds(thresholds(steps))
+    .colorMode(common.BigValueColorMode.Background)
+    .graphMode(common.BigValueGraphMode.None)
+    .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(["lastNotNull"]))
+    .withTarget(instantTable(expr))
+    .height(4)
+    .span(4);
+}
+
+// A node × peer matrix from an instant table with node, peer and Value columns.
+function matrix(title: string, description: string, expr: string, unit: string, steps: dashboard.Threshold[]) {
+  return new table.PanelBuilder()
+    .title(title)
+    .description(description)
+    .datasource(datasource)
+    .unit(unit)
+    .decimals(unit === "s" ? 4 : 2)
+    .thresholds(thresholds(steps))
+    .cellOptions({ type: common.TableCellDisplayMode.ColorBackground } as common.TableCellOptions)
+    .withTarget(instantTable(expr))
+    .withTransformation({
+      id: "groupingToMatrix",
+      options: { columnField: "peer", rowField: "node", valueField: "Value", emptyValue: "null" },
+    })
+    .overrideByName("node\\peer", [
+      { id: "custom.cellOptions", value: { type: common.TableCellDisplayMode.Auto } },
+    ])
+    .height(9)
+    .span(12);
+}
+
+function labelTable(title: string, description: string, expr: string, rename: Record<string, string>) {
+  return new table.PanelBuilder()
+    .title(title)
+    .description(description)
+    .datasource(datasource)
+    .unit("none")
+    .withTarget(instantTable(expr))
+    .withTransformation(organize(bookkeeping, rename, Object.keys(rename)))
+    .sortBy([new common.TableSortByFieldStateBuilder().displayName(Object.values(rename)[0])])
+    .height(8)
+    .span(12);
+}
+
+export function overview(): dashboard.DashboardBuilder {
+  const overlayRtt = onNodes(`(\n${medianRtt(`${peers}, target="overlay"`, "instance, job, peer")}\n)`);
+  const overlayLoss = onNodes(
+    lossRatio(
+      `sum by (instance, job, peer) (rate(podpath_probe_requests_total{${peers}, target="overlay"}[$__rate_interval]))`,
+      `sum by (instance, job, peer) (rate(podpath_probe_responses_total{${peers}, target="overlay"}[$__rate_interval]))`,
+    ),
+  );
+
+  return (
+    new dashboard.DashboardBuilder("podpath / Cluster overview")
+      .uid(OVERVIEW_UID)
+      .description("Whether every pod-to-pod path of the cluster works, how fast it is and which road it takes.")
+      .tags(["podpath"])
+      .editable()
+      .timezone("browser")
+      .refresh("1m")
+      .time({ from: "now-3h", to: "now" })
+      .tooltip(dashboard.DashboardCursorSync.Crosshair)
+      .withVariable(datasourceVariable())
+      .withVariable(labelVariable("job", "Job", "label_values(podpath_node_info, job)", { multi: true }))
+      .withVariable(labelVariable("node", "Node", 'label_values(podpath_node_info{job=~"$job"}, node)', { multi: true }))
+      .withVariable(labelVariable("peer", "Peer", 'label_values(podpath_peer_path_info{job=~"$job"}, peer)', { multi: true }))
+      .link(
+        new dashboard.DashboardLinkBuilder("Node detail")
+          .type(dashboard.DashboardLinkType.Dashboards)
+          .tags(["podpath"])
+          .asDropdown(false)
+          .includeVars(true)
+          .keepTime(true),
+      )
+
+      .withRow(new dashboard.RowBuilder("Now"))
+      .withPanel(
+        bigNumber(
+          "Podpath alerts firing",
+          "Alerts of alerts/podpath.rules.yml firing now (Prometheus' ALERTS series).",
+          'count(ALERTS{alertname=~"Podpath.*", alertstate="firing"}) or vector(0)',
+          [
+            { value: null, color: "green" },
+            { value: 1, color: "red" },
+          ],
+        ),
+      )
+      .withPanel(
+        bigNumber(
+          "Exporters down",
+          "podpath exporters Prometheus cannot scrape: their nodes' paths are not measured.",
+          'count(up{job=~"$job"} == 0) or vector(0)',
+          [
+            { value: null, color: "green" },
+            { value: 1, color: "red" },
+          ],
+        ),
+      )
+      .withPanel(
+        bigNumber(
+          "Pairs relayed via DERP",
+          "Node-to-peer pairs whose pod traffic a Tailscale DERP relay carries (podpath_peer_route_via_derp).",
+          `sum(\n${onNodes(`podpath_peer_route_via_derp{${peers}}`)}\n)`,
+          [
+            { value: null, color: "green" },
+            { value: 1, color: "orange" },
+          ],
+        ),
+      )
+      .withPanel(
+        bigNumber(
+          "Public VXLAN answers",
+          "Public addresses on which a peer's VXLAN port answered an encapsulated probe (podpath_vxlan_exposed).",
+          `sum(\n${onNodes(`podpath_vxlan_exposed{${peers}}`)}\n)`,
+          [
+            { value: null, color: "green" },
+            { value: 1, color: "red" },
+          ],
+        ),
+      )
+      .withPanel(
+        bigNumber(
+          "Pairs over 20 ms",
+          "Node-to-peer pairs whose median overlay RTT is above Longhorn's 20 ms.",
+          `count(\n${overlayRtt}\n> 0.02\n) or vector(0)`,
+          [
+            { value: null, color: "green" },
+            { value: 1, color: "yellow" },
+          ],
+        ),
+      )
+      .withPanel(
+        bigNumber(
+          "Pairs losing every probe",
+          "Node-to-peer pairs whose overlay answered no echo in the interval.",
+          `count(\n${overlayLoss}\n>= 1\n) or vector(0)`,
+          [
+            { value: null, color: "green" },
+            { value: 1, color: "red" },
+          ],
+        ),
+      )
+
+      .withRow(new dashboard.RowBuilder("Latency and loss"))
+      .withPanel(
+        matrix(
+          "Median overlay RTT, node × peer",
+          "Median ICMP round trip through the pod overlay. Longhorn wants < 20 ms between nodes that replicate.",
+          overlayRtt,
+          "s",
+          latencySteps,
+        ),
+      )
+      .withPanel(
+        matrix("Overlay loss, node × peer", "Fraction of overlay echoes without a reply in time.", overlayLoss, "percentunit", [
+          { value: null, color: "green" },
+          { value: 0.01, color: "yellow" },
+          { value: 0.5, color: "red" },
+        ]),
+      )
+      .withPanel(
+        new timeseries.PanelBuilder()
+          .title("Median overlay RTT")
+          .description("Per node → peer; a step usually means the road changed (see Roads).")
+          .datasource(datasource)
+          .unit("s")
+          .thresholds(thresholds(latencySteps))
+          .thresholdsStyle(new common.GraphThresholdsStyleConfigBuilder().mode(common.GraphThresholdsStyleMode.Dashed))
+          .withTarget(query(overlayRtt, "{{node}} → {{peer}}"))
+          .height(8)
+          .span(12),
+      )
+      .withPanel(
+        new timeseries.PanelBuilder()
+          .title("Overlay loss")
+          .description("Per node → peer.")
+          .datasource(datasource)
+          .unit("percentunit")
+          .min(0)
+          .max(1)
+          .withTarget(query(overlayLoss, "{{node}} → {{peer}}"))
+          .height(8)
+          .span(12),
+      )
+
+      .withRow(new dashboard.RowBuilder("Roads"))
+      .withPanel(
+        labelTable(
+          "Road per pair",
+          "The road a pod packet to the peer takes, from the kernel's route lookups and Tailscale's peer state " +
+            "(podpath_peer_path_info). carrier tailscale-subnet-route = table 52, not flannel's VXLAN.",
+          onNodes(`podpath_peer_path_info{${peers}}`),
+          {
+            node: "Node",
+            peer: "Peer",
+            peer_group: "Peer group",
+            carrier: "Carrier",
+            device: "Device",
+            table: "Table",
+            underlay_device: "Underlay",
+            transport: "Transport",
+            derp_region: "DERP region",
+          },
+        ),
+      )
+      .withPanel(
+        new table.PanelBuilder()
+          .title("Pairs per road class")
+          .description("How many node → peer pairs use each carrier and transport.")
+          .datasource(datasource)
+          .unit("none")
+          .withTarget(
+            instantTable(`count by (carrier, transport) (\n${onNodes(`podpath_peer_path_info{${peers}}`)}\n)`),
+          )
+          .withTransformation(
+            organize(["Time"], { carrier: "Carrier", transport: "Transport", Value: "Pairs" }, [
+              "carrier",
+              "transport",
+              "Value",
+            ]),
+          )
+          .height(8)
+          .span(6),
+      )
+      .withPanel(
+        new table.PanelBuilder()
+          .title("Pod traffic via DERP")
+          .description("1 when a Tailscale DERP relay carries the pod traffic of the pair (podpath_peer_route_via_derp).")
+          .datasource(datasource)
+          .unit("none")
+          .mappings(
+            valueText({
+              "0": { text: "direct", color: "green" },
+              "1": { text: "DERP relay", color: "orange" },
+            }),
+          )
+          .cellOptions({ type: common.TableCellDisplayMode.ColorText } as common.TableCellOptions)
+          .withTarget(instantTable(onNodes(`podpath_peer_route_via_derp{${peers}}`)))
+          .withTransformation(
+            organize(["Time", "__name__", "instance", "job", "same_group", "peer_group"], {
+              node: "Node",
+              peer: "Peer",
+              derp_region: "DERP region",
+              Value: "Road",
+            }, ["node", "peer", "derp_region", "Value"]),
+          )
+          .sortBy([new common.TableSortByFieldStateBuilder().displayName("Road").desc(true)])
+          .height(8)
+          .span(6),
+      )
+
+      .withRow(new dashboard.RowBuilder("MTU"))
+      .withPanel(
+        new table.PanelBuilder()
+          .title("Path MTU per pair")
+          .description(
+            "The largest packet the overlay path carries, computed from the device chain and probed with " +
+              "don't-fragment echoes. Below the node's overlay MTU = fragmentation or an MTU black hole.",
+          )
+          .datasource(datasource)
+          .unit("decbytes")
+          .withTarget(instantTable(onNodes(`podpath_peer_path_mtu_bytes{${peers}}`)))
+          .withTransformation(
+            organize(["Time", "__name__", "instance", "job", "same_group", "peer_group"], {
+              node: "Node",
+              peer: "Peer",
+              source: "Source",
+              Value: "Path MTU",
+            }, ["node", "peer", "source", "Value"]),
+          )
+          .sortBy([new common.TableSortByFieldStateBuilder().displayName("Path MTU")])
+          .height(8)
+          .span(12),
+      )
+      .withPanel(
+        new table.PanelBuilder()
+          .title("Overlay MTU per node")
+          .description("FLANNEL_MTU from subnet.env: what pods are told they may send.")
+          .datasource(datasource)
+          .unit("decbytes")
+          .withTarget(instantTable(onNodes(`podpath_flannel_mtu_bytes{job=~"$job"}`)))
+          .withTransformation(organize(["Time", "__name__", "instance", "job", "group"], { node: "Node", Value: "FLANNEL_MTU" }))
+          .height(8)
+          .span(12),
+      )
+
+      .withRow(new dashboard.RowBuilder("Exposure"))
+      .withPanel(
+        new table.PanelBuilder()
+          .title("VXLAN answers on public addresses")
+          .description(
+            "Encapsulated probes sent to peers' public addresses: ANSWERS means anyone on the internet can inject " +
+              "packets into the pod network (VXLAN has no authentication).",
+          )
+          .datasource(datasource)
+          .unit("none")
+          .mappings(
+            valueText({
+              "0": { text: "closed", color: "green" },
+              "1": { text: "ANSWERS", color: "red" },
+            }),
+          )
+          .cellOptions({ type: common.TableCellDisplayMode.ColorBackground } as common.TableCellOptions)
+          .withTarget(instantTable(onNodes(`podpath_vxlan_exposed{${peers}}`)))
+          .withTransformation(
+            organize(["Time", "__name__", "instance", "job", "same_group", "peer_group"], {
+              node: "From node",
+              peer: "Peer",
+              address: "Public address",
+              Value: "VXLAN port",
+            }, ["node", "peer", "address", "Value"]),
+          )
+          .sortBy([new common.TableSortByFieldStateBuilder().displayName("VXLAN port").desc(true)])
+          .height(8)
+          .span(12),
+      )
+      .withPanel(
+        labelTable(
+          "Advertised VTEP addresses",
+          "Each node's flannel.alpha.coreos.com/public-ip: where its peers send VXLAN. Scope global = across the internet.",
+          onNodes(`podpath_flannel_annotation_info{job=~"$job"}`),
+          {
+            node: "Node",
+            public_ip: "public-ip",
+            public_ip_scope: "Scope",
+            public_ip_overwrite: "public-ip-overwrite",
+            backend_type: "Backend",
+            vni: "VNI",
+            vtep_mac: "VtepMAC",
+          },
+        ),
+      )
+
+      .withRow(new dashboard.RowBuilder("Alerts"))
+      .withPanel(
+        new table.PanelBuilder()
+          .title("Firing podpath alerts")
+          .description("Prometheus' ALERTS series for the Podpath* alerts; pending ones are shown too.")
+          .datasource(datasource)
+          .unit("none")
+          .withTarget(instantTable('ALERTS{alertname=~"Podpath.*"}'))
+          .withTransformation(
+            organize(["Time", "Value", "__name__", "instance", "job"], {
+              alertname: "Alert",
+              alertstate: "State",
+              severity: "Severity",
+              node: "Node",
+              peer: "Peer",
+            }, ["alertname", "alertstate", "severity", "node", "peer"]),
+          )
+          .height(8)
+          .span(24),
+      )
+  );
+}
