@@ -1,0 +1,283 @@
+#!/usr/bin/env bash
+# The lab's self-test: builds the lab, walks the scenarios and checks each one's truth
+# (README.md), the LocalAPI, the monitoring path, and that `lab down` leaves nothing.
+#
+# Runs as root; otherwise prints why and exits 77 (ctest's SKIP_RETURN_CODE). It uses its own
+# namespace prefix (ppst-) and state dir, so a developer's running lab is left alone.
+# Env: PODPATH_EXPORTER / PODPATH_LAB_TAILNET (binaries, see lab), PODPATH_LAB_KEEP=1 keeps
+# the lab up after the test for inspection.
+set -uo pipefail
+
+LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SKIP=77
+
+if [[ $(id -u) != 0 ]]; then
+  echo "selftest: SKIPPED - needs root to create network namespaces (run with sudo)"
+  exit $SKIP
+fi
+for tool in ip nft bridge jq socat fping curl prometheus prometheus-alertmanager promtool; do
+  command -v "$tool" >/dev/null || { echo "selftest: SKIPPED - $tool is not installed"; exit $SKIP; }
+done
+[[ -c /dev/net/tun ]] || { echo "selftest: SKIPPED - no /dev/net/tun"; exit $SKIP; }
+
+T0=$(date +%s.%N)
+WORK=$(mktemp -d /tmp/podpath-lab-selftest.XXXXXX)
+export PODPATH_LAB_STATE=/run/podpath-lab-selftest
+export PODPATH_LAB_TOPOLOGY=$WORK/topology.json
+PREFIX=ppst-
+jq --arg p "$PREFIX" '.prefix = $p' "$LAB_DIR/topology.json" >"$PODPATH_LAB_TOPOLOGY"
+LAB=$LAB_DIR/lab
+
+FAILED=0 PASSED=0
+FIGURES=()
+pass() { PASSED=$((PASSED + 1)); echo "  ok   $*"; }
+fail() { FAILED=$((FAILED + 1)); echo "  FAIL $*"; }
+check() { # DESCRIPTION CMD...
+  local what=$1
+  shift
+  if "$@"; then pass "$what"; else fail "$what"; fi
+}
+figure() { FIGURES+=("$*"); }
+section() { echo "== $*"; }
+elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
+
+cleanup() {
+  if [[ ${PODPATH_LAB_KEEP:-0} == 1 ]]; then
+    echo "selftest: lab kept up (PODPATH_LAB_STATE=$PODPATH_LAB_STATE PODPATH_LAB_TOPOLOGY=$PODPATH_LAB_TOPOLOGY)"
+  else
+    "$LAB" down >/dev/null 2>&1
+    rm -rf "$WORK"
+  fi
+}
+trap cleanup EXIT
+
+NODES=($(jq -r '.nodes[].name' "$PODPATH_LAB_TOPOLOGY"))
+site() { jq -r --arg n "$1" '.nodes[] | select(.name == $n) | .site' "$PODPATH_LAB_TOPOLOGY"; }
+pod_ip() { jq -r --arg n "$1" '.nodes[] | select(.name == $n) | "10.42.\(.pod_index).0"' "$PODPATH_LAB_TOPOLOGY"; }
+declare -A SITE POD
+for n in "${NODES[@]}"; do SITE[$n]=$(site "$n"); POD[$n]=$(pod_ip "$n"); done
+
+# measure: every node pings every other node's flannel.1 address (10 echoes, 100 ms apart,
+# all sources at once) and RESULT["src dst"] becomes the median RTT in ms, or "fail" when
+# fewer than 8 of 10 came back ("lost" when some but not all did).
+declare -A RESULT
+measure() {
+  local n out
+  RESULT=()
+  for n in "${NODES[@]}"; do
+    local targets=()
+    for m in "${NODES[@]}"; do [[ $m != "$n" ]] && targets+=("${POD[$m]}"); done
+    "$LAB" exec "$n" fping -C 10 -p 100 -t 500 -q "${targets[@]}" >"$WORK/fping.$n" 2>&1 &
+  done
+  wait
+  for n in "${NODES[@]}"; do
+    for m in "${NODES[@]}"; do
+      [[ $m == "$n" ]] && continue
+      out=$(awk -v t="${POD[$m]}" '$1 == t { n = 0; for (i = 3; i <= NF; i++) if ($i != "-") v[n++] = $i;
+        if (n == 0) { print "fail"; exit } if (n < 8) { print "lost"; exit }
+        for (i = 1; i < n; i++) for (j = i; j > 0 && v[j - 1] + 0 > v[j] + 0; j--) {
+          x = v[j]; v[j] = v[j - 1]; v[j - 1] = x }  # mawk has no asort
+        print (n % 2) ? v[(n - 1) / 2] : (v[n / 2 - 1] + v[n / 2]) / 2 }' "$WORK/fping.$n")
+      RESULT["$n $m"]=${out:-fail}
+    done
+  done
+}
+
+# expect_pairs CLASS WANT LO HI: every ordered pair of CLASS (same-site-home, same-site-vpc,
+# cross-site) must answer with a median in [LO, HI] ms (WANT=ok) or not at all (WANT=fail).
+expect_pairs() {
+  local class=$1 want=$2 lo=${3:-0} hi=${4:-0} n m r bad="" count=0 min=999999 max=0 sum=0
+  for n in "${NODES[@]}"; do
+    for m in "${NODES[@]}"; do
+      [[ $m == "$n" ]] && continue
+      case $class in
+        cross-site) [[ ${SITE[$n]} != "${SITE[$m]}" ]] || continue ;;
+        same-site-*) [[ ${SITE[$n]} == "${SITE[$m]}" && ${SITE[$n]} == "${class#same-site-}" ]] || continue ;;
+      esac
+      r=${RESULT["$n $m"]}
+      count=$((count + 1))
+      if [[ $want == fail ]]; then
+        [[ $r == fail ]] || bad+=" $n->$m=$r"
+      elif [[ $r == fail || $r == lost ]] || ! awk -v r="$r" -v lo="$lo" -v hi="$hi" 'BEGIN { exit !(r >= lo && r <= hi) }'; then
+        bad+=" $n->$m=$r"
+      else
+        min=$(awk -v a="$min" -v b="$r" 'BEGIN { print (b < a) ? b : a }')
+        max=$(awk -v a="$max" -v b="$r" 'BEGIN { print (b > a) ? b : a }')
+        sum=$(awk -v a="$sum" -v b="$r" 'BEGIN { print a + b }')
+      fi
+    done
+  done
+  local desc="$class overlay ($count pairs) $want"
+  [[ $want == ok ]] && desc+=" in [$lo, $hi] ms"
+  if [[ -z $bad ]]; then
+    if [[ $want == ok ]]; then
+      local avg
+      avg=$(awk -v s="$sum" -v c="$count" 'BEGIN { printf "%.3f", s / c }')
+      desc+=": median RTT min $min / mean $avg / max $max ms"
+      figure "$SCENARIO: $class median RTT min $min / mean $avg / max $max ms ($count pairs)"
+    fi
+    pass "$desc"
+  else
+    fail "$desc:$bad"
+  fi
+}
+
+api_status() { # NODE [PATH] [curl args]: HTTP status of a LocalAPI request
+  local n=$1 path=${2:-/localapi/v0/status}
+  shift $(($# >= 2 ? 2 : 1))
+  curl -s -o /dev/null -w '%{http_code}' --unix-socket "$PODPATH_LAB_STATE/$n/tailscaled.sock" "$@" \
+    "http://local-tailscaled.sock$path"
+}
+peer_field() { # NODE PEER FIELD: a field of PEER in NODE's LocalAPI status
+  "$LAB" localapi "$1" | jq -r --arg p "$2" --arg f "$3" '.Peer[] | select(.HostName == $p) | .[$f]'
+}
+route_get() { "$LAB" exec "$1" ip route get "$2" | head -n1; }
+count_lines() { grep -c . || true; }
+
+H1=lima-k3s-agent H2=lima-k3s-agent-2 S1=ip-172-26-2-70 S2=ip-172-26-3-146
+
+# ---------------------------------------------------------------------------------------
+section "lab up (scenario field-report-before)"
+"$LAB" down >/dev/null 2>&1
+T_UP=$(date +%s.%N)
+if ! PODPATH_LAB_SCENARIO=field-report-before "$LAB" up >"$WORK/up.log" 2>&1; then
+  cat "$WORK/up.log"
+  fail "lab up"
+  exit 1
+fi
+UP_S=$(elapsed "$T_UP")
+figure "lab up (everything, incl. monitoring and exporters): $UP_S s"
+check "lab up took $UP_S s (< 60 s)" awk -v t="$UP_S" 'BEGIN { exit !(t < 60) }'
+check "six node namespaces exist" test "$(ip netns list | awk '{print $1}' | grep -c -E "^${PREFIX}(ip-172|lima-k3s)")" = 6
+EXPORTER=$(cat "$PODPATH_LAB_STATE/$S1/exporter.cmd")
+echo "  (exporter: ${EXPORTER:0:120})"
+
+SCENARIO=field-report-before
+measure
+expect_pairs same-site-sapporo ok 90 110       # VXLAN inside the tailnet, relayed by DERP
+expect_pairs same-site-tokyo ok 0 1            # VXLAN on the VPC
+expect_pairs cross-site fail                   # VTEPs the other site cannot reach
+check "home flannel.1 MTU is 1230 (tailscale0 1280 - 50)" \
+  test "$("$LAB" exec "$H1" cat /sys/class/net/flannel.1/mtu)" = 1230
+check "home subnet.env FLANNEL_MTU=1230" grep -qx FLANNEL_MTU=1230 "$PODPATH_LAB_STATE/$H1/subnet.env"
+check "home VXLAN to a home VTEP leaves by tailscale0 table 52" \
+  grep -q "dev tailscale0 table 52" <<<"$(route_get "$H1" 100.98.0.1)"
+check "server's capsules to a home VTEP are dropped by the home tailnet (source check)" \
+  test "$("$LAB" tailnet-dump | jq '.["'"$S1"'"].drops.source_check // 0')" -gt 0
+check "LocalAPI: home peer relayed (CurAddr \"\")" test "$(peer_field "$H1" "$H2" CurAddr)" = ""
+check "LocalAPI: home peer Relay tok" test "$(peer_field "$H1" "$H2" Relay)" = tok
+check "LocalAPI: server peer direct (CurAddr 203.0.113.10:41641)" \
+  test "$(peer_field "$H1" "$S1" CurAddr)" = 203.0.113.10:41641
+check "LocalAPI: home peer RxBytes > 0 after traffic" test "$(peer_field "$H1" "$H2" RxBytes)" -gt 0
+check "usermetrics: inbound derp packets > 0" \
+  awk '/^tailscaled_inbound_packets_total\{path="derp"\}/ { exit !($2 > 0) }' \
+  <<<"$("$LAB" localapi "$H1" /localapi/v0/usermetrics)"
+
+section "vmnet"
+SCENARIO=vmnet
+"$LAB" scenario vmnet >/dev/null 2>&1 || fail "scenario vmnet"
+measure
+expect_pairs same-site-sapporo ok 0 1
+expect_pairs same-site-tokyo ok 0 1
+expect_pairs cross-site fail
+check "public-ip annotation of $H1 is its vmnet address" \
+  test "$("$LAB" kubectl get node "$H1" -o jsonpath='{.metadata.annotations.flannel\.alpha\.coreos\.com/public-ip}')" = 192.168.105.2
+check "flannel.1 of $H1 now local 192.168.105.2 dev lima0" \
+  grep -q "local 192.168.105.2 dev lima0" <<<"$("$LAB" exec "$H1" ip -d link show flannel.1)"
+check "no stale FDB entry towards a tailnet VTEP" \
+  test "$("$LAB" exec "$S1" bridge fdb show dev flannel.1 | grep -c 'dst 100\.')" = 0
+
+section "cross-site-subnet-routes"
+SCENARIO=cross-site-subnet-routes
+"$LAB" scenario cross-site-subnet-routes >/dev/null 2>&1 || fail "scenario cross-site-subnet-routes"
+measure
+expect_pairs same-site-sapporo ok 0 1
+expect_pairs same-site-tokyo ok 0 1
+expect_pairs cross-site ok 20.7 25.3           # 2 x 11.5 ms, within 10 %
+check "ip route get 10.42.0.5 from $H1: dev tailscale0 table 52" \
+  grep -q "dev tailscale0 table 52" <<<"$(route_get "$H1" 10.42.0.5)"
+check "ip route get 10.42.3.5 from $H1: dev flannel.1" \
+  grep -q "dev flannel.1" <<<"$(route_get "$H1" 10.42.3.5)"
+check "LocalAPI: vmnet peer direct on the LAN (192.168.105.3:41641)" \
+  test "$(peer_field "$H1" "$H2" CurAddr)" = 192.168.105.3:41641
+check "LocalAPI: $S1 sees $H1 direct at its NAT (198.51.100.12:41641)" \
+  test "$(peer_field "$S1" "$H1" CurAddr)" = 198.51.100.12:41641
+check "LocalAPI: $H1's PrimaryRoutes = its pod CIDR" \
+  test "$("$LAB" localapi "$H1" | jq -r '.Self.PrimaryRoutes | join(",")')" = 10.42.2.0/24
+check "LocalAPI: 403 on Origin" test "$(api_status "$H1" /localapi/v0/status -H 'Origin: http://x')" = 403
+check "LocalAPI: 403 on Referer" test "$(api_status "$H1" /localapi/v0/status -H 'Referer: http://x/')" = 403
+check "LocalAPI: 403 on a foreign Host" test "$(api_status "$H1" /localapi/v0/status -H 'Host: example.com')" = 403
+check "LocalAPI: 200 on an empty Host" test "$(api_status "$H1" /localapi/v0/status -H 'Host;')" = 200
+check "LocalAPI: ?peers=false has no peers" \
+  test "$("$LAB" localapi "$H1" '/localapi/v0/status?peers=false' | jq -r '.Peer')" = null
+
+section "tailnet pair switched to DERP at runtime"
+SCENARIO="tailnet-mode $H1 $S1 derp"
+"$LAB" tailnet-mode "$H1" "$S1" derp >/dev/null 2>&1 || fail "tailnet-mode derp"
+R=$("$LAB" rtt "$H1" "${POD[$S1]}" 10)
+figure "$SCENARIO: $H1 -> $S1 pod CIDR mean RTT $R ms"
+check "$H1 -> $S1 RTT $R ms in [90, 110]" awk -v r="$R" 'BEGIN { exit !(r >= 90 && r <= 110) }'
+check "LocalAPI: relayed now (CurAddr \"\")" test "$(peer_field "$H1" "$S1" CurAddr)" = ""
+"$LAB" tailnet-mode "$H1" "$S1" default >/dev/null 2>&1
+R=$("$LAB" rtt "$H1" "${POD[$S1]}" 10)
+check "back to direct: RTT $R ms in [20.7, 25.3]" awk -v r="$R" 'BEGIN { exit !(r >= 20.7 && r <= 25.3) }'
+
+section "public-8472-open / public-8472-closed"
+udp_probe() { echo probe | "$LAB" exec "$H1" socat - UDP:203.0.113.10:8472; sleep 0.3; }
+nft_counter() { "$LAB" exec "$S1" nft -j list counter inet podpath_lab "$1" | jq '.nftables[1].counter.packets'; }
+"$LAB" scenario public-8472-open >/dev/null 2>&1 || fail "scenario public-8472-open"
+udp_probe
+check "open: UDP 8472 to 203.0.113.10 from the internet is accepted" test "$(nft_counter vxlan_public_accepted)" -ge 1
+"$LAB" scenario public-8472-closed >/dev/null 2>&1 || fail "scenario public-8472-closed"
+udp_probe
+check "closed: UDP 8472 to 203.0.113.10 from the internet is dropped" test "$(nft_counter vxlan_public_dropped)" -ge 1
+check "closed: server <-> server overlay still works (VPC)" test "$("$LAB" rtt "$S1" "${POD[$S2]}" 3)" != fail
+check "closed: cross-site still works (tailnet)" test "$("$LAB" rtt "$H1" "${POD[$S1]}" 3)" != fail
+
+section "vxlan-blocked"
+SCENARIO=vxlan-blocked
+"$LAB" scenario vxlan-blocked "$S1" "$S2" >/dev/null 2>&1 || fail "scenario vxlan-blocked"
+check "overlay $S1 -> $S2 fails" test "$("$LAB" rtt "$S1" "${POD[$S2]}" 3)" = fail
+check "underlay $S1 -> 172.26.3.146 answers" test "$("$LAB" rtt "$S1" 172.26.3.146 3)" != fail
+check "other pairs unaffected ($S1 -> $H1)" test "$("$LAB" rtt "$S1" "${POD[$H1]}" 3)" != fail
+"$LAB" scenario vxlan-unblocked >/dev/null 2>&1
+check "unblocked: overlay $S1 -> $S2 works" test "$("$LAB" rtt "$S1" "${POD[$S2]}" 3)" != fail
+
+section "mtu-blackhole"
+df_ping() { "$LAB" exec "$1" ping -n -q -c 2 -W 1 -M do -s "$3" "$2" >/dev/null 2>&1; }
+"$LAB" scenario mtu-blackhole "$S2" 1400 >/dev/null 2>&1 || fail "scenario mtu-blackhole"
+df_lost() { ! df_ping "$@"; }
+check "full-size (1450) overlay packet $S1 -> $S2 is lost" df_lost "$S1" "${POD[$S2]}" 1422
+check "1000-byte overlay packet $S1 -> $S2 passes" df_ping "$S1" "${POD[$S2]}" 1000
+check "small underlay ping still answers" df_ping "$S1" 172.26.3.146 56
+"$LAB" scenario mtu-ok >/dev/null 2>&1
+check "mtu-ok: full-size overlay packet passes again" df_ping "$S1" "${POD[$S2]}" 1422
+check "lab status names the scenarios" grep -q "scenario:  field-report-before + vmnet + cross-site-subnet-routes" <<<"$("$LAB" status)"
+
+section "monitoring"
+up_ok=0
+for _ in $(seq 1 60); do
+  up_ok=$("$LAB" prom-query 'count(up{job="podpath"} == 1)' | jq -r '.data.result[0].value[1] // 0')
+  [[ $up_ok == "${#NODES[@]}" ]] && break
+  sleep 0.5
+done
+check "Prometheus: up == 1 for all ${#NODES[@]} node targets (got $up_ok)" test "$up_ok" = "${#NODES[@]}"
+check "Prometheus: every target carries its node label" test "$("$LAB" prom-query 'up{job="podpath"}' |
+  jq -r '[.data.result[].metric.node] | sort | join(" ")')" = "$(printf '%s\n' "${NODES[@]}" | sort | paste -sd' ')"
+check "the lab canary alert reaches the webhook" "$LAB" wait-alert PodpathLabCanary firing 60
+
+section "lab down"
+PIDS=$(cat "$PODPATH_LAB_STATE"/pids/*.pid 2>/dev/null | awk '{print $1}')
+"$LAB" down >/dev/null 2>&1 || fail "lab down"
+check "no lab namespace left" test "$(ip netns list | awk '{print $1}' | grep -c "^$PREFIX")" = 0
+left=""
+for p in $PIDS; do [[ -e /proc/$p ]] && left+=" $p"; done
+check "no lab process left${left:+ (pids$left)}" test -z "$left"
+check "state dir removed" test ! -e "$PODPATH_LAB_STATE"
+check "lab down again is a no-op" "$LAB" down
+
+echo "== figures"
+for f in "${FIGURES[@]}"; do echo "  $f"; done
+echo "  selftest took $(elapsed "$T0") s"
+echo "selftest: $PASSED passed, $FAILED failed"
+[[ $FAILED == 0 ]]
