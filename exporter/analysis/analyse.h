@@ -1,0 +1,54 @@
+// Joins the kernel, cluster, Tailscale and probe views into one verdict per peer. Pure:
+// every input is plain data, so the field report's states are unit-test fixtures.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "analysis/verdict.h"
+#include "flannel/subnet_env.h"
+#include "model/peer.h"
+#include "netlink/kernel.h"
+#include "tailscale/snapshot.h"
+
+namespace podpath::analysis {
+
+struct Thresholds {
+  // Longhorn's guidance: below 20 ms between nodes that replicate synchronously.
+  double same_group_rtt_seconds = 0.020;
+  // Between sites distance sets the floor; only far worse than that is a finding.
+  double cross_group_rtt_seconds = 0.100;
+  // A recent window needs this many probes before loss or latency is judged.
+  std::uint64_t min_probes = 5;
+};
+
+struct ExposureObservation {
+  std::string peer;
+  model::Ipv4 address;
+  bool exposed = false;
+};
+
+struct Inputs {
+  model::PeerSet peers;
+  std::optional<netlink::KernelSnapshot> kernel;      // nullopt: netlink collector off
+  std::optional<tailscale::Snapshot> tailscale;       // nullopt: Tailscale off or absent
+  std::optional<flannel::SubnetEnv> subnet_env;       // nullopt: no subnet.env
+  std::map<std::string, ProbeStats> overlay_probes;   // by peer name
+  std::map<std::string, ProbeStats> underlay_probes;  // by peer name
+  std::map<std::string, int> probed_mtu;              // by peer name
+  std::vector<ExposureObservation> exposure;
+  std::string overlay_device = "flannel.1";
+  bool prober_enabled = false;
+  Thresholds thresholds;
+};
+
+NodeReport analyse(const Inputs& inputs);
+
+// The smaller pieces, exposed for table tests.
+Carrier classify_carrier(const netlink::RouteLookup& overlay_route,
+                         const netlink::KernelSnapshot& kernel, const model::Peer& peer);
+bool is_tailscale_device(const netlink::Link* link, std::uint32_t table);
+
+}  // namespace podpath::analysis

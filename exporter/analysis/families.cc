@@ -1,0 +1,58 @@
+#include "analysis/families.h"
+
+namespace podpath::analysis {
+
+std::vector<metrics::MetricFamily> to_families(const NodeReport& report) {
+  using metrics::Labels;
+  using metrics::MetricFamily;
+  using metrics::MetricType;
+  MetricFamily path("podpath_peer_path_info",
+                    "The road a pod packet to the peer takes: carrier (vxlan, host-gw, wireguard, "
+                    "tailscale-subnet-route, none), the route's device and table, the device "
+                    "carrying the encapsulated packets and how (lan, tailscale-direct, "
+                    "tailscale-derp, tailscale-peer-relay, unknown); value is 1.",
+                    MetricType::kInfo);
+  MetricFamily derp("podpath_peer_route_via_derp",
+                    "1 when pod traffic to the peer is carried by a Tailscale DERP relay.",
+                    MetricType::kGauge);
+  MetricFamily mtu("podpath_peer_path_mtu_bytes",
+                   "The largest packet the overlay path to the peer carries: computed from the "
+                   "device chain, or measured with don't-fragment probes.",
+                   MetricType::kGauge);
+  MetricFamily consistent("podpath_peer_flannel_consistent",
+                          "1 when the kernel's flannel FDB, neighbour and route entries for the "
+                          "peer match its node annotations.",
+                          MetricType::kGauge);
+  MetricFamily finding("podpath_finding",
+                       "A named problem the analysis found (see the doctor command and the "
+                       "status page for the explanation and the fix); value is 1.",
+                       MetricType::kGauge);
+  for (const auto& v : report.peers) {
+    const Labels base{
+        {"peer", v.peer}, {"peer_group", v.group}, {"same_group", v.same_group ? "true" : "false"}};
+    auto with = [&](std::initializer_list<std::pair<std::string, std::string>> extra) {
+      Labels l = base;
+      l.insert(l.end(), extra.begin(), extra.end());
+      return l;
+    };
+    path.add(with({{"carrier", std::string(to_string(v.carrier))},
+                   {"device", v.route_device},
+                   {"table", v.route_table},
+                   {"underlay_device", v.underlay_device},
+                   {"transport", std::string(to_string(v.transport))},
+                   {"derp_region", v.derp_region}}),
+             1);
+    derp.add(with({{"derp_region", v.derp_region}}), v.route_via_derp() ? 1 : 0);
+    if (v.computed_mtu) mtu.add(with({{"source", "computed"}}), *v.computed_mtu);
+    if (v.flannel_checked) consistent.add(base, v.flannel_inconsistencies.empty() ? 1 : 0);
+  }
+  for (const auto& f : report.findings)
+    finding.add(
+        {{"code", f.code}, {"peer", f.peer}, {"severity", std::string(to_string(f.severity))}}, 1);
+  std::vector<MetricFamily> out;
+  for (auto* family : {&path, &derp, &mtu, &consistent, &finding})
+    if (!family->metrics.empty()) out.push_back(std::move(*family));
+  return out;
+}
+
+}  // namespace podpath::analysis

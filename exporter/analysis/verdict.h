@@ -1,0 +1,117 @@
+// One verdict per peer: the road a pod packet to it takes, how it performs, and the named
+// problems (findings) in the field report's terms. Plain data; analyse() builds it.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "model/ip.h"
+
+namespace podpath::analysis {
+
+// How a pod packet to the peer is carried (metrics contract: podpath_peer_path_info carrier).
+enum class Carrier { kVxlan, kHostGw, kWireguard, kTailscaleSubnetRoute, kNone };
+std::string_view to_string(Carrier carrier);
+
+// How the carrier's packets travel (contract: transport).
+enum class Transport { kLan, kTailscaleDirect, kTailscaleDerp, kTailscalePeerRelay, kUnknown };
+std::string_view to_string(Transport transport);
+
+enum class Severity { kInfo, kWarning, kCritical };
+std::string_view to_string(Severity severity);
+
+struct Finding {
+  Severity severity = Severity::kInfo;
+  std::string code;     // stable, kebab-case: route-via-derp, path-mtu-too-small, ...
+  std::string peer;     // empty for findings about this node itself
+  std::string message;  // one line: what is wrong, with the figures
+  std::string fix;      // one line: what to do
+
+  bool operator==(const Finding&) const = default;
+};
+
+// Recent probe results towards one address of a peer.
+struct ProbeStats {
+  std::uint64_t sent = 0;
+  std::uint64_t received = 0;
+  std::optional<double> median_rtt_seconds;
+
+  std::optional<double> loss_ratio() const {
+    if (sent == 0) return std::nullopt;
+    return 1.0 - static_cast<double>(received) / static_cast<double>(sent);
+  }
+  bool operator==(const ProbeStats&) const = default;
+};
+
+struct PeerVerdict {
+  std::string peer;
+  std::string group;
+  bool same_group = false;
+  bool ready = true;
+  bool unschedulable = false;
+
+  Carrier carrier = Carrier::kNone;
+  std::string route_device;  // device of `ip route get <peer's 10.42.N.0>`
+  std::string route_table;   // "main", "52", ...
+  std::string route_error;   // "ENETUNREACH" when the kernel has no route
+  std::optional<model::Ipv4> vtep_address;
+  std::string underlay_device;  // device of `ip route get <VTEP>` (vxlan, wireguard)
+  std::string underlay_table;
+  Transport transport = Transport::kUnknown;
+  std::string derp_region;            // set when transport is tailscale-derp
+  bool double_encapsulation = false;  // VXLAN (or flannel-wg) inside Tailscale's WireGuard
+
+  std::optional<int> overlay_mtu;   // what pods are told (flannel device MTU)
+  std::optional<int> computed_mtu;  // what the device chain carries
+  std::string mtu_chain;  // how computed_mtu was derived, e.g. "tailscale0 1280 - 50 (VXLAN)"
+  std::optional<int> probed_mtu;
+
+  // flannel consistency: empty = consistent; nullopt-like "not applicable" when unknown.
+  bool flannel_checked = false;
+  std::vector<std::string> flannel_inconsistencies;
+
+  std::optional<ProbeStats> overlay_probe;
+  std::optional<ProbeStats> underlay_probe;
+  // Public addresses of the peer where its VXLAN port answered (exposure probe), and
+  // where it did not.
+  std::vector<std::string> exposed_addresses;
+  std::vector<std::string> closed_addresses;
+
+  bool route_via_derp() const { return transport == Transport::kTailscaleDerp; }
+};
+
+struct LinkSummary {
+  std::string name;
+  std::string kind;
+  std::uint32_t mtu = 0;
+  std::string detail;  // "vxlan id 1 local 100.84.0.1 dev tailscale0 dstport 8472"
+};
+
+// This node as flannel and the kernel describe it.
+struct NodeIdentity {
+  std::string node;
+  std::string group;
+  std::string backend_type;
+  std::optional<model::Ipv4> public_ip;  // the VTEP address this node advertises
+  std::string public_ip_scope;           // loopback, private, tailnet, link-local, global
+  std::string vtep_mac;
+  std::optional<int> vni;
+  std::string flannel_network;
+  std::string flannel_subnet;
+  std::optional<int> flannel_mtu;
+};
+
+struct NodeReport {
+  NodeIdentity self;
+  std::vector<LinkSummary> device_chain;  // the overlay device and what carries it
+  std::vector<PeerVerdict> peers;         // sorted by peer name
+  std::vector<Finding> findings;          // sorted: critical first, then by code and peer
+  std::vector<std::string> notes;         // what could not be seen (collector off, stale)
+
+  bool has_critical() const;
+};
+
+}  // namespace podpath::analysis

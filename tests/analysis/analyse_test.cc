@@ -1,0 +1,309 @@
+#include "analysis/analyse.h"
+
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <fstream>
+#include <sstream>
+
+#include "analysis/families.h"
+#include "analysis/render.h"
+#include "field_report_fixtures.h"
+
+namespace podpath::analysis {
+namespace {
+
+using namespace fixtures;
+
+const PeerVerdict& verdict(const NodeReport& r, const std::string& peer) {
+  for (const auto& v : r.peers)
+    if (v.peer == peer) return v;
+  throw std::runtime_error("no verdict for " + peer);
+}
+
+std::vector<std::string> codes(const NodeReport& r) {
+  std::vector<std::string> out;
+  for (const auto& f : r.findings) out.push_back(f.code + ":" + f.peer);
+  return out;
+}
+
+void set_rtt(Inputs& in, const std::string& peer, double seconds, std::uint64_t sent = 30,
+             std::uint64_t received = 30) {
+  in.overlay_probes[peer] = ProbeStats{sent, received, seconds};
+  in.underlay_probes[peer] = ProbeStats{sent, received, seconds};
+}
+
+// Before vmnet, from a home node: lima <-> lima is VXLAN inside tailscale0 relayed by DERP
+// 'tok' (87-133 ms), the path MTU is 1280 - 50 = 1230 < flannel's 1450; cross-site pod
+// traffic rides Tailscale subnet routes (table 52), direct.
+TEST(FieldReport, BeforeVmnetFromAHomeNode) {
+  Inputs in = inputs("lima-k3s-agent", kBefore);
+  for (const char* home : {"lima-k3s-agent-2", "lima-k3s-agent-3", "lima-k3s-agent-4"})
+    set_rtt(in, home, 0.100);
+  for (const char* server : {"ip-172-26-2-70", "ip-172-26-3-146"}) set_rtt(in, server, 0.022);
+  NodeReport r = analyse(in);
+
+  const auto& lima2 = verdict(r, "lima-k3s-agent-2");
+  EXPECT_EQ(lima2.carrier, Carrier::kVxlan);
+  EXPECT_EQ(lima2.route_device, "flannel.1");
+  EXPECT_EQ(lima2.route_table, "main");
+  EXPECT_EQ(lima2.underlay_device, "tailscale0");
+  EXPECT_EQ(lima2.transport, Transport::kTailscaleDerp);
+  EXPECT_EQ(lima2.derp_region, "tok");
+  EXPECT_TRUE(lima2.double_encapsulation);
+  EXPECT_EQ(lima2.computed_mtu, 1230);
+  EXPECT_EQ(lima2.overlay_mtu, 1450);
+  EXPECT_TRUE(lima2.same_group);
+  EXPECT_TRUE(lima2.flannel_checked);
+  EXPECT_TRUE(lima2.flannel_inconsistencies.empty());
+
+  const auto& server = verdict(r, "ip-172-26-2-70");
+  EXPECT_EQ(server.carrier, Carrier::kTailscaleSubnetRoute);
+  EXPECT_EQ(server.route_device, "tailscale0");
+  EXPECT_EQ(server.route_table, "52");
+  EXPECT_EQ(server.transport, Transport::kTailscaleDirect);
+  EXPECT_FALSE(server.route_via_derp());
+  EXPECT_FALSE(server.same_group);
+
+  std::vector<std::string> expected;
+  for (const char* code : {"route-via-derp"})
+    for (const char* p : {"lima-k3s-agent-2", "lima-k3s-agent-3", "lima-k3s-agent-4"})
+      expected.push_back(std::string(code) + ":" + p);
+  for (const char* code : {"double-encapsulation", "latency-high", "path-mtu-too-small"})
+    for (const char* p : {"lima-k3s-agent-2", "lima-k3s-agent-3", "lima-k3s-agent-4"})
+      expected.push_back(std::string(code) + ":" + p);
+  EXPECT_EQ(codes(r), expected);
+  EXPECT_TRUE(r.has_critical());
+  EXPECT_EQ(r.self.public_ip_scope, "tailnet");
+}
+
+// After vmnet: lima0 is the default route, flannel advertises 192.168.105.x, lima <-> lima is
+// VXLAN over the shared LAN at 0.5 ms; nothing is wrong.
+TEST(FieldReport, AfterVmnetFromAHomeNode) {
+  Inputs in = inputs("lima-k3s-agent", kVmnet);
+  for (const char* home : {"lima-k3s-agent-2", "lima-k3s-agent-3", "lima-k3s-agent-4"})
+    set_rtt(in, home, 0.0005);
+  for (const char* server : {"ip-172-26-2-70", "ip-172-26-3-146"}) set_rtt(in, server, 0.023);
+  NodeReport r = analyse(in);
+  const auto& lima2 = verdict(r, "lima-k3s-agent-2");
+  EXPECT_EQ(lima2.carrier, Carrier::kVxlan);
+  EXPECT_EQ(lima2.underlay_device, "lima0");
+  EXPECT_EQ(lima2.transport, Transport::kLan);
+  EXPECT_FALSE(lima2.double_encapsulation);
+  EXPECT_EQ(lima2.computed_mtu, 1450);
+  EXPECT_EQ(verdict(r, "ip-172-26-3-146").carrier, Carrier::kTailscaleSubnetRoute);
+  EXPECT_EQ(verdict(r, "ip-172-26-3-146").computed_mtu, 1280);
+  EXPECT_TRUE(r.findings.empty()) << render_text(r, false);
+  EXPECT_EQ(r.self.public_ip_scope, "private");
+}
+
+// A server: the other server over the VPC (VXLAN, 0.3 ms), the home nodes over subnet routes.
+TEST(FieldReport, ServersOverTheVpc) {
+  Inputs in = inputs("ip-172-26-2-70", kVmnet);
+  set_rtt(in, "ip-172-26-3-146", 0.0003);
+  NodeReport r = analyse(in);
+  const auto& other = verdict(r, "ip-172-26-3-146");
+  EXPECT_EQ(other.carrier, Carrier::kVxlan);
+  EXPECT_EQ(other.underlay_device, "eth0");
+  EXPECT_EQ(other.transport, Transport::kLan);
+  EXPECT_TRUE(other.same_group);
+  const auto& home = verdict(r, "lima-k3s-agent-4");
+  EXPECT_EQ(home.carrier, Carrier::kTailscaleSubnetRoute);
+  EXPECT_EQ(home.transport, Transport::kTailscaleDirect);
+  EXPECT_TRUE(r.findings.empty()) << render_text(r, false);
+}
+
+// Without subnet routes a server reaches the home nodes' tailnet VTEPs through tailscale0:
+// double encapsulation, but direct, so no DERP finding.
+TEST(FieldReport, ServerWithoutSubnetRoutesSeesDoubleEncapsulation) {
+  Inputs in = inputs("ip-172-26-2-70", Scenario{false, false});
+  NodeReport r = analyse(in);
+  const auto& home = verdict(r, "lima-k3s-agent");
+  EXPECT_EQ(home.carrier, Carrier::kVxlan);
+  EXPECT_EQ(home.underlay_device, "tailscale0");
+  EXPECT_EQ(home.transport, Transport::kTailscaleDirect);
+  EXPECT_TRUE(home.double_encapsulation);
+  for (const auto& f : r.findings) EXPECT_NE(f.code, "route-via-derp");
+}
+
+// public-8472-open: the exposure probe got an answer from a server's public address.
+TEST(FieldReport, Public8472Open) {
+  Inputs in = inputs("lima-k3s-agent", kVmnet);
+  in.exposure.push_back({"ip-172-26-2-70", *model::Ipv4::parse("203.0.113.10"), true});
+  in.exposure.push_back({"ip-172-26-3-146", *model::Ipv4::parse("203.0.113.11"), false});
+  NodeReport r = analyse(in);
+  ASSERT_EQ(codes(r), std::vector<std::string>{"vxlan-public-exposed:ip-172-26-2-70"});
+  EXPECT_EQ(r.findings[0].severity, Severity::kCritical);
+  EXPECT_NE(r.findings[0].message.find("UDP 8472 answers on public address 203.0.113.10"),
+            std::string::npos);
+  EXPECT_EQ(verdict(r, "ip-172-26-3-146").closed_addresses,
+            std::vector<std::string>{"203.0.113.11"});
+}
+
+TEST(Findings, VxlanBlockedWhileUnderlayAnswers) {
+  Inputs in = inputs("ip-172-26-2-70", kVmnet);
+  in.overlay_probes["ip-172-26-3-146"] = ProbeStats{30, 0, std::nullopt};
+  in.underlay_probes["ip-172-26-3-146"] = ProbeStats{30, 30, 0.0003};
+  NodeReport r = analyse(in);
+  EXPECT_EQ(codes(r), std::vector<std::string>{"overlay-blocked:ip-172-26-3-146"});
+}
+
+TEST(Findings, NotReadyPeerIsNotANetworkFault) {
+  Inputs in = inputs("ip-172-26-2-70", kVmnet);
+  for (auto& p : in.peers.peers)
+    if (p.name == "ip-172-26-3-146") p.ready = false;
+  in.overlay_probes["ip-172-26-3-146"] = ProbeStats{30, 0, std::nullopt};
+  in.underlay_probes["ip-172-26-3-146"] = ProbeStats{30, 0, std::nullopt};
+  EXPECT_TRUE(analyse(in).findings.empty());
+}
+
+TEST(Findings, OneLostProbeIsNothing) {
+  Inputs in = inputs("ip-172-26-2-70", kVmnet);
+  in.overlay_probes["ip-172-26-3-146"] = ProbeStats{30, 29, 0.0003};
+  EXPECT_TRUE(analyse(in).findings.empty());
+}
+
+TEST(Findings, TooFewProbesAreNotJudged) {
+  Inputs in = inputs("ip-172-26-2-70", kVmnet);
+  in.overlay_probes["ip-172-26-3-146"] = ProbeStats{2, 0, std::nullopt};
+  EXPECT_TRUE(analyse(in).findings.empty());
+}
+
+TEST(Findings, LatencyBoundsDependOnGroup) {
+  Inputs in = inputs("lima-k3s-agent", kVmnet);
+  set_rtt(in, "ip-172-26-2-70", 0.025);    // cross-group: 25 ms is fine
+  set_rtt(in, "lima-k3s-agent-2", 0.025);  // same group: above Longhorn's 20 ms
+  set_rtt(in, "ip-172-26-3-146", 0.150);   // cross-group: above 100 ms
+  NodeReport r = analyse(in);
+  EXPECT_EQ(codes(r), (std::vector<std::string>{"latency-high:ip-172-26-3-146",
+                                                "latency-high:lima-k3s-agent-2"}));
+}
+
+TEST(Findings, MtuBlackHoleFromProbes) {
+  Inputs in = inputs("ip-172-26-2-70", kVmnet);
+  in.probed_mtu["ip-172-26-3-146"] = 1400;
+  NodeReport r = analyse(in);
+  ASSERT_EQ(codes(r), std::vector<std::string>{"path-mtu-too-small:ip-172-26-3-146"});
+  EXPECT_NE(r.findings[0].message.find("probed path MTU 1400"), std::string::npos);
+}
+
+TEST(Findings, FlannelDriftIsNamed) {
+  Inputs in = inputs("ip-172-26-2-70", kVmnet);
+  auto kernel = kernel_peers("ip-172-26-2-70", kVmnet);
+  for (auto& k : kernel)
+    if (k.pod_subnet.to_string() == "10.42.1.0/24") {
+      k.vtep_mac = "0a:00:00:00:00:77";
+      k.vtep_address = model::Ipv4::parse("172.26.9.9");
+    }
+  // A stale entry for a subnet no node has any more.
+  kernel.push_back({*model::Ipv4Prefix::parse("10.42.9.0/24"), model::Ipv4::parse("10.42.9.0"),
+                    "0a:00:00:00:00:09", model::Ipv4::parse("172.26.9.10"), "flannel.1"});
+  in.peers = model::merge_peers("ip-172-26-2-70", cluster(kVmnet), kernel);
+  NodeReport r = analyse(in);
+  EXPECT_EQ(codes(r), (std::vector<std::string>{"flannel-drift:10.42.9.0/24",
+                                                "flannel-drift:ip-172-26-3-146"}));
+  const auto& drift = verdict(r, "ip-172-26-3-146").flannel_inconsistencies;
+  ASSERT_EQ(drift.size(), 2u);
+  EXPECT_NE(drift[0].find("0a:00:00:00:00:77"), std::string::npos);
+  EXPECT_NE(drift[1].find("172.26.9.9"), std::string::npos);
+}
+
+TEST(Findings, NoRouteIsCritical) {
+  Inputs in = inputs("ip-172-26-2-70", kVmnet);
+  for (auto& pr : in.kernel->peer_routes)
+    if (pr.peer == "ip-172-26-3-146")
+      pr.overlay = lookup("10.42.1.0", "", 0, ENETUNREACH, "ENETUNREACH");
+  NodeReport r = analyse(in);
+  EXPECT_EQ(verdict(r, "ip-172-26-3-146").carrier, Carrier::kNone);
+  EXPECT_EQ(codes(r), std::vector<std::string>{"no-route:ip-172-26-3-146"});
+}
+
+TEST(Findings, PublicVtepAddressIsCritical) {
+  Inputs in = inputs("ip-172-26-2-70", kVmnet);
+  in.peers.self->public_ip = model::Ipv4::parse("203.0.113.10");
+  NodeReport r = analyse(in);
+  EXPECT_EQ(codes(r), std::vector<std::string>{"vtep-public-address:"});
+  EXPECT_EQ(r.self.public_ip_scope, "global");
+}
+
+TEST(Carrier, ClassifiesEveryRoad) {
+  netlink::KernelSnapshot k;
+  k.links = {link(1, "eth0", "device", 1500), link(2, "flannel.1", "vxlan", 1450),
+             link(3, "flannel-wg", "wireguard", 1420), link(4, "tailscale0", "tun", 1280)};
+  model::Peer peer;
+  peer.vtep_address = model::Ipv4::parse("192.168.1.20");
+  EXPECT_EQ(classify_carrier(lookup("10.42.1.0", "flannel.1", 254), k, peer), Carrier::kVxlan);
+  EXPECT_EQ(classify_carrier(lookup("10.42.1.0", "flannel-wg", 254), k, peer), Carrier::kWireguard);
+  EXPECT_EQ(classify_carrier(lookup("10.42.1.0", "tailscale0", 52), k, peer),
+            Carrier::kTailscaleSubnetRoute);
+  auto host_gw = lookup("10.42.1.0", "eth0", 254);
+  host_gw.gateway = model::Ipv4::parse("192.168.1.20");
+  EXPECT_EQ(classify_carrier(host_gw, k, peer), Carrier::kHostGw);
+  auto default_route = lookup("10.42.1.0", "eth0", 254);
+  default_route.gateway = model::Ipv4::parse("192.168.1.1");
+  EXPECT_EQ(classify_carrier(default_route, k, peer), Carrier::kNone);
+  EXPECT_EQ(classify_carrier(lookup("10.42.1.0", "", 0, EHOSTUNREACH, "EHOSTUNREACH"), k, peer),
+            Carrier::kNone);
+}
+
+TEST(Families, PathInfoAndDerpPerPeer) {
+  Inputs in = inputs("lima-k3s-agent", kBefore);
+  auto families = to_families(analyse(in));
+  const metrics::MetricFamily* path = nullptr;
+  const metrics::MetricFamily* derp = nullptr;
+  for (const auto& f : families) {
+    if (f.name == "podpath_peer_path_info") path = &f;
+    if (f.name == "podpath_peer_route_via_derp") derp = &f;
+  }
+  ASSERT_NE(path, nullptr);
+  ASSERT_NE(derp, nullptr);
+  ASSERT_EQ(path->metrics.size(), 5u);
+  metrics::Labels expected{{"peer", "lima-k3s-agent-2"},
+                           {"peer_group", "sapporo"},
+                           {"same_group", "true"},
+                           {"carrier", "vxlan"},
+                           {"device", "flannel.1"},
+                           {"table", "main"},
+                           {"underlay_device", "tailscale0"},
+                           {"transport", "tailscale-derp"},
+                           {"derp_region", "tok"}};
+  bool found = false;
+  for (const auto& m : path->metrics) found = found || m.labels == expected;
+  EXPECT_TRUE(found);
+  int via_derp = 0;
+  for (const auto& m : derp->metrics) via_derp += static_cast<int>(m.value);
+  EXPECT_EQ(via_derp, 3);
+}
+
+std::string read(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void expect_golden(const std::string& name, const std::string& actual) {
+  const std::string path = std::string(PODPATH_TESTDATA) + "/analysis/testdata/" + name;
+  if (std::getenv("PODPATH_UPDATE_GOLDEN") != nullptr) {
+    std::ofstream(path) << actual;
+    return;
+  }
+  EXPECT_EQ(read(path), actual) << "golden " << path << " (PODPATH_UPDATE_GOLDEN=1 rewrites)";
+}
+
+TEST(Render, DoctorReportBeforeVmnetMatchesGolden) {
+  Inputs in = inputs("lima-k3s-agent", kBefore);
+  for (const char* home : {"lima-k3s-agent-2", "lima-k3s-agent-3", "lima-k3s-agent-4"})
+    set_rtt(in, home, 0.100);
+  for (const char* server : {"ip-172-26-2-70", "ip-172-26-3-146"}) set_rtt(in, server, 0.022);
+  NodeReport r = analyse(in);
+  expect_golden("doctor-before-vmnet.txt", render_text(r, false));
+  expect_golden("doctor-before-vmnet.json", render_json(r));
+  std::string html = render_html_section(r);
+  EXPECT_NE(html.find("<table id=\"peers\">"), std::string::npos);
+  EXPECT_NE(html.find("route-via-derp"), std::string::npos);
+  EXPECT_EQ(render_text(r, true).find("\033[1;31mCRITICAL"), render_text(r, true).find("\033["));
+}
+
+}  // namespace
+}  // namespace podpath::analysis
