@@ -6,12 +6,29 @@ import * as prometheus from "@grafana/grafana-foundation-sdk/prometheus";
 // Every panel and variable queries the data source picked in the $datasource variable.
 export const datasource: dashboard.DataSourceRef = { type: "prometheus", uid: "${datasource}" };
 
-// Longhorn's 20 ms and the alerts' cross-group 100 ms (alerts/config.yaml), as colours.
-export const latencySteps: dashboard.Threshold[] = [
-  { value: null, color: "green" },
-  { value: 0.02, color: "yellow" },
-  { value: 0.1, color: "red" },
-];
+// The alerts' latency bounds (alerts/config.yaml `latency`), handed over by scripts/generate
+// so that dashboards and alerts never disagree.
+export interface LatencyBounds {
+  same_group_ms: number;
+  cross_group_ms: number;
+}
+
+export function parseLatencyBounds(json: string): LatencyBounds {
+  const bounds = JSON.parse(json) as LatencyBounds;
+  if (!(bounds.same_group_ms > 0 && bounds.cross_group_ms >= bounds.same_group_ms)) {
+    throw new Error(`bad latency bounds: ${json}`);
+  }
+  return bounds;
+}
+
+// Colours: green below the same-group bound, yellow up to the cross-group bound, red above.
+export function latencySteps(bounds: LatencyBounds): dashboard.Threshold[] {
+  return [
+    { value: null, color: "green" },
+    { value: bounds.same_group_ms / 1000, color: "yellow" },
+    { value: bounds.cross_group_ms / 1000, color: "red" },
+  ];
+}
 
 export function thresholds(steps: dashboard.Threshold[]): dashboard.ThresholdsConfigBuilder {
   return new dashboard.ThresholdsConfigBuilder().mode(dashboard.ThresholdsMode.Absolute).steps(steps);

@@ -6,6 +6,7 @@ import * as statetimeline from "@grafana/grafana-foundation-sdk/statetimeline";
 import * as table from "@grafana/grafana-foundation-sdk/table";
 import * as timeseries from "@grafana/grafana-foundation-sdk/timeseries";
 import {
+  LatencyBounds,
   datasource,
   datasourceVariable,
   instantTable,
@@ -26,7 +27,7 @@ export const NODE_UID = "podpath-node";
 const mine = `job=~"$job", instance=~"$instance"`;
 const peers = `${mine}, peer=~"$peer"`;
 
-export function nodeDetail(): dashboard.DashboardBuilder {
+export function nodeDetail(bounds: LatencyBounds): dashboard.DashboardBuilder {
   return (
     new dashboard.DashboardBuilder("podpath / Node detail")
       .uid(NODE_UID)
@@ -66,7 +67,7 @@ export function nodeDetail(): dashboard.DashboardBuilder {
           )
           .datasource(datasource)
           .unit("s")
-          .thresholds(thresholds(latencySteps))
+          .thresholds(thresholds(latencySteps(bounds)))
           .thresholdsStyle(new common.GraphThresholdsStyleConfigBuilder().mode(common.GraphThresholdsStyleMode.Dashed))
           .withTarget(query(medianRtt(peers, "peer, target"), "{{peer}} {{target}}"))
           .height(9)

@@ -6,6 +6,7 @@ import * as stat from "@grafana/grafana-foundation-sdk/stat";
 import * as table from "@grafana/grafana-foundation-sdk/table";
 import * as timeseries from "@grafana/grafana-foundation-sdk/timeseries";
 import {
+  LatencyBounds,
   datasource,
   datasourceVariable,
   instantTable,
@@ -76,7 +77,8 @@ function labelTable(title: string, description: string, expr: string, rename: Re
     .span(12);
 }
 
-export function overview(): dashboard.DashboardBuilder {
+export function overview(bounds: LatencyBounds): dashboard.DashboardBuilder {
+  const same = bounds.same_group_ms;
   const overlayRtt = onNodes(`(\n${medianRtt(`${peers}, target="overlay"`, "instance, job, peer")}\n)`);
   const overlayLoss = onNodes(
     lossRatio(
@@ -155,9 +157,9 @@ export function overview(): dashboard.DashboardBuilder {
       )
       .withPanel(
         bigNumber(
-          "Pairs over 20 ms",
-          "Node-to-peer pairs whose median overlay RTT is above Longhorn's 20 ms.",
-          `count(\n${overlayRtt}\n> 0.02\n) or vector(0)`,
+          `Pairs over ${same} ms`,
+          `Node-to-peer pairs whose median overlay RTT is above ${same} ms (Longhorn's bound, the same-group alert).`,
+          `count(\n${overlayRtt}\n> ${same / 1000}\n) or vector(0)`,
           [
             { value: null, color: "green" },
             { value: 1, color: "yellow" },
@@ -180,10 +182,11 @@ export function overview(): dashboard.DashboardBuilder {
       .withPanel(
         matrix(
           "Median overlay RTT, node × peer",
-          "Median ICMP round trip through the pod overlay. Longhorn wants < 20 ms between nodes that replicate.",
+          `Median ICMP round trip through the pod overlay. Yellow above ${same} ms (Longhorn's bound within a ` +
+            `group), red above ${bounds.cross_group_ms} ms (the cross-group bound).`,
           overlayRtt,
           "s",
-          latencySteps,
+          latencySteps(bounds),
         ),
       )
       .withPanel(
@@ -199,7 +202,7 @@ export function overview(): dashboard.DashboardBuilder {
           .description("Per node → peer; a step usually means the road changed (see Roads).")
           .datasource(datasource)
           .unit("s")
-          .thresholds(thresholds(latencySteps))
+          .thresholds(thresholds(latencySteps(bounds)))
           .thresholdsStyle(new common.GraphThresholdsStyleConfigBuilder().mode(common.GraphThresholdsStyleMode.Dashed))
           .withTarget(query(overlayRtt, "{{node}} → {{peer}}"))
           .height(8)

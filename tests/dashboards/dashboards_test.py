@@ -84,6 +84,24 @@ class ConventionsTest(unittest.TestCase):
                 dq.substitute(expr, values)  # raises KeyError on an unknown variable
 
 
+class ThresholdsTest(unittest.TestCase):
+    def test_latency_colours_are_the_alerts_bounds(self):
+        import yaml
+
+        with open(os.path.join(dq.ROOT, "alerts", "config.yaml"), encoding="utf-8") as handle:
+            latency = yaml.safe_load(handle)["latency"]
+        expected = [None, latency["same_group_ms"] / 1000, latency["cross_group_ms"] / 1000]
+        seen = 0
+        for name, dashboard in DASHBOARDS.items():
+            for panel in dq.panels(dashboard):
+                defaults = panel.get("fieldConfig", {}).get("defaults", {})
+                if defaults.get("unit") == "s" and "thresholds" in defaults:
+                    seen += 1
+                    steps = [step["value"] for step in defaults["thresholds"]["steps"]]
+                    self.assertEqual(steps, expected, f"{name}: {panel['title']}")
+        self.assertGreaterEqual(seen, 3)
+
+
 class ContentTest(unittest.TestCase):
     def test_overview_shows_every_pair(self):
         overview = DASHBOARDS["podpath-overview.json"]
