@@ -204,8 +204,18 @@ def build_rules(config, for_divisor=1):
         ),
         alert(
             "PodpathPathMTUTooSmall",
+            # A computed MTU counts where the overlay encapsulates (VXLAN, WireGuard): a
+            # routed road (Tailscale subnet route, host-gw) with a smaller device MTU makes
+            # the node itself answer "fragmentation needed", which pods heed. A probed MTU
+            # counts on every road: that is the black hole actually measured.
             _with_node(
-                "(podpath_peer_path_mtu_bytes > 0)\n"
+                "(\n"
+                '  podpath_peer_path_mtu_bytes{source="probed"} > 0\n'
+                "  or\n"
+                '  podpath_peer_path_mtu_bytes{source="computed"} > 0\n'
+                "  and on (instance, job, peer)\n"
+                '  podpath_peer_path_info{carrier=~"vxlan|wireguard"}\n'
+                ")\n"
                 f"< on (instance, job) group_left ()\n  {overlay_mtu}"
             ),
             "The path to a peer carries smaller packets than pods send.",
