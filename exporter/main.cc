@@ -128,7 +128,7 @@ int run(int argc, char** argv) {
       [&peers] { return peers.current()->self_group; }));
   scraper.add(std::make_shared<podpath::self::ProcessCollector>());
 
-  podpath::app::ModuleContext context{node_name, log, peers};
+  podpath::app::ModuleContext context{node_name, log, peers, {}};
   std::vector<podpath::app::Module*> started;
   auto stop_modules = [&] {
     for (auto it = started.rbegin(); it != started.rend(); ++it) (*it)->stop();

@@ -2,9 +2,12 @@
 // them into collectors (and any background work). main() only wires modules together.
 #pragma once
 
+#include <any>
+#include <map>
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <typeindex>
 #include <vector>
 
 #include "app/logger.h"
@@ -23,10 +26,32 @@ class ConfigError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// What modules offer each other, by type: a source publishes the small interface others
+// read (the kernel snapshot, the Tailscale view, the probe results), and the analysis,
+// started last, finds them. A module that is disabled provides nothing, and find()
+// returns nullptr, which its readers treat as "not applicable".
+class Services {
+ public:
+  template <class T>
+  void provide(std::shared_ptr<T> service) {
+    services_[std::type_index(typeid(T))] = std::move(service);
+  }
+  template <class T>
+  std::shared_ptr<T> find() const {
+    auto it = services_.find(std::type_index(typeid(T)));
+    if (it == services_.end()) return nullptr;
+    return std::any_cast<std::shared_ptr<T>>(it->second);
+  }
+
+ private:
+  std::map<std::type_index, std::any> services_;
+};
+
 struct ModuleContext {
   std::string node_name;
   Logger& log;
   model::PeerRegistry& peers;
+  Services services;
 };
 
 class Module {

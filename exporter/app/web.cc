@@ -81,14 +81,28 @@ http::Response Web::metrics_page(const http::Request& request) {
 }
 
 http::Response Web::landing_page() const {
+  std::string status;
+  if (status_page_) {
+    try {
+      status = status_page_->html_section();
+    } catch (const std::exception& e) {
+      status = "<p>status unavailable: " + html_escape(e.what()) + "</p>\n";
+    }
+  }
+  // The browser refreshes the page itself; no script and no external assets.
   std::string body = fmt::format(
       "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-      "<title>podpath exporter</title></head>\n<body>\n<h1>podpath exporter</h1>\n"
-      "<p>Node <b>{}</b>, version {}.</p>\n<ul>\n<li><a href=\"{}\">Metrics</a></li>\n"
+      "<meta http-equiv=\"refresh\" content=\"10\">"
+      "<title>podpath: {0}</title>\n<style>"
+      "body{{font-family:sans-serif;margin:1.5em}}table{{border-collapse:collapse}}"
+      "td,th{{border:1px solid #ccc;padding:.2em .5em;text-align:left}}"
+      "li.critical b{{color:#b00}}li.warning b{{color:#a60}}li.info b{{color:#06a}}"
+      "</style></head>\n<body>\n<h1>podpath exporter</h1>\n"
+      "<p>Node <b>{0}</b>, version {1}.</p>\n<ul>\n<li><a href=\"{2}\">Metrics</a></li>\n"
       "<li><a href=\"/-/healthy\">Health</a></li>\n<li><a href=\"/-/ready\">Readiness</a></li>\n"
-      "</ul>\n</body></html>\n",
+      "</ul>\n{3}</body></html>\n",
       html_escape(options_.node_name), html_escape(options_.version),
-      html_escape(options_.telemetry_path));
+      html_escape(options_.telemetry_path), status);
   return {200, "text/html; charset=utf-8", {}, body};
 }
 

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "app/logger.h"
@@ -26,9 +27,18 @@ struct WebOptions {
 // Turns the Prometheus scrape-timeout header into a deadline budget; pure for tests.
 std::chrono::milliseconds scrape_budget(std::string_view timeout_header, const WebOptions& options);
 
+// The status section of the landing page (the analysis provides it): HTML without
+// external assets, built fresh on every request.
+class StatusPage {
+ public:
+  virtual ~StatusPage() = default;
+  virtual std::string html_section() = 0;
+};
+
 class Web {
  public:
   Web(WebOptions options, metrics::Scraper& scraper, Logger& log);
+  void set_status_page(std::shared_ptr<StatusPage> page) { status_page_ = std::move(page); }
   http::Response handle(const http::Request& request);
   void set_ready(bool ready) { ready_ = ready; }
 
@@ -40,6 +50,7 @@ class Web {
   metrics::Scraper& scraper_;
   Logger& log_;
   std::atomic<bool> ready_{false};
+  std::shared_ptr<StatusPage> status_page_;  // set before the server starts
 };
 
 }  // namespace podpath::app

@@ -36,6 +36,10 @@ class Collector {
   // several threads at once only if the implementation says so; the scraper serialises
   // calls per collector. Must not throw for environmental errors: return failure().
   virtual CollectResult collect() = 0;
+  // Collectors of phase 0 run together; a later phase starts when the earlier one is done
+  // (or the deadline passed), so a collector that joins others' results (the analysis)
+  // sees this scrape's data rather than the previous one's.
+  virtual int phase() const { return 0; }
 };
 
 }  // namespace podpath::metrics

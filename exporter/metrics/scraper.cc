@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "metrics/exposition.h"
 
 namespace podpath::metrics {
@@ -44,9 +46,16 @@ std::shared_future<std::pair<CollectResult, double>> Scraper::start_or_join(Slot
 
 ScrapeOutcome Scraper::scrape(Clock::time_point deadline) {
   const auto started = Clock::now();
-  std::vector<std::shared_future<std::pair<CollectResult, double>>> futures;
-  futures.reserve(slots_.size());
-  for (auto& slot : slots_) futures.push_back(start_or_join(*slot));
+  std::vector<std::shared_future<std::pair<CollectResult, double>>> futures(slots_.size());
+  int last_phase = 0;
+  for (const auto& slot : slots_) last_phase = std::max(last_phase, slot->collector->phase());
+  for (int phase = 0; phase <= last_phase; ++phase) {
+    for (size_t i = 0; i < slots_.size(); ++i)
+      if (slots_[i]->collector->phase() == phase) futures[i] = start_or_join(*slots_[i]);
+    if (phase == last_phase) break;
+    for (size_t i = 0; i < slots_.size(); ++i)
+      if (slots_[i]->collector->phase() == phase) futures[i].wait_until(deadline);
+  }
 
   ScrapeOutcome outcome;
   MetricFamily success("podpath_collector_success",

@@ -164,5 +164,42 @@ TEST(Scraper, BackgroundCollectorsReportLastSuccess) {
   EXPECT_EQ(m->value, 1700000000.5);
 }
 
+TEST(Scraper, LaterPhaseSeesThisScrapesEarlierResults) {
+  std::atomic<int> produced{0};
+  class Producer : public Collector {
+   public:
+    explicit Producer(std::atomic<int>& n) : n_(n) {}
+    std::string name() const override { return "producer"; }
+    CollectResult collect() override {
+      std::this_thread::sleep_for(50ms);
+      ++n_;
+      return {};
+    }
+    std::atomic<int>& n_;
+  };
+  class Joiner : public Collector {
+   public:
+    explicit Joiner(std::atomic<int>& n) : n_(n) {}
+    std::string name() const override { return "joiner"; }
+    int phase() const override { return 1; }
+    CollectResult collect() override {
+      CollectResult r;
+      r.families.push_back(MetricFamily("seen", "s", MetricType::kGauge).add({}, n_.load()));
+      return r;
+    }
+    std::atomic<int>& n_;
+  };
+  Scraper scraper;
+  scraper.add(std::make_shared<Joiner>(produced));  // registered first on purpose
+  scraper.add(std::make_shared<Producer>(produced));
+  for (int i = 1; i <= 2; ++i) {
+    auto outcome = scraper.scrape(Scraper::Clock::now() + 5s);
+    double seen = -1;
+    for (const auto& f : outcome.families)
+      if (f.name == "seen") seen = f.metrics.at(0).value;
+    EXPECT_EQ(seen, i);
+  }
+}
+
 }  // namespace
 }  // namespace podpath::metrics
