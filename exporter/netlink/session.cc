@@ -34,8 +34,9 @@ std::string_view to_string(Dump dump) {
 
 Reply dump_with_retry(const std::function<Reply()>& attempt, int attempts) {
   Reply reply;
-  for (int i = 0; i < attempts; ++i) {
+  for (int i = 1; i <= attempts; ++i) {
     reply = attempt();
+    reply.attempts = i;
     if (!reply.error.empty() || !scan_reply(reply.bytes).interrupted) return reply;
   }
   reply.error = fmt::format(

@@ -18,6 +18,7 @@ std::string_view to_string(Dump dump);  // "links", "routes", ... (also the capt
 struct Reply {
   Bytes bytes;        // every message of the reply, see parse.h
   std::string error;  // empty when the exchange completed (the reply may still hold an errno)
+  int attempts = 1;   // dumps: how many tries dump_with_retry needed
 };
 
 class KernelSession {

@@ -253,6 +253,7 @@ TEST(Framing, InterruptedDumpsAreRetriedABoundedNumberOfTimes) {
   int calls = 0;
   Reply reply = dump_with_retry([&] { return Reply{++calls < 3 ? interrupted : clean, {}}; });
   EXPECT_EQ(calls, 3);
+  EXPECT_EQ(reply.attempts, 3);
   EXPECT_TRUE(reply.error.empty());
   EXPECT_FALSE(scan_reply(reply.bytes).interrupted);
 
