@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <thread>
@@ -130,12 +131,15 @@ TEST(FlannelCollector, FileRewrittenDuringReadsNeverGivesGarbage) {
       std::fflush(f);
       std::fwrite(text.data() + text.size() / 2, 1, text.size() - text.size() / 2, f);
       std::fclose(f);
+      // Whole files stay in place a moment, so readers see both whole and half files.
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
     }
   });
   Harness h;
   auto collector = h.make(path);
   int good = 0, errors = 0;
-  for (int i = 0; i < 3000; ++i) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (int i = 0; (i < 3000 || good == 0) && std::chrono::steady_clock::now() < until; ++i) {
     metrics::CollectResult result = collector.collect();
     if (!result.success) {
       ++errors;
