@@ -429,8 +429,8 @@ NodeReport analyse(const Inputs& in) {
             fmt::format("{} answers neither on the overlay nor at its VTEP {}", v.peer, vtep),
             "check that the node is up and its addresses are reachable from here");
     }
-    if (overlay_judged && v.overlay_probe->median_rtt_seconds) {
-      const double rtt = *v.overlay_probe->median_rtt_seconds;
+    if (overlay_judged && v.overlay_probe->rtt_seconds) {
+      const double rtt = *v.overlay_probe->rtt_seconds;
       const double bound = v.same_group ? t.same_group_rtt_seconds : t.cross_group_rtt_seconds;
       if (rtt > bound)
         add(findings, Severity::kWarning, "latency-high", v.peer,

@@ -10,8 +10,8 @@ namespace podpath::analysis {
 namespace {
 
 std::string rtt_text(const std::optional<ProbeStats>& p) {
-  if (!p || !p->median_rtt_seconds) return "-";
-  double s = *p->median_rtt_seconds;
+  if (!p || !p->rtt_seconds) return "-";
+  double s = *p->rtt_seconds;
   if (s < 0.001) return fmt::format("{:.2f} ms", s * 1000);
   if (s < 0.010) return fmt::format("{:.1f} ms", s * 1000);
   return fmt::format("{:.0f} ms", s * 1000);
@@ -143,7 +143,7 @@ std::string render_json(const NodeReport& r) {
   auto probe = [](const std::optional<ProbeStats>& p) -> json {
     if (!p) return nullptr;
     json j{{"sent", p->sent}, {"received", p->received}};
-    j["median_rtt_seconds"] = p->median_rtt_seconds ? json(*p->median_rtt_seconds) : json(nullptr);
+    j["rtt_seconds"] = p->rtt_seconds ? json(*p->rtt_seconds) : json(nullptr);
     auto loss = p->loss_ratio();
     j["loss_ratio"] = loss ? json(*loss) : json(nullptr);
     return j;

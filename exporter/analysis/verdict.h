@@ -37,7 +37,9 @@ struct Finding {
 struct ProbeStats {
   std::uint64_t sent = 0;
   std::uint64_t received = 0;
-  std::optional<double> median_rtt_seconds;
+  // Mean round trip over the window (exact: the change of the RTT sum over the change of
+  // the count), not a bucket estimate.
+  std::optional<double> rtt_seconds;
 
   std::optional<double> loss_ratio() const {
     if (sent == 0) return std::nullopt;

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "analysis/families.h"
+#include "analysis/probe_window.h"
 #include "analysis/render.h"
 #include "field_report_fixtures.h"
 
@@ -303,6 +304,56 @@ TEST(Render, DoctorReportBeforeVmnetMatchesGolden) {
   EXPECT_NE(html.find("<table id=\"peers\">"), std::string::npos);
   EXPECT_NE(html.find("route-via-derp"), std::string::npos);
   EXPECT_EQ(render_text(r, true).find("\033[1;31mCRITICAL"), render_text(r, true).find("\033["));
+}
+
+}  // namespace
+}  // namespace podpath::analysis
+
+namespace podpath::analysis {
+namespace {
+
+prober::TargetResult target(std::uint64_t requests, std::uint64_t responses, double sum) {
+  prober::TargetResult t;
+  t.labels.peer = "p";
+  t.requests = requests;
+  t.responses = responses;
+  t.rtt.count = responses;
+  t.rtt.sum = sum;
+  return t;
+}
+
+TEST(ProbeWindow, DiffsCumulativeCountersOverTheWindow) {
+  auto older = target(100, 100, 10.0);
+  auto newer = target(131, 101, 10.1);  // 30 probes sent since, 1 answered, 1 in flight
+  ProbeStats s = difference(newer, &older);
+  EXPECT_EQ(s.sent, 30u);
+  EXPECT_EQ(s.received, 1u);
+  ASSERT_TRUE(s.rtt_seconds);
+  EXPECT_NEAR(*s.rtt_seconds, 0.1, 1e-9);
+}
+
+TEST(ProbeWindow, RestartedCountersStandAlone) {
+  auto older = target(500, 500, 50);
+  auto newer = target(10, 10, 0.005);
+  ProbeStats s = difference(newer, &older);
+  EXPECT_EQ(s.sent, 10u);
+  EXPECT_NEAR(*s.rtt_seconds, 0.0005, 1e-12);
+}
+
+TEST(ProbeWindow, KeepsABaselineAWindowOld) {
+  using namespace std::chrono_literals;
+  ProbeWindow window(30s);
+  auto t0 = ProbeWindow::Clock::time_point{} + 1000s;
+  auto snap = [](std::uint64_t n) {
+    auto s = std::make_shared<prober::Snapshot>();
+    s->targets.push_back(target(n, n, n * 0.001));
+    return std::shared_ptr<const prober::Snapshot>(s);
+  };
+  for (int i = 0; i <= 60; i += 15) window.add(t0 + std::chrono::seconds(i), snap(i));
+  Inputs in;
+  window.fill(in);
+  // Newest at 60 s; the baseline is the newest snapshot at least 30 s older: 30 s.
+  EXPECT_EQ(in.overlay_probes["p"].sent, 30u);
 }
 
 }  // namespace

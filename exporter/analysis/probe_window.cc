@@ -1,0 +1,53 @@
+#include "analysis/probe_window.h"
+
+#include <map>
+
+namespace podpath::analysis {
+
+void ProbeWindow::add(Clock::time_point now, std::shared_ptr<const prober::Snapshot> snapshot) {
+  if (!snapshot) return;
+  if (!history_.empty() && history_.back().second == snapshot) return;  // nothing new
+  history_.emplace_back(now, std::move(snapshot));
+  // Keep the newest snapshot that is at least a window old as the baseline; drop older ones.
+  while (history_.size() > 2 && now - history_[1].first >= window_) history_.pop_front();
+}
+
+ProbeStats difference(const prober::TargetResult& newer, const prober::TargetResult* older) {
+  ProbeStats stats;
+  std::uint64_t count = newer.rtt.count;
+  double sum = newer.rtt.sum;
+  stats.sent = newer.requests;
+  stats.received = newer.responses;
+  // Counters restart when a peer leaves and comes back; then the newer values stand alone.
+  if (older != nullptr && older->requests <= newer.requests &&
+      older->responses <= newer.responses && older->rtt.count <= newer.rtt.count) {
+    stats.sent -= older->requests;
+    stats.received -= older->responses;
+    count -= older->rtt.count;
+    sum -= older->rtt.sum;
+  }
+  // A probe still in flight counts as sent but not yet received: do not call it lost.
+  if (stats.sent > stats.received && stats.sent > 0) stats.sent -= 1;
+  if (count > 0) stats.rtt_seconds = sum / static_cast<double>(count);
+  return stats;
+}
+
+void ProbeWindow::fill(Inputs& in) const {
+  if (history_.empty()) return;
+  const prober::Snapshot& newest = *history_.back().second;
+  const prober::Snapshot* oldest = history_.size() > 1 ? history_.front().second.get() : nullptr;
+  std::map<std::pair<std::string, prober::TargetKind>, const prober::TargetResult*> baseline;
+  if (oldest != nullptr)
+    for (const auto& t : oldest->targets) baseline[{t.labels.peer, t.target}] = &t;
+  for (const auto& t : newest.targets) {
+    auto it = baseline.find({t.labels.peer, t.target});
+    ProbeStats stats = difference(t, it == baseline.end() ? nullptr : it->second);
+    (t.target == prober::TargetKind::kOverlay ? in.overlay_probes
+                                              : in.underlay_probes)[t.labels.peer] = stats;
+  }
+  for (const auto& m : newest.path_mtu) in.probed_mtu[m.labels.peer] = m.bytes;
+  for (const auto& e : newest.exposure)
+    in.exposure.push_back({e.labels.peer, e.address, e.exposed});
+}
+
+}  // namespace podpath::analysis
