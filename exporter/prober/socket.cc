@@ -94,25 +94,39 @@ IcmpSocket::~IcmpSocket() {
 }
 
 std::unique_ptr<IcmpSocket> IcmpSocket::open(std::uint16_t random_identifier, std::string* error) {
-  int fd = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMP);
-  int raw_errno = errno;
+  std::string raw_error;
+  if (auto sock = open(SocketMode::kRaw, random_identifier, &raw_error)) return sock;
+  std::string dgram_error;
+  if (auto sock = open(SocketMode::kDatagram, random_identifier, &dgram_error)) return sock;
+  if (error) {
+    *error = fmt::format(
+        "cannot open an ICMP socket: {}; {}; fix: run with CAP_NET_RAW (securityContext."
+        "capabilities.add: [NET_RAW]) or sysctl -w net.ipv4.ping_group_range=\"0 2147483647\", "
+        "or disable the prober with --no-collector.prober",
+        raw_error, dgram_error);
+  }
+  return nullptr;
+}
+
+std::unique_ptr<IcmpSocket> IcmpSocket::open(SocketMode mode, std::uint16_t random_identifier,
+                                             std::string* error) {
   std::unique_ptr<IcmpSocket> sock;
-  if (fd >= 0) {
+  if (mode == SocketMode::kRaw) {
+    int fd = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMP);
+    if (fd < 0) {
+      if (error) *error = fmt::format("raw ICMP needs CAP_NET_RAW ({})", errno_name(errno));
+      return nullptr;
+    }
     sock.reset(new IcmpSocket(fd, SocketMode::kRaw, random_identifier));
     install_raw_filters(fd, random_identifier);
   } else {
-    fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMP);
-    int dgram_errno = errno;
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMP);
     if (fd < 0) {
       if (error) {
         *error = fmt::format(
-            "cannot open an ICMP socket: raw ICMP needs CAP_NET_RAW ({}) and unprivileged ICMP "
-            "needs this process's group (gid {}) inside net.ipv4.ping_group_range, which is "
-            "\"{}\" ({}); fix: run with CAP_NET_RAW (securityContext.capabilities.add: "
-            "[NET_RAW]) or sysctl -w net.ipv4.ping_group_range=\"0 2147483647\", or disable the "
-            "prober with --no-collector.prober",
-            errno_name(raw_errno), getgid(), read_first_line("/proc/sys/net/ipv4/ping_group_range"),
-            errno_name(dgram_errno));
+            "unprivileged ICMP needs this process's group (gid {}) inside "
+            "net.ipv4.ping_group_range, which is \"{}\" ({})",
+            getgid(), read_first_line("/proc/sys/net/ipv4/ping_group_range"), errno_name(errno));
       }
       return nullptr;
     }
@@ -127,6 +141,7 @@ std::unique_ptr<IcmpSocket> IcmpSocket::open(std::uint16_t random_identifier, st
     }
     sock.reset(new IcmpSocket(fd, SocketMode::kDatagram, ntohs(local.sin_port)));
   }
+  const int fd = sock->fd_;
   sock->timestamping_ = enable_timestamps(fd);
   int on = 1;
   setsockopt(fd, SOL_IP, IP_RECVERR, &on, sizeof on);

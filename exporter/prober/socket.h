@@ -40,6 +40,9 @@ class IcmpSocket {
   // Raw first, then datagram; nullptr and `error` naming the fix when neither opens.
   // `random_identifier` is used by raw sockets; datagram sockets get theirs from the kernel.
   static std::unique_ptr<IcmpSocket> open(std::uint16_t random_identifier, std::string* error);
+  // Only the given kind (tests use it to exercise both).
+  static std::unique_ptr<IcmpSocket> open(SocketMode mode, std::uint16_t random_identifier,
+                                          std::string* error);
   ~IcmpSocket();
   IcmpSocket(const IcmpSocket&) = delete;
   IcmpSocket& operator=(const IcmpSocket&) = delete;

@@ -1,0 +1,45 @@
+// Network namespaces for the prober's kernel tests: created by the test, torn down after it.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace podpath::prober::testing {
+
+bool running_as_root();
+
+// Runs a shell script with bash -e; returns its exit status and logs the script on failure.
+int sh(const std::string& script);
+
+// Named namespaces ("ip netns add"), deleted (with everything in them) on destruction.
+class Namespaces {
+ public:
+  explicit Namespaces(std::vector<std::string> names);
+  ~Namespaces();
+  bool ok() const { return ok_; }
+
+ private:
+  std::vector<std::string> names_;
+  bool ok_ = true;
+};
+
+// Moves the calling thread into a namespace until destroyed. Sockets opened meanwhile stay
+// in that namespace for good.
+class EnterNetns {
+ public:
+  explicit EnterNetns(const std::string& name);
+  ~EnterNetns();
+  bool ok() const { return ok_; }
+
+ private:
+  int original_ = -1;
+  bool ok_ = false;
+};
+
+// Polls `done` every 20 ms until it returns true or `limit` passes; returns its last result.
+bool wait_until(const std::function<bool()>& done, std::chrono::milliseconds limit);
+
+}  // namespace podpath::prober::testing

@@ -1,0 +1,539 @@
+// The prober against the real kernel, in network namespaces each test builds for itself:
+// veth pairs, a router with a 1280-byte link, a user-space delay relay, and two namespaces
+// with flannel-like VXLAN devices. Needs root (CI runs as root); skips otherwise.
+#include "netns.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <random>
+#include <thread>
+
+#include "metrics/histogram.h"
+#include "prober/packet.h"
+#include "prober/prober.h"
+#include "prober/schedule.h"
+
+namespace podpath::prober {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::EnterNetns;
+using testing::Namespaces;
+using testing::sh;
+using testing::wait_until;
+
+model::Ipv4 ip(const char* text) {
+  return *model::Ipv4::parse(text);
+}
+
+model::Peer make_peer(const std::string& name, const char* overlay, const char* underlay) {
+  model::Peer p;
+  p.name = name;
+  if (overlay) p.overlay_address = ip(overlay);
+  if (underlay) p.vtep_address = ip(underlay);
+  return p;
+}
+
+std::shared_ptr<model::PeerSet> peer_set(std::vector<model::Peer> peers) {
+  auto set = std::make_shared<model::PeerSet>();
+  set->self_name = "test-node";
+  set->peers = std::move(peers);
+  return set;
+}
+
+ProberConfig fast_config() {
+  ProberConfig c;
+  c.node_name = "test-node";
+  c.interval = 100ms;
+  c.timeout = 500ms;
+  c.pmtu_interval = 0ns;
+  c.exposure_interval = 0ns;
+  c.publish_interval = 20ms;
+  c.buckets = metrics::exponential_buckets(50e-6, 2, 20);
+  return c;
+}
+
+constexpr std::uint64_t kRandom = 42;
+
+struct Running {
+  std::unique_ptr<Prober> prober;
+  std::uint16_t identifier = 0;
+};
+
+Running start_prober(const std::string& netns, const ProberConfig& config, SocketMode mode,
+                     std::shared_ptr<model::PeerSet> peers, ProberEnvironment env = {},
+                     bool with_udp = false) {
+  EnterNetns in(netns);
+  EXPECT_TRUE(in.ok());
+  std::string error;
+  auto icmp = IcmpSocket::open(mode, 0x5150, &error);
+  EXPECT_TRUE(icmp) << error;
+  if (!icmp) return {};
+  Running r;
+  r.identifier = icmp->identifier();
+  std::unique_ptr<UdpSocket> udp;
+  if (with_udp) udp = UdpSocket::open(&error);
+  if (!env.random) env.random = [] { return kRandom; };
+  r.prober = std::make_unique<Prober>(config, env, std::move(icmp), std::move(udp));
+  r.prober->set_peers(std::move(peers));
+  r.prober->start();
+  return r;
+}
+
+const TargetResult* find(const Snapshot& s, const std::string& peer, TargetKind kind) {
+  for (const auto& t : s.targets)
+    if (t.labels.peer == peer && t.target == kind) return &t;
+  return nullptr;
+}
+
+std::uint64_t errors(const TargetResult* t, const std::string& reason) {
+  if (!t) return 0;
+  auto it = t->send_errors.find(reason);
+  return it == t->send_errors.end() ? 0 : it->second;
+}
+
+double mean_rtt(const TargetResult* t) {
+  return t && t->rtt.count ? t->rtt.sum / t->rtt.count : -1;
+}
+
+// Two namespaces joined by a veth pair: <a>:va 10.201.0.1/24 -- <b>:vb 10.201.0.2/24.
+std::string veth_pair(const std::string& a, const std::string& b, int mtu = 1500) {
+  return "ip link add va netns " + a + " mtu " + std::to_string(mtu) +
+         " type veth peer name vb netns " + b + " mtu " + std::to_string(mtu) + "\nip -n " + a +
+         " addr add 10.201.0.1/24 dev va\nip -n " + b + " addr add 10.201.0.2/24 dev vb\nip -n " +
+         a + " link set va up\nip -n " + b + " link set vb up\n";
+}
+
+class ProberNetns : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!testing::running_as_root()) GTEST_SKIP() << "needs root: creates network namespaces";
+  }
+};
+
+TEST_F(ProberNetns, RawSocketMatchesEveryReplyOverVeth) {
+  Namespaces ns({"ppt-a", "ppt-b"});
+  ASSERT_TRUE(ns.ok());
+  ASSERT_EQ(sh(veth_pair("ppt-a", "ppt-b")), 0);
+  auto r = start_prober("ppt-a", fast_config(), SocketMode::kRaw,
+                        peer_set({make_peer("b", "10.201.0.2", "10.201.0.2")}));
+  ASSERT_TRUE(r.prober);
+  std::this_thread::sleep_for(1500ms);
+  r.prober->stop();
+  auto s = r.prober->snapshot();
+  for (auto kind : {TargetKind::kOverlay, TargetKind::kUnderlay}) {
+    auto t = find(*s, "b", kind);
+    ASSERT_TRUE(t);
+    EXPECT_GE(t->requests, 12u);
+    EXPECT_GE(t->responses + 1, t->requests);  // the last one may still be in flight
+    EXPECT_EQ(t->duplicates, 0u);
+    EXPECT_EQ(t->late, 0u);
+    EXPECT_TRUE(t->send_errors.empty());
+    // A veth pair: tens of microseconds, as fping reads; the prober's own wake-ups must not show.
+    EXPECT_GT(mean_rtt(t), 0);
+    EXPECT_LT(mean_rtt(t), 200e-6);
+  }
+  EXPECT_TRUE(s->kernel_timestamps);
+  EXPECT_EQ(s->socket_mode, "raw");
+  EXPECT_EQ(s->timestamp_fallbacks, 0u);
+}
+
+TEST_F(ProberNetns, DatagramSocketUsesTheKernelsIdentifier) {
+  Namespaces ns({"ppt-a", "ppt-b"});
+  ASSERT_TRUE(ns.ok());
+  ASSERT_EQ(sh(veth_pair("ppt-a", "ppt-b")), 0);
+  {
+    // A new namespace refuses unprivileged ICMP ("1 0"): the error names the setting.
+    EnterNetns in("ppt-a");
+    std::string error;
+    EXPECT_FALSE(IcmpSocket::open(SocketMode::kDatagram, 1, &error));
+    EXPECT_NE(error.find("net.ipv4.ping_group_range"), std::string::npos) << error;
+  }
+  ASSERT_EQ(sh("ip netns exec ppt-a sysctl -qw net.ipv4.ping_group_range='0 2147483647'"), 0);
+  auto r = start_prober("ppt-a", fast_config(), SocketMode::kDatagram,
+                        peer_set({make_peer("b", "10.201.0.2", nullptr)}));
+  ASSERT_TRUE(r.prober);
+  EXPECT_NE(r.identifier, 0x5150);  // the kernel's port, not the random identifier we offered
+  std::this_thread::sleep_for(1200ms);
+  r.prober->stop();
+  auto s = r.prober->snapshot();
+  auto t = find(*s, "b", TargetKind::kOverlay);
+  ASSERT_TRUE(t);
+  EXPECT_GE(t->requests, 10u);
+  EXPECT_GE(t->responses + 1, t->requests);
+  EXPECT_LT(mean_rtt(t), 200e-6);
+  EXPECT_EQ(s->socket_mode, "datagram");
+}
+
+TEST_F(ProberNetns, SendErrorsAreCountedByReason) {
+  Namespaces ns({"ppt-a", "ppt-b"});
+  ASSERT_TRUE(ns.ok());
+  ASSERT_EQ(sh(veth_pair("ppt-a", "ppt-b") +
+               "ip -n ppt-a route add unreachable 10.250.0.0/24\n"
+               // Neighbour resolution gives up after 3 x 100 ms instead of 3 s.
+               "ip netns exec ppt-a sysctl -qw net.ipv4.neigh.va.retrans_time_ms=100\n"),
+            0);
+  auto r = start_prober("ppt-a", fast_config(), SocketMode::kRaw,
+                        peer_set({make_peer("unreachable", "10.250.0.1", nullptr),
+                                  make_peer("noroute", "10.251.0.1", nullptr),
+                                  make_peer("absent", "10.201.0.9", nullptr)}));
+  ASSERT_TRUE(r.prober);
+  EXPECT_TRUE(wait_until(
+      [&] {
+        auto s = r.prober->snapshot();
+        return errors(find(*s, "absent", TargetKind::kOverlay), "EHOSTUNREACH") > 0 &&
+               errors(find(*s, "noroute", TargetKind::kOverlay), "ENETUNREACH") > 0 &&
+               errors(find(*s, "unreachable", TargetKind::kOverlay), "EHOSTUNREACH") > 0;
+      },
+      3s));
+  r.prober->stop();
+  auto s = r.prober->snapshot();
+  for (const char* peer : {"unreachable", "noroute", "absent"}) {
+    auto t = find(*s, peer, TargetKind::kOverlay);
+    ASSERT_TRUE(t);
+    EXPECT_GT(t->requests, 0u) << peer;
+    EXPECT_EQ(t->responses, 0u) << peer;
+  }
+  // Failed sends count as requests, so loss reads 100 % rather than "no data".
+  auto unreachable = find(*s, "unreachable", TargetKind::kOverlay);
+  EXPECT_EQ(errors(unreachable, "EHOSTUNREACH"), unreachable->requests);
+}
+
+TEST_F(ProberNetns, DuplicateRepliesAreCountedOnce) {
+  Namespaces ns({"ppt-a", "ppt-b"});
+  ASSERT_TRUE(ns.ok());
+  // b's egress sends every echo reply twice (the mark stops the copy being copied again).
+  ASSERT_EQ(sh(veth_pair("ppt-a", "ppt-b") +
+               "ip netns exec ppt-b nft add table netdev twice\n"
+               "ip netns exec ppt-b nft add chain netdev twice out "
+               "'{ type filter hook egress device vb priority 0; }'\n"
+               "ip netns exec ppt-b nft add rule netdev twice out icmp type echo-reply "
+               "meta mark 0 meta mark set 1 dup to vb\n"),
+            0);
+  auto r = start_prober("ppt-a", fast_config(), SocketMode::kRaw,
+                        peer_set({make_peer("b", "10.201.0.2", nullptr)}));
+  ASSERT_TRUE(r.prober);
+  std::this_thread::sleep_for(1200ms);
+  r.prober->stop();
+  auto t = find(*r.prober->snapshot(), "b", TargetKind::kOverlay);
+  ASSERT_TRUE(t);
+  EXPECT_GE(t->requests, 10u);
+  EXPECT_GE(t->responses + 1, t->requests);
+  EXPECT_LE(t->responses, t->requests);
+  EXPECT_GE(t->duplicates + 1, t->responses);
+  EXPECT_LE(t->duplicates, t->responses);
+  EXPECT_EQ(t->rtt.count, t->responses);  // a duplicate never adds an RTT sample
+}
+
+TEST_F(ProberNetns, AnotherPingerWithOurIdentifierIsIgnored) {
+  Namespaces ns({"ppt-a", "ppt-b"});
+  ASSERT_TRUE(ns.ok());
+  ASSERT_EQ(sh(veth_pair("ppt-a", "ppt-b")), 0);
+  auto r = start_prober("ppt-a", fast_config(), SocketMode::kRaw,
+                        peer_set({make_peer("b", "10.201.0.2", nullptr)}));
+  ASSERT_TRUE(r.prober);
+  // The prober's first sequence follows from its seed, so the intruder can hit exactly the
+  // sequences the prober uses, with the same identifier, to the same address.
+  std::mt19937_64 rng(stable_hash("test-node") ^ kRandom);
+  const auto first = static_cast<std::uint16_t>(rng());
+  {
+    EnterNetns in("ppt-a");
+    std::string error;
+    auto intruder = IcmpSocket::open(SocketMode::kRaw, 0x9999, &error);
+    ASSERT_TRUE(intruder) << error;
+    Cookie foreign{0xde, 0xad, 0xbe, 0xef, 0, 0, 0, 0};
+    for (int round = 0; round < 12; ++round) {
+      for (int k = 0; k < 20; ++k) {
+        auto request =
+            build_echo_request({r.identifier, static_cast<std::uint16_t>(first + k), foreign, 56});
+        intruder->send(ip("10.201.0.2"), request, false);
+      }
+      std::this_thread::sleep_for(100ms);
+    }
+  }
+  // And an ordinary ping alongside.
+  EXPECT_EQ(sh("ip netns exec ppt-a ping -q -c 5 -i 0.05 10.201.0.2"), 0);
+  r.prober->stop();
+  auto t = find(*r.prober->snapshot(), "b", TargetKind::kOverlay);
+  ASSERT_TRUE(t);
+  EXPECT_GE(t->requests, 10u);
+  EXPECT_LE(t->responses, t->requests);
+  EXPECT_GE(t->responses + 1, t->requests);
+  EXPECT_EQ(t->duplicates, 0u);
+  EXPECT_EQ(t->late, 0u);
+}
+
+// A 30 ms path: a tun device in each namespace and the relay holding packets 15 ms each way.
+class DelayedPath {
+ public:
+  explicit DelayedPath(double one_way_ms) {
+    ok_ = sh("ip -n ppt-a tuntap add dev ta mode tun\nip -n ppt-b tuntap add dev tb mode tun") == 0;
+    if (!ok_) return;
+    int out[2];
+    if (pipe(out) != 0) return;
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(out[1], 1);
+      execl(PODPATH_DELAY_RELAY, "podpath-delay-relay", "--delay-ms",
+            std::to_string(one_way_ms).c_str(), "ppt-a:ta", "ppt-b:tb", nullptr);
+      _exit(127);
+    }
+    close(out[1]);
+    char line[16] = {0};
+    ok_ = read(out[0], line, sizeof line - 1) > 0 && std::string(line).starts_with("ready");
+    close(out[0]);
+    ok_ = ok_ && sh("ip -n ppt-a addr add 10.203.0.1/24 dev ta\nip -n ppt-b addr add "
+                    "10.203.0.2/24 dev tb\nip -n ppt-a link set ta up\nip -n ppt-b link set "
+                    "tb up") == 0;
+  }
+  ~DelayedPath() {
+    if (pid_ > 0) {
+      kill(pid_, SIGTERM);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  bool ok() const { return ok_; }
+
+ private:
+  pid_t pid_ = -1;
+  bool ok_ = false;
+};
+
+TEST_F(ProberNetns, ThirtyMillisecondPathReadsThirtyMilliseconds) {
+  Namespaces ns({"ppt-a", "ppt-b"});
+  ASSERT_TRUE(ns.ok());
+  DelayedPath path(15);
+  ASSERT_TRUE(path.ok());
+  auto r = start_prober("ppt-a", fast_config(), SocketMode::kRaw,
+                        peer_set({make_peer("far", "10.203.0.2", nullptr)}));
+  ASSERT_TRUE(r.prober);
+  std::this_thread::sleep_for(1500ms);
+  r.prober->stop();
+  auto t = find(*r.prober->snapshot(), "far", TargetKind::kOverlay);
+  ASSERT_TRUE(t);
+  EXPECT_GE(t->responses, 10u);
+  EXPECT_NEAR(mean_rtt(t), 0.030, 0.030 * 0.02);
+}
+
+TEST_F(ProberNetns, RepliesAfterTheTimeoutAreLate) {
+  Namespaces ns({"ppt-a", "ppt-b"});
+  ASSERT_TRUE(ns.ok());
+  DelayedPath path(15);
+  ASSERT_TRUE(path.ok());
+  auto config = fast_config();
+  config.timeout = 10ms;
+  auto r = start_prober("ppt-a", config, SocketMode::kRaw,
+                        peer_set({make_peer("far", "10.203.0.2", nullptr)}));
+  ASSERT_TRUE(r.prober);
+  std::this_thread::sleep_for(1200ms);
+  r.prober->stop();
+  auto t = find(*r.prober->snapshot(), "far", TargetKind::kOverlay);
+  ASSERT_TRUE(t);
+  EXPECT_GE(t->requests, 10u);
+  EXPECT_EQ(t->responses, 0u);
+  EXPECT_GE(t->late + 1, t->requests);
+  EXPECT_EQ(t->duplicates, 0u);
+  EXPECT_EQ(t->rtt.count, 0u);
+}
+
+// a -- r -- b, where the r--b link carries only 1280 bytes.
+std::string router_1280() {
+  return "ip link add va netns ppt-a type veth peer name ra netns ppt-r\n"
+         "ip link add rb netns ppt-r mtu 1280 type veth peer name vb netns ppt-b mtu 1280\n"
+         "ip -n ppt-a addr add 10.204.1.1/24 dev va\nip -n ppt-r addr add 10.204.1.2/24 dev ra\n"
+         "ip -n ppt-r addr add 10.204.2.1/24 dev rb\nip -n ppt-b addr add 10.204.2.2/24 dev vb\n"
+         "for l in ppt-a:va ppt-r:ra ppt-r:rb ppt-b:vb; do ip -n ${l%:*} link set ${l#*:} up; "
+         "done\n"
+         "ip -n ppt-a route add 10.204.2.0/24 via 10.204.1.2\n"
+         "ip -n ppt-b route add 10.204.1.0/24 via 10.204.2.1\n"
+         "ip netns exec ppt-r sysctl -qw net.ipv4.ip_forward=1\n"
+         "ip -n ppt-a route flush cache\n";
+}
+
+std::optional<int> probed_mtu(const Snapshot& s, const std::string& peer) {
+  for (const auto& m : s.path_mtu)
+    if (m.labels.peer == peer) return m.bytes;
+  return std::nullopt;
+}
+
+ProberConfig pmtu_config() {
+  auto config = fast_config();
+  config.interval = 1s;
+  config.timeout = 150ms;
+  config.pmtu_interval = 60s;
+  return config;
+}
+
+TEST_F(ProberNetns, PathMtuFollowsFragNeededToTheRouter) {
+  Namespaces ns({"ppt-a", "ppt-r", "ppt-b"});
+  ASSERT_TRUE(ns.ok());
+  ASSERT_EQ(sh(router_1280()), 0);
+  ProberEnvironment env;
+  env.overlay_mtu = [] { return 1500; };
+  auto r = start_prober("ppt-a", pmtu_config(), SocketMode::kRaw,
+                        peer_set({make_peer("b", "10.204.2.2", nullptr)}), env);
+  ASSERT_TRUE(r.prober);
+  EXPECT_TRUE(wait_until([&] { return probed_mtu(*r.prober->snapshot(), "b").has_value(); }, 12s));
+  r.prober->stop();
+  EXPECT_EQ(probed_mtu(*r.prober->snapshot(), "b"), 1280);
+}
+
+TEST_F(ProberNetns, PathMtuBisectsABlackHole) {
+  Namespaces ns({"ppt-a", "ppt-r", "ppt-b"});
+  ASSERT_TRUE(ns.ok());
+  // The router sends no "fragmentation needed": the too-big probes just vanish.
+  ASSERT_EQ(sh(router_1280() +
+               "ip netns exec ppt-r nft add table inet f\n"
+               "ip netns exec ppt-r nft add chain inet f out '{ type filter hook output priority "
+               "0; }'\n"
+               "ip netns exec ppt-r nft add rule inet f out icmp type destination-unreachable "
+               "drop\n"),
+            0);
+  ProberEnvironment env;
+  env.overlay_mtu = [] { return 1450; };
+  auto r = start_prober("ppt-a", pmtu_config(), SocketMode::kRaw,
+                        peer_set({make_peer("b", "10.204.2.2", nullptr)}), env);
+  ASSERT_TRUE(r.prober);
+  EXPECT_TRUE(wait_until([&] { return probed_mtu(*r.prober->snapshot(), "b").has_value(); }, 20s));
+  r.prober->stop();
+  EXPECT_EQ(probed_mtu(*r.prober->snapshot(), "b"), 1280);
+}
+
+TEST_F(ProberNetns, PathMtuAboveTheLocalDeviceGetsEmsgsize) {
+  Namespaces ns({"ppt-a", "ppt-b"});
+  ASSERT_TRUE(ns.ok());
+  ASSERT_EQ(sh(veth_pair("ppt-a", "ppt-b", 1400)), 0);
+  ProberEnvironment env;
+  env.overlay_mtu = [] { return 9000; };  // the device claims more than the veth carries
+  auto r = start_prober("ppt-a", pmtu_config(), SocketMode::kRaw,
+                        peer_set({make_peer("b", "10.201.0.2", nullptr)}), env);
+  ASSERT_TRUE(r.prober);
+  EXPECT_TRUE(wait_until([&] { return probed_mtu(*r.prober->snapshot(), "b").has_value(); }, 12s));
+  r.prober->stop();
+  EXPECT_EQ(probed_mtu(*r.prober->snapshot(), "b"), 1400);
+}
+
+// Two nodes programmed as flannel's VXLAN backend does (facts.md): underlay 192.168.77.0/24,
+// a public address 203.0.113.N on the same link, flannel.1 with 10.42.N.0/32, and for the
+// other node an FDB entry, a permanent neighbour and an onlink route.
+constexpr const char* kMac1 = "0a:00:00:00:00:01";
+constexpr const char* kMac2 = "0a:00:00:00:00:02";
+
+std::string flannel_pair() {
+  std::string s =
+      "ip link add u1 netns ppt-n1 type veth peer name u2 netns ppt-n2\n"
+      "ip -n ppt-n1 addr add 192.168.77.1/24 dev u1\nip -n ppt-n2 addr add 192.168.77.2/24 dev u2\n"
+      "ip -n ppt-n1 addr add 203.0.113.1/24 dev u1\nip -n ppt-n2 addr add 203.0.113.2/24 dev u2\n"
+      "ip -n ppt-n1 link set u1 up\nip -n ppt-n2 link set u2 up\n";
+  auto node = [](int me, int other, const char* my_mac, const char* other_mac) {
+    std::string n = "ppt-n" + std::to_string(me);
+    std::string o = std::to_string(other);
+    return "ip -n " + n + " link add flannel.1 type vxlan id 1 local 192.168.77." +
+           std::to_string(me) + " dev u" + std::to_string(me) + " dstport 8472 nolearning\n" +
+           "ip -n " + n + " link set flannel.1 address " + my_mac + " mtu 1450 up\n" + "ip -n " +
+           n + " addr add 10.42." + std::to_string(me) + ".0/32 dev flannel.1\n" +
+           "ip netns exec " + n + " bridge fdb append " + other_mac +
+           " dev flannel.1 dst 192.168.77." + o + "\n" + "ip -n " + n + " neigh replace 10.42." +
+           o + ".0 lladdr " + other_mac + " dev flannel.1 nud permanent\n" + "ip -n " + n +
+           " route replace 10.42." + o + ".0/24 via 10.42." + o + ".0 dev flannel.1 onlink\n";
+  };
+  return s + node(1, 2, kMac1, kMac2) + node(2, 1, kMac2, kMac1);
+}
+
+std::shared_ptr<model::PeerSet> flannel_peers() {
+  auto n2 = make_peer("n2", "10.42.2.0", "192.168.77.2");
+  n2.vtep_mac = kMac2;
+  n2.external_addresses = {ip("203.0.113.2")};
+  n2.in_cluster = true;
+  return peer_set({n2});
+}
+
+ProberEnvironment flannel_env() {
+  ProberEnvironment env;
+  env.local_vtep = [] { return LocalVtep{1, *parse_mac(kMac1), ip("10.42.1.0")}; };
+  return env;
+}
+
+std::optional<bool> exposed(const Snapshot& s, const char* address) {
+  for (const auto& e : s.exposure)
+    if (e.address.to_string() == address) return e.exposed;
+  return std::nullopt;
+}
+
+TEST_F(ProberNetns, ExposureProbeSeesAnOpenThenFirewalledVxlanPort) {
+  Namespaces ns({"ppt-n1", "ppt-n2"});
+  ASSERT_TRUE(ns.ok());
+  ASSERT_EQ(sh(flannel_pair()), 0);
+  auto config = fast_config();
+  config.timeout = 200ms;
+  config.exposure_interval = 300ms;
+  auto r = start_prober("ppt-n1", config, SocketMode::kRaw, flannel_peers(), flannel_env(), true);
+  ASSERT_TRUE(r.prober);
+  EXPECT_TRUE(
+      wait_until([&] { return exposed(*r.prober->snapshot(), "203.0.113.2") == true; }, 3s));
+  // Close 8472 on the public address only: the overlay keeps working over 192.168.77.0/24.
+  ASSERT_EQ(sh("ip netns exec ppt-n2 nft add table inet f\n"
+               "ip netns exec ppt-n2 nft add chain inet f in '{ type filter hook input priority "
+               "0; }'\n"
+               "ip netns exec ppt-n2 nft add rule inet f in ip daddr 203.0.113.2 udp dport 8472 "
+               "drop\n"),
+            0);
+  EXPECT_TRUE(
+      wait_until([&] { return exposed(*r.prober->snapshot(), "203.0.113.2") == false; }, 3s));
+  auto before = *find(*r.prober->snapshot(), "n2", TargetKind::kOverlay);
+  std::this_thread::sleep_for(500ms);
+  r.prober->stop();
+  auto s = r.prober->snapshot();
+  auto overlay = find(*s, "n2", TargetKind::kOverlay);
+  ASSERT_TRUE(overlay);
+  EXPECT_GT(overlay->responses, before.responses) << "the overlay itself must still answer";
+  EXPECT_EQ(exposed(*s, "203.0.113.2"), false);
+}
+
+TEST_F(ProberNetns, VxlanBlockedLosesTheOverlayWhileTheUnderlayAnswers) {
+  Namespaces ns({"ppt-n1", "ppt-n2"});
+  ASSERT_TRUE(ns.ok());
+  ASSERT_EQ(sh(flannel_pair() +
+               "ip netns exec ppt-n2 nft add table inet f\n"
+               "ip netns exec ppt-n2 nft add chain inet f in '{ type filter hook input priority "
+               "0; }'\n"
+               "ip netns exec ppt-n2 nft add rule inet f in udp dport 8472 drop\n"),
+            0);
+  auto r = start_prober("ppt-n1", fast_config(), SocketMode::kRaw, flannel_peers());
+  ASSERT_TRUE(r.prober);
+  std::this_thread::sleep_for(1500ms);
+  r.prober->stop();
+  auto s = r.prober->snapshot();
+  auto overlay = find(*s, "n2", TargetKind::kOverlay);
+  auto underlay = find(*s, "n2", TargetKind::kUnderlay);
+  ASSERT_TRUE(overlay && underlay);
+  EXPECT_GE(overlay->requests, 10u);
+  EXPECT_EQ(overlay->responses, 0u);
+  EXPECT_GE(underlay->requests, 10u);
+  EXPECT_GE(underlay->responses + 1, underlay->requests);
+}
+
+TEST_F(ProberNetns, RemovedPeersSeriesGoAtOnce) {
+  Namespaces ns({"ppt-a", "ppt-b"});
+  ASSERT_TRUE(ns.ok());
+  ASSERT_EQ(sh(veth_pair("ppt-a", "ppt-b")), 0);
+  auto r = start_prober(
+      "ppt-a", fast_config(), SocketMode::kRaw,
+      peer_set({make_peer("b", "10.201.0.2", nullptr), make_peer("c", "10.201.0.2", nullptr)}));
+  ASSERT_TRUE(r.prober);
+  std::this_thread::sleep_for(400ms);
+  r.prober->set_peers(peer_set({make_peer("b", "10.201.0.2", nullptr)}));
+  EXPECT_TRUE(
+      wait_until([&] { return !find(*r.prober->snapshot(), "c", TargetKind::kOverlay); }, 200ms));
+  auto b = find(*r.prober->snapshot(), "b", TargetKind::kOverlay);
+  ASSERT_TRUE(b);
+  EXPECT_GE(b->requests, 3u) << "b's counters survive the reconcile";
+  r.prober->stop();
+}
+
+}  // namespace
+}  // namespace podpath::prober

@@ -1,0 +1,121 @@
+#include "prober/plan.h"
+
+#include <gtest/gtest.h>
+
+namespace podpath::prober {
+namespace {
+
+model::Ipv4 ip(const char* text) {
+  return *model::Ipv4::parse(text);
+}
+
+model::Peer peer(const char* name, const char* group, const char* overlay, const char* vtep,
+                 std::vector<model::Ipv4> external = {}, const char* mac = "32:f3:9e:5f:0e:68") {
+  model::Peer p;
+  p.name = name;
+  p.group = group;
+  if (overlay) p.overlay_address = ip(overlay);
+  if (vtep) p.vtep_address = ip(vtep);
+  p.vtep_mac = mac;
+  p.external_addresses = std::move(external);
+  p.in_cluster = true;
+  return p;
+}
+
+// The field report's cluster seen from lima-k3s-agent, before the fix: the Tokyo servers
+// advertise public VTEP addresses (ExternalIP), the home VMs tailnet ones.
+model::PeerSet field_report() {
+  model::PeerSet set;
+  set.self_name = "lima-k3s-agent";
+  set.self_group = "lima";
+  set.peers = {
+      peer("ip-172-26-2-70", "lightsail", "10.42.0.0", "54.250.1.10", {ip("54.250.1.10")}),
+      peer("ip-172-26-3-146", "lightsail", "10.42.1.0", "172.26.3.146", {ip("13.113.2.20")}),
+      peer("lima-k3s-agent-2", "lima", "10.42.3.0", "100.98.0.2"),
+      peer("lima-k3s-agent-3", "lima", "10.42.4.0", nullptr),
+  };
+  return set;
+}
+
+TEST(Plan, TargetsPerPeer) {
+  auto plan = plan_targets(field_report(), 0);
+  ASSERT_EQ(plan.echo.size(), 7u);
+  EXPECT_EQ(plan.echo[0].labels.peer, "ip-172-26-2-70");
+  EXPECT_EQ(plan.echo[0].target, TargetKind::kOverlay);
+  EXPECT_EQ(plan.echo[0].address.to_string(), "10.42.0.0");
+  EXPECT_EQ(plan.echo[1].target, TargetKind::kUnderlay);
+  EXPECT_EQ(plan.echo[1].address.to_string(), "54.250.1.10");
+  EXPECT_FALSE(plan.echo[0].labels.same_group);
+  EXPECT_TRUE(plan.echo[4].labels.same_group);                  // lima-k3s-agent-2
+  EXPECT_EQ(plan.echo.back().labels.peer, "lima-k3s-agent-3");  // overlay only: no VTEP known
+  EXPECT_EQ(plan.pmtu.size(), 4u);
+  EXPECT_EQ(plan.peers_total, 4u);
+  EXPECT_EQ(plan.peers_probed, 4u);
+}
+
+TEST(Plan, ExposureOnlyToPublicAddressesOfCluster) {
+  auto plan = plan_targets(field_report(), 0);
+  ASSERT_EQ(plan.exposure.size(), 2u);
+  EXPECT_EQ(plan.exposure[0].labels.peer, "ip-172-26-2-70");
+  EXPECT_EQ(plan.exposure[0].address.to_string(), "54.250.1.10");  // ExternalIP = public-ip, once
+  EXPECT_EQ(plan.exposure[0].overlay.to_string(), "10.42.0.0");
+  EXPECT_EQ(plan.exposure[1].address.to_string(), "13.113.2.20");
+  // No tailnet or private VTEP address is ever sent VXLAN by the exposure probe.
+}
+
+TEST(Plan, GlobalVtepWithoutExternalIpIsChecked) {
+  model::PeerSet set;
+  set.self_name = "a";
+  set.peers = {peer("b", "", "10.42.1.0", "203.0.113.7")};
+  auto addresses = public_addresses(set.peers[0]);
+  ASSERT_EQ(addresses.size(), 1u);
+  EXPECT_EQ(addresses[0].to_string(), "203.0.113.7");
+  set.peers[0].vtep_mac.clear();  // without the VtepMAC no frame can be addressed
+  EXPECT_TRUE(plan_targets(set, 0).exposure.empty());
+}
+
+TEST(Plan, SamplingLimitsPeers) {
+  auto plan = plan_targets(field_report(), 1);
+  // Both lima peers are in this node's group and always kept; nothing else fits.
+  EXPECT_EQ(plan.peers_probed, 2u);
+  EXPECT_EQ(plan.peers_total, 4u);
+  for (const auto& e : plan.echo) EXPECT_TRUE(e.labels.same_group) << e.labels.peer;
+}
+
+TEST(StaticTargets, ParsesAndMergesByPeer) {
+  std::string error;
+  auto peers = parse_static_targets(
+      "# benchmark targets\n"
+      "b overlay 10.200.0.2 zone-1\n"
+      "\n"
+      "a underlay 10.200.1.2   # comment\n"
+      "b underlay 10.200.0.3\n",
+      &error);
+  ASSERT_TRUE(peers) << error;
+  ASSERT_EQ(peers->size(), 2u);
+  EXPECT_EQ((*peers)[0].name, "a");
+  EXPECT_FALSE((*peers)[0].overlay_address);
+  EXPECT_EQ((*peers)[1].group, "zone-1");
+  EXPECT_EQ((*peers)[1].overlay_address->to_string(), "10.200.0.2");
+  EXPECT_EQ((*peers)[1].vtep_address->to_string(), "10.200.0.3");
+}
+
+TEST(StaticTargets, ErrorsNameTheLine) {
+  struct Case {
+    const char* text;
+    const char* error;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"a overlay\n", "line 1: want \"<peer> <overlay|underlay> <IPv4> [group]\""},
+           {"\na sideways 10.0.0.1\n", "line 2: target \"sideways\" is not overlay or underlay"},
+           {"a overlay 10.0.0.300\n", "line 1: \"10.0.0.300\" is not an IPv4 address"},
+           {"a overlay 10.0.0.1 g extra\n", "line 1: too many fields"},
+       }) {
+    std::string error;
+    EXPECT_FALSE(parse_static_targets(c.text, &error));
+    EXPECT_EQ(error, c.error);
+  }
+}
+
+}  // namespace
+}  // namespace podpath::prober

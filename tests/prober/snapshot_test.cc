@@ -1,0 +1,81 @@
+#include "prober/snapshot.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "metrics/exposition.h"
+#include "metrics/histogram.h"
+
+namespace podpath::prober {
+namespace {
+
+// Compares with a golden file; PODPATH_UPDATE_GOLDEN=1 rewrites it instead.
+void expect_golden(const std::string& name, const std::string& actual) {
+  const std::string path = std::string(PODPATH_TESTDATA) + "/" + name;
+  if (std::getenv("PODPATH_UPDATE_GOLDEN") != nullptr) {
+    std::ofstream(path) << actual;
+    return;
+  }
+  std::ifstream in(path);
+  ASSERT_TRUE(in) << "missing golden file " << path << " (run with PODPATH_UPDATE_GOLDEN=1)";
+  std::stringstream expected;
+  expected << in.rdbuf();
+  EXPECT_EQ(expected.str(), actual) << "golden file " << path;
+}
+
+Snapshot sample() {
+  Snapshot s;
+  metrics::HistogramAccumulator lan(metrics::exponential_buckets(50e-6, 2, 20));
+  for (double v : {0.00041, 0.00039, 0.00044}) lan.observe(v);
+  metrics::HistogramAccumulator derp(metrics::exponential_buckets(50e-6, 2, 20));
+  for (double v : {0.087, 0.133, 0.202}) derp.observe(v);
+  PeerLabels agent2{"lima-k3s-agent-2", "lima", true};
+  PeerLabels server{"ip-172-26-2-70", "lightsail", false};
+  s.targets.push_back({agent2, TargetKind::kOverlay, 4, 3, 1, 0, {}, derp.snapshot()});
+  s.targets.push_back({agent2, TargetKind::kUnderlay, 4, 3, 0, 1, {}, lan.snapshot()});
+  s.targets.push_back({server, TargetKind::kOverlay, 4, 0, 0, 0, {{"EHOSTUNREACH", 4}}, {}});
+  s.targets.back().rtt = metrics::HistogramAccumulator({0.001, 0.01}).snapshot();
+  s.path_mtu.push_back({agent2, 1230});
+  s.exposure.push_back({server, *model::Ipv4::parse("54.250.1.10"), true});
+  s.peers_total = 5;
+  s.peers_probed = 2;
+  s.timestamp_fallbacks = 1;
+  s.socket_mode = "raw";
+  s.kernel_timestamps = true;
+  return s;
+}
+
+TEST(Snapshot, ExpositionMatchesGolden) {
+  auto text = metrics::render(metrics::normalize(to_families(sample())), metrics::Format::kText004);
+  expect_golden("snapshot.prom", text);
+}
+
+TEST(Snapshot, EveryPerPeerSeriesCarriesTheContractLabels) {
+  for (const auto& family : to_families(sample())) {
+    if (!family.name.starts_with("podpath_probe_") &&
+        family.name != "podpath_peer_path_mtu_bytes" && family.name != "podpath_vxlan_exposed")
+      continue;
+    for (const auto& metric : family.metrics) {
+      std::set<std::string> keys;
+      for (const auto& [k, v] : metric.labels) keys.insert(k);
+      for (const char* want : {"peer", "peer_group", "same_group"})
+        EXPECT_TRUE(keys.count(want)) << family.name << " lacks " << want;
+    }
+  }
+}
+
+TEST(Snapshot, EmptySnapshotStillSaysWhatSocketItUses) {
+  Snapshot empty;
+  empty.socket_mode = "datagram";
+  auto text = metrics::render(metrics::normalize(to_families(empty)), metrics::Format::kText004);
+  EXPECT_NE(text.find("podpath_prober_socket_info{mode=\"datagram\",timestamps=\"user\"} 1"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("podpath_probe_requests_total{"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace podpath::prober
