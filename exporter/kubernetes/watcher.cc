@@ -137,8 +137,10 @@ bool Watcher::list() {
   resource_version_ = version;
   backoff_.reset();
   bool self_missing = false;
+  bool recovered = false;
   {
     std::lock_guard lock(mutex_);
+    recovered = !stats_.healthy && !stats_.last_error.empty();
     nodes_ = std::move(fresh);
     error_fields_ = std::move(fresh_errors);
     stats_.synced = true;
@@ -149,6 +151,7 @@ bool Watcher::list() {
     if (self_missing) self_missing_logged_ = true;
     mark_dirty_locked();
   }
+  if (recovered) log_.info("Kubernetes API reachable again");
   log_.info("listed nodes",
             {{"nodes", std::to_string(snapshot().node_count)}, {"resource_version", version}});
   if (self_missing)
@@ -190,11 +193,16 @@ void Watcher::watch() {
   ApiResult result = api_.watch_nodes(
       resource_version_, timeout,
       [this] {
-        std::lock_guard lock(mutex_);
-        watching_ = true;
-        stats_.healthy = true;
-        stats_.last_error.clear();
-        last_good_unix_ = unix_now_();
+        bool recovered = false;
+        {
+          std::lock_guard lock(mutex_);
+          recovered = !stats_.healthy;
+          watching_ = true;
+          stats_.healthy = true;
+          stats_.last_error.clear();
+          last_good_unix_ = unix_now_();
+        }
+        if (recovered) log_.info("Kubernetes API reachable again");
       },
       [&](WatchEvent&& event) {
         got_event = true;
