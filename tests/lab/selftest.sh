@@ -51,7 +51,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-NODES=($(jq -r '.nodes[].name' "$PODPATH_LAB_TOPOLOGY"))
+mapfile -t NODES < <(jq -r '.nodes[].name' "$PODPATH_LAB_TOPOLOGY")
 site() { jq -r --arg n "$1" '.nodes[] | select(.name == $n) | .site' "$PODPATH_LAB_TOPOLOGY"; }
 pod_ip() { jq -r --arg n "$1" '.nodes[] | select(.name == $n) | "10.42.\(.pod_index).0"' "$PODPATH_LAB_TOPOLOGY"; }
 declare -A SITE POD
@@ -249,7 +249,7 @@ check "other pairs unaffected ($S1 -> $H1)" test "$("$LAB" rtt "$S1" "${POD[$H1]
 check "unblocked: overlay $S1 -> $S2 works" test "$("$LAB" rtt "$S1" "${POD[$S2]}" 3)" != fail
 
 section "mtu-blackhole"
-df_ping() { "$LAB" exec "$1" ping -n -q -c 2 -W 1 -M do -s "$3" "$2" >/dev/null 2>&1; }
+df_ping() { "$LAB" exec "$1" ping -n -q -c 2 -W 1 -M "do" -s "$3" "$2" >/dev/null 2>&1; }
 "$LAB" scenario mtu-blackhole "$S2" 1400 >/dev/null 2>&1 || fail "scenario mtu-blackhole"
 df_lost() { ! df_ping "$@"; }
 check "full-size (1450) overlay packet $S1 -> $S2 is lost" df_lost "$S1" "${POD[$S2]}" 1422
