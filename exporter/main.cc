@@ -8,7 +8,10 @@
 #include <cstdlib>
 #include <iostream>
 #include <map>
+#include <thread>
 
+#include "analysis/module.h"
+#include "analysis/render.h"
 #include "app/logger.h"
 #include "app/module.h"
 #include "app/web.h"
@@ -28,6 +31,34 @@ std::string default_node_name() {
   char host[256] = {0};
   if (gethostname(host, sizeof host - 1) == 0) return host;
   return "unknown";
+}
+
+// `podpath-exporter doctor`: waits for a probe burst, collects once more (the analysis runs
+// last and sees this collection), and prints the report.
+int run_doctor(podpath::metrics::Scraper& scraper, const podpath::app::Services& services,
+               double seconds, bool json) {
+  const bool terminal = isatty(STDERR_FILENO) == 1;
+  const auto until = std::chrono::steady_clock::now() +
+                     std::chrono::milliseconds(static_cast<long long>(seconds * 1000));
+  while (std::chrono::steady_clock::now() < until) {
+    if (terminal) {
+      auto left = std::chrono::duration<double>(until - std::chrono::steady_clock::now()).count();
+      std::cerr << fmt::format("\rprobing peers... {:.0f} s ", left + 0.5) << std::flush;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  if (terminal) std::cerr << "\r                        \r";
+  scraper.scrape(podpath::metrics::Scraper::Clock::now() + std::chrono::seconds(10));
+  auto reporter = services.find<podpath::analysis::Reporter>();
+  auto report = reporter ? reporter->latest() : nullptr;
+  if (!report) {
+    std::cerr << "podpath-exporter doctor: no report: the analysis collector is disabled "
+                 "(remove --no-collector.analysis)\n";
+    return 2;
+  }
+  std::cout << (json ? podpath::analysis::render_json(*report)
+                     : podpath::analysis::render_text(*report, isatty(STDOUT_FILENO) == 1));
+  return report->has_critical() ? 1 : 0;
 }
 
 int run(int argc, char** argv) {
@@ -67,6 +98,21 @@ int run(int argc, char** argv) {
   app.add_option("--scrape.timeout-offset", timeout_offset_seconds,
                  "Seconds subtracted from Prometheus' scrape timeout so the answer is in time.")
       ->check(CLI::Range(0.0, 60.0))
+      ->capture_default_str();
+
+  CLI::App* doctor = app.add_subcommand(
+      "doctor",
+      "Run every collector once plus a short probe burst and print this node's report: its "
+      "flannel identity, the device chain, every peer's road, RTT, loss and path MTU, and the "
+      "findings. Exits 1 when a critical finding exists.");
+  doctor->fallthrough();  // the exporter's flags may follow "doctor"
+  std::string doctor_output = "text";
+  double doctor_seconds = 5;
+  doctor->add_option("--output", doctor_output, "Report format.")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  doctor->add_option("--duration", doctor_seconds, "Seconds of probing before the report.")
+      ->check(CLI::Range(0.0, 600.0))
       ->capture_default_str();
 
   auto modules = podpath::app::all_modules();
@@ -128,6 +174,7 @@ int run(int argc, char** argv) {
       [&peers] { return peers.current()->self_group; }));
   scraper.add(std::make_shared<podpath::self::ProcessCollector>());
 
+  const bool doctor_mode = doctor->parsed();
   podpath::app::ModuleContext context{node_name, log, peers, {}};
   std::vector<podpath::app::Module*> started;
   auto stop_modules = [&] {
@@ -148,6 +195,16 @@ int run(int argc, char** argv) {
     }
   }
 
+  // A first collection right away publishes the kernel's view of the peers (kernel-only
+  // mode) so the prober starts probing without waiting for Prometheus' first scrape.
+  scraper.scrape(podpath::metrics::Scraper::Clock::now() + std::chrono::seconds(5));
+
+  if (doctor_mode) {
+    int code = run_doctor(scraper, context.services, doctor_seconds, doctor_output == "json");
+    stop_modules();
+    return code;
+  }
+
   podpath::app::WebOptions web_options;
   web_options.telemetry_path = telemetry_path;
   web_options.default_scrape_timeout =
@@ -157,6 +214,7 @@ int run(int argc, char** argv) {
   web_options.node_name = node_name;
   web_options.version = version;
   podpath::app::Web web(web_options, scraper, log);
+  web.set_status_page(context.services.find<podpath::app::StatusPage>());
 
   auto server = podpath::http::make_server();
   if (auto error = server->start(server_options,

@@ -83,6 +83,9 @@ http::Response Web::metrics_page(const http::Request& request) {
 http::Response Web::landing_page() const {
   std::string status;
   if (status_page_) {
+    // A fresh collection first, so the page shows the kernel as it is now rather than as
+    // it was at Prometheus' last scrape.
+    scraper_.scrape(metrics::Scraper::Clock::now() + options_.default_scrape_timeout);
     try {
       status = status_page_->html_section();
     } catch (const std::exception& e) {
