@@ -63,6 +63,8 @@ const char* reason(int status) {
       return "OK";
     case 403:
       return "Forbidden";
+    case 400:
+      return "Bad Request";
     case 404:
       return "Not Found";
     default:
@@ -144,6 +146,7 @@ void FakeLocalApi::handle(int fd) {
   if (sp1 != std::string::npos && sp2 != std::string::npos) {
     request.method = request_line.substr(0, sp1);
     request.target = request_line.substr(sp1 + 1, sp2 - sp1 - 1);
+    request.version = request_line.substr(sp2 + 1);
   }
   size_t pos = line_end == std::string::npos ? head.size() : line_end + 2;
   while (pos < head.size()) {
@@ -179,11 +182,16 @@ void FakeLocalApi::handle(int fd) {
     return;
   }
   // tailscaled's rules (ipn/localapi/localapi.go): a browser must not reach the LocalAPI.
+  // Before them, Go's net/http answers 400 to an HTTP/1.1 request without Host.
   auto host = request.headers.find("host");
   const bool bad_host = host != request.headers.end() && !host->second.empty() &&
                         host->second != "local-tailscaled.sock";
-  if (bad_host || request.headers.count("origin") != 0 || request.headers.count("referer") != 0)
+  if (host == request.headers.end() && request.version == "HTTP/1.1") {
+    route = {400, "400 Bad Request: missing required Host header"};
+  } else if (bad_host || request.headers.count("origin") != 0 ||
+             request.headers.count("referer") != 0) {
     route = {403, "invalid localapi request\n"};
+  }
   write_all(fd, fmt::format("HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n"
                             "Connection: close\r\n\r\n{}",
                             route.status, reason(route.status),

@@ -26,7 +26,7 @@ class FakeLocalApi {
     std::string body;
   };
   struct Request {
-    std::string method, target;
+    std::string method, target, version;
     std::map<std::string, std::string> headers;  // names lower-cased
   };
 

@@ -79,7 +79,11 @@ TEST_F(LocalApiTest, FakeRefusesWhatTailscaledRefuses) {
   const std::string get = "GET /localapi/v0/status HTTP/1.1\r\n";
   EXPECT_EQ(raw_status_line(socket(), get + "Host: local-tailscaled.sock\r\n\r\n"),
             "HTTP/1.1 200 OK");
-  EXPECT_EQ(raw_status_line(socket(), get + "\r\n"), "HTTP/1.1 200 OK") << "no Host is allowed";
+  EXPECT_EQ(raw_status_line(socket(), "GET /localapi/v0/status HTTP/1.0\r\n\r\n"),
+            "HTTP/1.1 200 OK")
+      << "tailscaled allows an empty Host";
+  EXPECT_EQ(raw_status_line(socket(), get + "\r\n"), "HTTP/1.1 400 Bad Request")
+      << "Go's server wants Host in HTTP/1.1";
   EXPECT_EQ(raw_status_line(socket(), get + "Host: localhost\r\n\r\n"), "HTTP/1.1 403 Forbidden");
   EXPECT_EQ(
       raw_status_line(socket(),
