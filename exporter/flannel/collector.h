@@ -24,7 +24,15 @@ struct FileRead {
 using FileReader = std::function<FileRead(const std::string& path)>;
 FileRead read_whole_file(const std::string& path);
 
-class FlannelCollector final : public metrics::Collector {
+// What other modules read (found through app::Services): the last good subnet.env.
+class SubnetView {
+ public:
+  virtual ~SubnetView() = default;
+  // nullopt before the first successful read, or once the file is gone.
+  virtual std::optional<SubnetEnv> latest() const = 0;
+};
+
+class FlannelCollector final : public metrics::Collector, public SubnetView {
  public:
   using UnixClock = std::function<double()>;
   FlannelCollector(std::string subnet_file, app::Logger& log, UnixClock now,
@@ -33,8 +41,7 @@ class FlannelCollector final : public metrics::Collector {
   std::string name() const override { return "flannel"; }
   metrics::CollectResult collect() override;
 
-  // The last successfully parsed file (nullopt before the first, or once it is gone).
-  std::optional<SubnetEnv> latest() const;
+  std::optional<SubnetEnv> latest() const override;
 
  private:
   const std::string path_;

@@ -29,7 +29,9 @@ class FlannelModule final : public app::Module {
       return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
           .count();
     };
-    return {std::make_shared<FlannelCollector>(subnet_file_, context.log, now)};
+    auto collector = std::make_shared<FlannelCollector>(subnet_file_, context.log, now);
+    context.services.provide<SubnetView>(collector);
+    return {collector};
   }
 
  private:

@@ -18,12 +18,21 @@
 
 namespace podpath::netlink {
 
+// What other modules read (found through app::Services): the kernel snapshot of the
+// latest successful scrape, peer route lookups included.
+class KernelView {
+ public:
+  virtual ~KernelView() = default;
+  // nullptr before the first successful collection.
+  virtual std::shared_ptr<const KernelSnapshot> latest() const = 0;
+};
+
 struct CollectorOptions {
   DeviceFilter devices;
   std::regex flannel_devices{"flannel\\.[0-9]+"};
 };
 
-class NetlinkCollector final : public metrics::Collector {
+class NetlinkCollector final : public metrics::Collector, public KernelView {
  public:
   using UnixClock = std::function<double()>;  // seconds since the epoch
 
@@ -33,8 +42,7 @@ class NetlinkCollector final : public metrics::Collector {
   std::string name() const override { return "netlink"; }
   metrics::CollectResult collect() override;
 
-  // The snapshot of the last successful collection (nullptr before the first).
-  std::shared_ptr<const KernelSnapshot> latest() const;
+  std::shared_ptr<const KernelSnapshot> latest() const override;
 
  private:
   std::shared_ptr<KernelSource> source_;

@@ -44,8 +44,10 @@ class NetlinkModule final : public app::Module {
       return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
           .count();
     };
-    return {std::make_shared<NetlinkCollector>(
-        std::make_shared<NetlinkSource>(), std::move(options), context.peers, context.log, now)};
+    auto collector = std::make_shared<NetlinkCollector>(
+        std::make_shared<NetlinkSource>(), std::move(options), context.peers, context.log, now);
+    context.services.provide<KernelView>(collector);
+    return {collector};
   }
 
  private:
