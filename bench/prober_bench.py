@@ -170,9 +170,12 @@ def run(n, args):
                                          "--buckets", bucket_flag, "--log.level", "error"] +
                                         all_targets),
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # fping prints every RTT on stderr at the end: a file, not a pipe nobody reads yet.
+    fping_out = open(f"/tmp/podpath-bench-fping-{n}.txt", "w+")
     fping = subprocess.Popen(in_src(["fping", "-C", str(args.seconds), "-p", "1000", "-i", "0.5",
                                      "-q"] + all_targets),
-                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                             stdout=subprocess.DEVNULL, stderr=fping_out)
+    fping.out_file = fping_out
     try:
         return measure(n, args, targets, far_peer, relay, podpath, smokeping, fping)
     finally:
@@ -195,7 +198,9 @@ def measure(n, args, targets, far_peer, relay, podpath, smokeping, fping):
         results[name]["scrape"] = took
         results[name]["samples"] = parse(body)
     _, status, usage = os.wait4(fping.pid, 0)
-    fping_err = fping.stderr.read()
+    fping.out_file.seek(0)
+    fping_err = fping.out_file.read()
+    fping.out_file.close()
     results["fping"] = {"cpu": usage.ru_utime + usage.ru_stime, "rss": usage.ru_maxrss / 1024,
                         "scrape": float("nan")}
     for proc in (podpath, smokeping):

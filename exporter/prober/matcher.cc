@@ -2,6 +2,26 @@
 
 namespace podpath::prober {
 
+ProbeRecord Matcher::Slot::record() const {
+  ProbeRecord r;
+  r.job = job;
+  r.kind = kind;
+  r.size = size;
+  r.destination = model::Ipv4{destination};
+  r.sent_ns = sent_ns;
+  r.tx_kernel_ns = tx_kernel_ns;
+  return r;
+}
+
+void Matcher::Slot::store(const ProbeRecord& r) {
+  job = r.job;
+  kind = r.kind;
+  size = r.size;
+  destination = r.destination.value;
+  sent_ns = r.sent_ns;
+  tx_kernel_ns = 0;
+}
+
 Matcher::Matcher(std::uint16_t first_sequence) : slots_(65536), next_(first_sequence) {}
 
 std::uint16_t Matcher::add(const ProbeRecord& record, std::int64_t deadline_ns,
@@ -9,11 +29,10 @@ std::uint16_t Matcher::add(const ProbeRecord& record, std::int64_t deadline_ns,
   const std::uint16_t sequence = next_++;
   Slot& slot = slots_[sequence];
   if (slot.state == State::kInFlight) {
-    if (displaced) *displaced = Expired{sequence, slot.record};
+    if (displaced) *displaced = Expired{sequence, slot.record()};
     --in_flight_;
   }
-  slot.record = record;
-  slot.record.tx_kernel_ns = 0;
+  slot.store(record);
   slot.state = State::kInFlight;
   ++slot.use;
   ++in_flight_;
@@ -30,20 +49,20 @@ void Matcher::cancel(std::uint16_t sequence) {
 
 void Matcher::set_tx_timestamp(std::uint16_t sequence, std::int64_t tx_kernel_ns) {
   Slot& slot = slots_[sequence];
-  if (slot.state == State::kInFlight) slot.record.tx_kernel_ns = tx_kernel_ns;
+  if (slot.state == State::kInFlight) slot.tx_kernel_ns = tx_kernel_ns;
 }
 
 std::optional<ProbeRecord> Matcher::in_flight(std::uint16_t sequence) const {
   const Slot& slot = slots_[sequence];
   if (slot.state != State::kInFlight) return std::nullopt;
-  return slot.record;
+  return slot.record();
 }
 
 ReplyMatch Matcher::on_reply(std::uint16_t sequence, model::Ipv4 source) {
   Slot& slot = slots_[sequence];
-  if (slot.state == State::kFree || slot.record.destination != source) return {};
+  if (slot.state == State::kFree || slot.destination != source.value) return {};
   ReplyMatch match;
-  match.record = slot.record;
+  match.record = slot.record();
   switch (slot.state) {
     case State::kInFlight:
       match.verdict = ReplyVerdict::kMatched;
@@ -73,7 +92,7 @@ std::vector<Expired> Matcher::expire(std::int64_t now_ns) {
     if (slot.use != d.use || slot.state != State::kInFlight) continue;
     slot.state = State::kTimedOut;
     --in_flight_;
-    expired.push_back(Expired{d.sequence, slot.record});
+    expired.push_back(Expired{d.sequence, slot.record()});
   }
   return expired;
 }

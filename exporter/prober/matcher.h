@@ -70,11 +70,21 @@ class Matcher {
 
  private:
   enum class State : std::uint8_t { kFree, kInFlight, kAnswered, kTimedOut, kLateAnswered };
+  // ProbeRecord's fields laid out flat: 32 bytes, so the 65,536 slots take 2 MiB.
   struct Slot {
-    ProbeRecord record;
-    State state = State::kFree;
+    std::int64_t sent_ns = 0;
+    std::int64_t tx_kernel_ns = 0;
+    std::uint32_t job = 0;
+    std::uint32_t destination = 0;
     std::uint32_t use = 0;  // bumped on each add, so stale deadline entries are skipped
+    std::uint16_t size = 0;
+    ProbeKind kind = ProbeKind::kEcho;
+    State state = State::kFree;
+
+    ProbeRecord record() const;
+    void store(const ProbeRecord& record);
   };
+  static_assert(sizeof(Slot) == 32);
   struct Deadline {
     std::int64_t at_ns;
     std::uint16_t sequence;
