@@ -32,8 +32,8 @@ class AnalysisCollector final : public metrics::Collector, public Reporter, publ
   AnalysisCollector(Options options, app::ModuleContext& context)
       : options_(std::move(options)),
         peers_(context.peers),
-        kernel_(context.services.find<netlink::NetlinkCollector>()),
-        flannel_(context.services.find<flannel::FlannelCollector>()),
+        kernel_(context.services.find<netlink::KernelView>()),
+        flannel_(context.services.find<flannel::SubnetView>()),
         tailscale_(context.services.find<tailscale::View>()),
         prober_(context.services.find<prober::Prober>()),
         window_(std::chrono::duration<double>(options_.window_seconds)) {}
@@ -93,8 +93,8 @@ class AnalysisCollector final : public metrics::Collector, public Reporter, publ
  private:
   const Options options_;
   model::PeerRegistry& peers_;
-  const std::shared_ptr<netlink::NetlinkCollector> kernel_;
-  const std::shared_ptr<flannel::FlannelCollector> flannel_;
+  const std::shared_ptr<netlink::KernelView> kernel_;
+  const std::shared_ptr<flannel::SubnetView> flannel_;
   const std::shared_ptr<tailscale::View> tailscale_;
   const std::shared_ptr<prober::Prober> prober_;
 

@@ -1,4 +1,5 @@
 // The one place that lists podpath's modules. Each source of truth adds one line here.
+#include "analysis/module.h"
 #include "app/module.h"
 #include "flannel/module.h"
 #include "kubernetes/module.h"
@@ -15,6 +16,8 @@ std::vector<std::unique_ptr<Module>> all_modules() {
   modules.push_back(std::make_unique<kubernetes::KubernetesModule>());
   modules.push_back(std::make_unique<tailscale::TailscaleModule>());
   modules.push_back(prober::make_prober_module());
+  // Last: it joins what the modules above provide.
+  modules.push_back(analysis::make_module());
   return modules;
 }
 

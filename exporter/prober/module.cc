@@ -220,6 +220,7 @@ class ProberModule final : public app::Module {
       prober_->set_peers(context.peers.current());
     }
     prober_->start();
+    context.services.provide<Prober>(prober_);
     return {std::make_shared<ProberCollector>(prober_)};
   }
 

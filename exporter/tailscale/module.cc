@@ -57,6 +57,7 @@ std::vector<std::shared_ptr<metrics::Collector>> TailscaleModule::start(
                                      PollerOptions{socket_path_, ms(interval_seconds_)},
                                      [] { return std::chrono::system_clock::now(); });
   poller_->start();
+  context.services.provide<View>(store_);
   return {std::make_shared<TailscaleCollector>(store_)};
 }
 
