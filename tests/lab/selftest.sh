@@ -161,14 +161,12 @@ SCENARIO=field-report-before
 measure
 expect_pairs same-site-sapporo ok 90 110       # VXLAN inside the tailnet, relayed by DERP
 expect_pairs same-site-tokyo ok 0 1            # VXLAN on the VPC
-expect_pairs cross-site fail                   # VTEPs the other site cannot reach
-check "home flannel.1 MTU is 1230 (tailscale0 1280 - 50)" \
-  test "$("$LAB" exec "$H1" cat /sys/class/net/flannel.1/mtu)" = 1230
-check "home subnet.env FLANNEL_MTU=1230" grep -qx FLANNEL_MTU=1230 "$PODPATH_LAB_STATE/$H1/subnet.env"
+expect_pairs cross-site ok 20.7 25.3           # Tailscale subnet routes, as in the report (§8)
+check "home flannel.1 MTU is 1450 (eth0's 1500 - 50) while its VXLAN rides tailscale0" \
+  test "$("$LAB" exec "$H1" cat /sys/class/net/flannel.1/mtu)" = 1450
+check "home subnet.env FLANNEL_MTU=1450" grep -qx FLANNEL_MTU=1450 "$PODPATH_LAB_STATE/$H1/subnet.env"
 check "home VXLAN to a home VTEP leaves by tailscale0 table 52" \
   grep -q "dev tailscale0 table 52" <<<"$(route_get "$H1" 100.98.0.1)"
-check "server's capsules to a home VTEP are dropped by the home tailnet (source check)" \
-  test "$("$LAB" tailnet-dump | jq '.["'"$S1"'"].drops.source_check // 0')" -gt 0
 check "LocalAPI: home peer relayed (CurAddr \"\")" test "$(peer_field "$H1" "$H2" CurAddr)" = ""
 check "LocalAPI: home peer Relay tok" test "$(peer_field "$H1" "$H2" Relay)" = tok
 check "LocalAPI: server peer direct (CurAddr 203.0.113.10:41641)" \
@@ -177,6 +175,15 @@ check "LocalAPI: home peer RxBytes > 0 after traffic" test "$(peer_field "$H1" "
 check "usermetrics: inbound derp packets > 0" \
   awk '/^tailscaled_inbound_packets_total\{path="derp"\}/ { exit !($2 > 0) }' \
   <<<"$("$LAB" localapi "$H1" /localapi/v0/usermetrics)"
+
+section "no-subnet-routes (the report's §1: pods cannot reach the other site)"
+SCENARIO=no-subnet-routes
+"$LAB" scenario no-subnet-routes >/dev/null 2>&1 || fail "scenario no-subnet-routes"
+measure
+expect_pairs same-site-sapporo ok 90 110
+expect_pairs cross-site fail                   # VTEPs the other site cannot reach
+check "server's capsules to a home VTEP are dropped by the home tailnet (source check)" \
+  test "$("$LAB" tailnet-dump | jq '.["'"$S1"'"].drops.source_check // 0')" -gt 0
 
 section "vmnet"
 SCENARIO=vmnet
