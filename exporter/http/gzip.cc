@@ -2,11 +2,25 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cctype>
 #include <stdexcept>
 
 namespace podpath::http {
 
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+}  // namespace
+
+// Content codings and parameter names are case-insensitive (RFC 9110 8.4.1, 5.6.6): "GZIP"
+// and "Q=0" mean what "gzip" and "q=0" do (found by fuzz/accept.cc).
 bool accepts_gzip(std::string_view header) {
   while (!header.empty()) {
     auto comma = header.find(',');
@@ -18,10 +32,10 @@ bool accepts_gzip(std::string_view header) {
       coding.remove_prefix(1);
     while (!coding.empty() && std::isspace(static_cast<unsigned char>(coding.back())))
       coding.remove_suffix(1);
-    if (coding != "gzip" && coding != "x-gzip" && coding != "*") continue;
+    if (!iequals(coding, "gzip") && !iequals(coding, "x-gzip") && coding != "*") continue;
     if (semi != std::string_view::npos) {
       std::string_view params = item.substr(semi + 1);
-      auto q = params.find("q=");
+      auto q = std::min(params.find("q="), params.find("Q="));
       // "q=0", "q=0.0", "q=0.000" refuse the coding.
       if (q != std::string_view::npos) {
         std::string_view value = params.substr(q + 2);
@@ -41,8 +55,7 @@ std::string gzip_compress(std::string_view data) {
   // windowBits 15 + 16 asks zlib for a gzip header and trailer instead of zlib's own.
   // Level 1: exposition text is so repetitive that the fastest level already shrinks it
   // ~25x, at a third of the default level's time (see bench/render_bench.cc).
-  if (deflateInit2(&stream, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
-      Z_OK)
+  if (deflateInit2(&stream, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
     throw std::runtime_error("deflateInit2 failed");
   std::string out;
   out.resize(deflateBound(&stream, data.size()));

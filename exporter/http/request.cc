@@ -29,8 +29,9 @@ std::pair<std::optional<ListenAddress>, std::string> parse_listen_address(std::s
   std::string_view port_text = text.substr(colon + 1);
   int port = -1;
   auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  // from_chars takes a sign ("-0"); a port is digits only (found by fuzz/listen_address.cc).
   if (port_text.empty() || ec != std::errc() || end != port_text.data() + port_text.size() ||
-      port < 0 || port > 65535)
+      port < 0 || port > 65535 || !std::isdigit(static_cast<unsigned char>(port_text[0])))
     return {std::nullopt,
             fmt::format("listen address \"{}\" has an invalid port; use a number 0-65535", text)};
   if (host.find(':') != std::string_view::npos || host.starts_with('['))

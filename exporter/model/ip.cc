@@ -43,6 +43,10 @@ std::optional<Ipv4Prefix> Ipv4Prefix::parse(std::string_view text) {
   int length = 32;
   if (slash != std::string_view::npos) {
     std::string_view len_text = text.substr(slash + 1);
+    // Decimal digits without a sign or leading zero, as Go's net/netip.ParsePrefix: from_chars
+    // alone takes "-0" and "024" (found by fuzz/ip.cc).
+    if (len_text.size() > 1 && len_text[0] == '0') return std::nullopt;
+    if (!len_text.empty() && (len_text[0] < '0' || len_text[0] > '9')) return std::nullopt;
     auto [next, ec] = std::from_chars(len_text.data(), len_text.data() + len_text.size(), length);
     if (ec != std::errc() || next != len_text.data() + len_text.size() || len_text.empty() ||
         length < 0 || length > 32)

@@ -242,6 +242,17 @@ const Link* KernelSnapshot::link_by_name(const std::string& name) const {
   return nullptr;
 }
 
+namespace {
+
+// NLMSG_ERROR and NLMSG_DONE carry -errno, within the kernel's range (MAX_ERRNO is 4095).
+// Anything else is a malformed reply: kept as EBADMSG, never negated into a negative errno
+// or, for INT_MIN, an overflow (found by fuzz/netlink.cc).
+int errno_from(int negative) {
+  return negative < 0 && negative >= -4095 ? -negative : EBADMSG;
+}
+
+}  // namespace
+
 ReplyStatus scan_reply(ByteView reply) {
   ReplyStatus status;
   status.problem = for_each_message(reply, [&](nlmsghdr* header) {
@@ -251,7 +262,7 @@ ReplyStatus scan_reply(ByteView reply) {
       if (nlmsg_datalen(header) >= static_cast<int>(sizeof(int))) {
         int error;
         std::memcpy(&error, nlmsg_data(header), sizeof error);
-        if (error != 0) status.error = -error;
+        if (error != 0) status.error = errno_from(error);
       } else {
         status.error = EBADMSG;
       }
@@ -261,7 +272,7 @@ ReplyStatus scan_reply(ByteView reply) {
       if (nlmsg_datalen(header) >= static_cast<int>(sizeof(int))) {
         int error;
         std::memcpy(&error, nlmsg_data(header), sizeof error);
-        if (error < 0) status.error = -error;
+        if (error < 0) status.error = errno_from(error);
       }
     }
   });

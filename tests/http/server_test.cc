@@ -43,6 +43,9 @@ TEST(ListenAddress, ParsesPrometheusStyle) {
   EXPECT_FALSE(parse_listen_address(":70000").first);
   EXPECT_FALSE(parse_listen_address(":").first);
   EXPECT_FALSE(parse_listen_address("[::1]:80").first);
+  // from_chars alone took a sign (fuzz/regressions/listen_address).
+  EXPECT_FALSE(parse_listen_address("127.0.0.1:-0").first);
+  EXPECT_FALSE(parse_listen_address(":+80").first);
 }
 
 TEST(Server, ServesHandlerAndHeaders) {
@@ -92,6 +95,10 @@ TEST(Gzip, AcceptEncoding) {
   EXPECT_FALSE(accepts_gzip("gzip;q=0"));
   EXPECT_FALSE(accepts_gzip("gzip;q=0.000"));
   EXPECT_TRUE(accepts_gzip("gzip;q=0.001"));
+  // Codings and parameter names are case-insensitive (fuzz/regressions/accept).
+  EXPECT_TRUE(accepts_gzip("GZIP"));
+  EXPECT_TRUE(accepts_gzip("deflate, X-Gzip"));
+  EXPECT_FALSE(accepts_gzip("Gzip;Q=0"));
 }
 
 }  // namespace

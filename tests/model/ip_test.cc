@@ -25,7 +25,9 @@ TEST(Ipv4Prefix, ClearsHostBitsAndContains) {
   EXPECT_FALSE(p->contains(*Ipv4Prefix::parse("10.42.0.0/16")));
   EXPECT_EQ(Ipv4Prefix::parse("0.0.0.0/0")->length, 0);
   EXPECT_EQ(Ipv4Prefix::parse("1.2.3.4")->length, 32);
-  for (const char* bad : {"10.0.0.0/33", "10.0.0.0/", "10.0.0.0/x", "10.0.0/8", "/8"})
+  // The length as Go's net/netip writes it: no sign, no leading zero (fuzz/regressions/ip).
+  for (const char* bad : {"10.0.0.0/33", "10.0.0.0/", "10.0.0.0/x", "10.0.0/8", "/8", "10.0.0.0/-0",
+                          "10.0.0.0/+8", "10.0.0.0/08", "169.24.1.1/06", "10.0.0.0/00"})
     EXPECT_FALSE(Ipv4Prefix::parse(bad)) << bad;
 }
 

@@ -9,6 +9,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <limits>
 #include <random>
 
 #include "netlink/kernel_peers.h"
@@ -230,6 +231,15 @@ TEST(Framing, ErrorsAreKeptAsErrnoValues) {
   // A bare acknowledgement without a route is not an answer.
   EXPECT_EQ(parse_route_lookup(error_message(0), ip("10.0.0.1")).error_name, "EBADMSG");
   EXPECT_EQ(parse_route_lookup({}, ip("10.0.0.1")).error_name, "EBADMSG");
+  // The kernel sends -errno; a positive value or INT_MIN is a malformed reply, not a negative
+  // errno or an overflow (fuzz/regressions/netlink).
+  for (int malformed : {EINVAL, std::numeric_limits<int>::min(), -100000}) {
+    nlmsgerr payload{};
+    payload.error = malformed;
+    Bytes reply = message(NLMSG_ERROR, 0, &payload, sizeof payload);
+    EXPECT_EQ(scan_reply(reply).error, EBADMSG) << malformed;
+    EXPECT_EQ(parse_route_lookup(reply, ip("10.0.0.1")).error_name, "EBADMSG") << malformed;
+  }
 }
 
 TEST(Framing, DoneCarriesADumpError) {
@@ -237,6 +247,9 @@ TEST(Framing, DoneCarriesADumpError) {
   ReplyStatus status = scan_reply(message(NLMSG_DONE, NLM_F_MULTI, &error, sizeof error));
   EXPECT_TRUE(status.complete);
   EXPECT_EQ(status.error, EINVAL);
+  int overflow = std::numeric_limits<int>::min();
+  EXPECT_EQ(scan_reply(message(NLMSG_DONE, NLM_F_MULTI, &overflow, sizeof overflow)).error,
+            EBADMSG);
   int ok = 0;
   status = scan_reply(message(NLMSG_DONE, NLM_F_MULTI, &ok, sizeof ok));
   EXPECT_TRUE(status.complete);
