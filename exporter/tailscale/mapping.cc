@@ -23,6 +23,21 @@ std::string_view to_string(Transport transport) {
   return "unknown";
 }
 
+std::string_view contract_transport(Transport transport) {
+  switch (transport) {
+    case Transport::kDirect:
+      return "tailscale-direct";
+    case Transport::kPeerRelay:
+      return "tailscale-peer-relay";
+    case Transport::kDerp:
+      return "tailscale-derp";
+    case Transport::kIdle:
+    case Transport::kUnknown:
+      break;
+  }
+  return "unknown";
+}
+
 std::string_view to_string(MatchReason reason) {
   switch (reason) {
     case MatchReason::kPodCidrRoute:

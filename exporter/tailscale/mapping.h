@@ -21,6 +21,10 @@ enum class Transport {
   kUnknown,    // active, but tailscaled names no endpoint, peer relay or DERP region
 };
 std::string_view to_string(Transport transport);
+// The value podpath_peer_path_info{transport} takes when pod traffic to the peer rides the
+// tailnet (metrics contract): tailscale-direct, tailscale-derp, tailscale-peer-relay; idle
+// and unknown give "unknown", since tailscaled cannot say which road the next packet takes.
+std::string_view contract_transport(Transport transport);
 
 struct PeerPath {
   Transport transport = Transport::kUnknown;

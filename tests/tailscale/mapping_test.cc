@@ -19,6 +19,14 @@ model::Ipv4Prefix prefix(const char* text) {
   return *model::Ipv4Prefix::parse(text);
 }
 
+TEST(ContractTransport, NamesOfPeerPathInfo) {
+  EXPECT_EQ(contract_transport(Transport::kDirect), "tailscale-direct");
+  EXPECT_EQ(contract_transport(Transport::kPeerRelay), "tailscale-peer-relay");
+  EXPECT_EQ(contract_transport(Transport::kDerp), "tailscale-derp");
+  EXPECT_EQ(contract_transport(Transport::kIdle), "unknown");
+  EXPECT_EQ(contract_transport(Transport::kUnknown), "unknown");
+}
+
 TEST(ClassifyTransport, Table) {
   struct Case {
     const char* name;
@@ -51,6 +59,7 @@ TEST(ClassifyTransport, Table) {
       {"active but nothing named", peer("", "", "", true, 1e9), Transport::kUnknown, ""},
   };
   for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
     PeerPath path = classify_transport(c.peer);
     EXPECT_EQ(to_string(path.transport), to_string(c.transport)) << c.name;
     EXPECT_EQ(path.derp_region, c.region) << c.name;

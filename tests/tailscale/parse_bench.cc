@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 #include <vector>
 
 #include "big_status.h"
@@ -19,9 +20,13 @@ int main(int argc, char** argv) {
   const int rounds = argc > 2 ? std::atoi(argv[2]) : 20;
   const std::string body = podpath::tailscale::testing::big_status_json(peers);
   const podpath::model::PeerSet set = podpath::tailscale::testing::big_peer_set(peers);
-  std::vector<double> parse_ms, map_ms, collect_ms;
+  std::vector<double> dom_ms, parse_ms, map_ms, collect_ms;
   size_t mapped = 0;
   for (int r = 0; r < rounds; ++r) {
+    // nlohmann's DOM alone, to see how much of parse_status is the JSON library itself.
+    auto d0 = Clock::now();
+    auto dom = nlohmann::json::parse(body);
+    dom_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - d0).count());
     auto t0 = Clock::now();
     auto parsed = podpath::tailscale::parse_status(body);
     auto t1 = Clock::now();
@@ -46,6 +51,8 @@ int main(int argc, char** argv) {
     return v[v.size() / 2];
   };
   fmt::print("peers={} status_bytes={} mapped={} rounds={}\n", peers, body.size(), mapped, rounds);
+  fmt::print("json DOM only median {:.2f} ms  min {:.2f} ms\n", median(dom_ms),
+             *std::min_element(dom_ms.begin(), dom_ms.end()));
   fmt::print("parse_status  median {:.2f} ms  min {:.2f} ms\n", median(parse_ms),
              *std::min_element(parse_ms.begin(), parse_ms.end()));
   fmt::print("map_peers     median {:.2f} ms  min {:.2f} ms\n", median(map_ms),
