@@ -15,7 +15,9 @@
 #include "app/logger.h"
 #include "app/module.h"
 #include "app/web.h"
+#include "http/basic_auth.h"
 #include "http/server.h"
+#include "http/web_config_watcher.h"
 #include "metrics/scraper.h"
 #include "model/peer.h"
 #include "self/identity_collector.h"
@@ -99,6 +101,44 @@ int run(int argc, char** argv) {
                  "Seconds subtracted from Prometheus' scrape timeout so the answer is in time.")
       ->check(CLI::Range(0.0, 60.0))
       ->capture_default_str();
+  std::string web_config_file;
+  double web_config_reload_seconds = 5;
+  podpath::http::ServerOptions server_options;
+  double read_timeout_seconds = 10;
+  double write_timeout_seconds = 10;
+  double idle_timeout_seconds = 60;
+  app.add_option("--web.config.file", web_config_file,
+                 "Path to a web configuration file (exporter-toolkit format) for TLS, client "
+                 "certificates, basic auth and response headers; re-read when it changes.");
+  app.add_option("--web.config.reload-interval", web_config_reload_seconds,
+                 "Seconds between checks of --web.config.file and the files it names.")
+      ->check(CLI::Range(0.1, 3600.0))
+      ->capture_default_str();
+  app.add_option("--web.max-connections", server_options.max_connections,
+                 "Open HTTP connections at most; further ones wait in the listen backlog.")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  app.add_option("--web.max-threads", server_options.worker_threads,
+                 "Requests handled at once; further requests wait in their connections.")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  app.add_option("--web.read-timeout", read_timeout_seconds,
+                 "Seconds a new connection has to deliver its request headers (TLS handshake "
+                 "included).")
+      ->check(CLI::Range(0.1, 3600.0))
+      ->capture_default_str();
+  app.add_option("--web.write-timeout", write_timeout_seconds,
+                 "Seconds a client has to read the whole response.")
+      ->check(CLI::Range(0.1, 3600.0))
+      ->capture_default_str();
+  app.add_option("--web.idle-timeout", idle_timeout_seconds,
+                 "Seconds a keep-alive connection has to bring its next request.")
+      ->check(CLI::Range(0.1, 3600.0))
+      ->capture_default_str();
+  app.add_option("--web.max-header-bytes", server_options.max_header_bytes,
+                 "Largest request line plus headers; larger requests get 431.")
+      ->check(CLI::Range(1024, 1048576))
+      ->capture_default_str();
 
   CLI::App* doctor = app.add_subcommand(
       "doctor",
@@ -144,7 +184,6 @@ int run(int argc, char** argv) {
                            *podpath::app::parse_log_format(log_format));
   if (node_name.empty()) node_name = default_node_name();
 
-  podpath::http::ServerOptions server_options;
   for (const auto& text : listen_addresses) {
     auto [address, error] = podpath::http::parse_listen_address(text);
     if (!address) {
@@ -153,11 +192,49 @@ int run(int argc, char** argv) {
     }
     server_options.listen.push_back(*address);
   }
+  // A taken port is the most common start-up error: report it before any module starts
+  // (and logs), so the user sees one line. `doctor` serves nothing, so it may run beside
+  // the exporter.
+  for (const auto& address :
+       doctor->parsed() ? decltype(server_options.listen){} : server_options.listen) {
+    if (auto error = podpath::http::check_listen_address(address); !error.empty()) {
+      std::cerr << "podpath-exporter: " << error << "\n";
+      return 1;
+    }
+  }
   if (telemetry_path.empty() || telemetry_path[0] != '/' || telemetry_path == "/" ||
       telemetry_path.starts_with("/-/")) {
     std::cerr << "podpath-exporter: --web.telemetry-path \"" << telemetry_path
               << "\" must start with '/' and not be '/' or under '/-/'; e.g. /metrics\n";
     return 2;
+  }
+  auto seconds = [](double s) {
+    return std::chrono::milliseconds(static_cast<long long>(s * 1000));
+  };
+  server_options.read_timeout = seconds(read_timeout_seconds);
+  server_options.write_timeout = seconds(write_timeout_seconds);
+  server_options.idle_timeout = seconds(idle_timeout_seconds);
+
+  std::unique_ptr<podpath::http::WebConfigWatcher> web_config;
+  if (!web_config_file.empty()) {
+    podpath::http::WebConfigWatcher::Options watch;
+    watch.path = web_config_file;
+    watch.now_unix = [] {
+      return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+    };
+    watch.on_rejected = [&log](const std::string& error) {
+      log.error("web config reload refused", {{"err", error}});
+    };
+    watch.on_applied = [&log, web_config_file] {
+      log.info("web config reloaded", {{"file", web_config_file}});
+    };
+    web_config = std::make_unique<podpath::http::WebConfigWatcher>(std::move(watch));
+    if (auto error = web_config->load(); !error.empty()) {
+      std::cerr << "podpath-exporter: " << error << "\n";
+      return 2;
+    }
+    server_options.tls = web_config->tls_source();
   }
 
   // Signals are handled by sigwait below; block them before any thread starts.
@@ -173,6 +250,7 @@ int run(int argc, char** argv) {
       podpath::self::Identity{version, PODPATH_REVISION, node_name},
       [&peers] { return peers.current()->self_group; }));
   scraper.add(std::make_shared<podpath::self::ProcessCollector>());
+  if (web_config) scraper.add(web_config->collector());
 
   const bool doctor_mode = doctor->parsed();
   podpath::app::ModuleContext context{node_name, log, peers, {}};
@@ -216,23 +294,32 @@ int run(int argc, char** argv) {
   podpath::app::Web web(web_options, scraper, log);
   web.set_status_page(context.services.find<podpath::app::StatusPage>());
 
+  // Every path sits behind the web config's basic auth and headers, as in exporter-toolkit.
+  podpath::http::BasicAuth basic_auth;
+  const podpath::http::AccessPolicy open_policy;
+  podpath::http::Handler inner = [&web](const podpath::http::Request& r) { return web.handle(r); };
   auto server = podpath::http::make_server();
   if (auto error = server->start(server_options,
-                                 [&web](const podpath::http::Request& r) { return web.handle(r); });
+                                 [&](const podpath::http::Request& r) {
+                                   auto active = web_config ? web_config->current() : nullptr;
+                                   return podpath::http::guard(
+                                       active ? active->policy : open_policy, basic_auth, r, inner);
+                                 });
       !error.empty()) {
     std::cerr << "podpath-exporter: " << error << "\n";
     stop_modules();
     return 1;
   }
   web.set_ready(true);
+  if (web_config) web_config->start(seconds(web_config_reload_seconds));
   std::string where;
   auto ports = server->ports();
   for (size_t i = 0; i < server_options.listen.size(); ++i) {
     const auto& address = server_options.listen[i];
     int port = i < ports.size() ? ports[i] : address.port;
     if (!where.empty()) where += ' ';
-    where += fmt::format("http://{}:{}{}", address.host.empty() ? "0.0.0.0" : address.host, port,
-                         telemetry_path);
+    where += fmt::format("{}://{}:{}{}", server_options.tls ? "https" : "http",
+                         address.host.empty() ? "0.0.0.0" : address.host, port, telemetry_path);
   }
   log.info("podpath-exporter listening",
            {{"node", node_name}, {"version", version}, {"metrics", where}});
@@ -241,6 +328,7 @@ int run(int argc, char** argv) {
   sigwait(&signals, &received);
   log.info("shutting down", {{"signal", received == SIGINT ? "SIGINT" : "SIGTERM"}});
   web.set_ready(false);
+  if (web_config) web_config->stop();
   server->stop();
   stop_modules();
   return 0;
