@@ -204,15 +204,14 @@ def build_rules(config, for_divisor=1):
         ),
         alert(
             "PodpathPathMTUTooSmall",
-            # A computed MTU counts where the overlay encapsulates (VXLAN, WireGuard): a
-            # routed road (Tailscale subnet route, host-gw) with a smaller device MTU makes
-            # the node itself answer "fragmentation needed", which pods heed. A probed MTU
-            # counts on every road: that is the black hole actually measured.
+            # Computed or probed, an MTU counts where the overlay encapsulates (VXLAN,
+            # WireGuard): there a capsule too big for the path is lost or fragmented
+            # outside the pod's view. On a routed road (Tailscale subnet route, host-gw)
+            # a smaller device MTU makes the node itself answer "fragmentation needed",
+            # which pods heed, so the report's healthy cross-site route (1280) stays quiet.
             _with_node(
                 "(\n"
-                '  podpath_peer_path_mtu_bytes{source="probed"} > 0\n'
-                "  or\n"
-                '  podpath_peer_path_mtu_bytes{source="computed"} > 0\n'
+                "  podpath_peer_path_mtu_bytes > 0\n"
                 "  and on (instance, job, peer)\n"
                 '  podpath_peer_path_info{carrier=~"vxlan|wireguard"}\n'
                 ")\n"

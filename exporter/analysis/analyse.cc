@@ -216,8 +216,11 @@ NodeReport analyse(const Inputs& in) {
   if (overlay_link != nullptr) {
     LinkSummary s{overlay_link->name, overlay_link->kind, overlay_link->mtu, ""};
     if (overlay_link->vxlan)
-      s.detail = fmt::format("vxlan id {} local {} dev {} dstport {}", overlay_link->vxlan->vni,
-                             overlay_link->vxlan->local, overlay_link->vxlan->underlay_device,
+      s.detail = fmt::format("vxlan id {} local {}{} dstport {}", overlay_link->vxlan->vni,
+                             overlay_link->vxlan->local,
+                             overlay_link->vxlan->underlay_device.empty()
+                                 ? " (no underlay device: routed)"
+                                 : " dev " + overlay_link->vxlan->underlay_device,
                              overlay_link->vxlan->dstport);
     report.device_chain.push_back(s);
     if (overlay_link->vxlan && !overlay_link->vxlan->underlay_device.empty())
@@ -386,7 +389,10 @@ NodeReport analyse(const Inputs& in) {
                       *v.overlay_mtu, *v.computed_mtu, v.peer, v.mtu_chain),
           fmt::format("set flannel's MTU to at most {} or remove the extra encapsulation",
                       *v.computed_mtu));
-    else if (v.overlay_mtu && v.probed_mtu && *v.probed_mtu < *v.overlay_mtu)
+    // Probed too, only where flannel encapsulates: on a routed road (subnet route, host-gw)
+    // a smaller device MTU makes this node answer "fragmentation needed" to its pods, so
+    // nothing is lost silently (the same rule as PodpathPathMTUTooSmall).
+    else if (encapsulated && v.overlay_mtu && v.probed_mtu && *v.probed_mtu < *v.overlay_mtu)
       add(findings, Severity::kWarning, "path-mtu-too-small", v.peer,
           fmt::format("{} MTU {} exceeds the probed path MTU {} to {}: larger packets are "
                       "dropped (MTU black hole)",

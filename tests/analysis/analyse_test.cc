@@ -188,6 +188,12 @@ TEST(Findings, MtuBlackHoleFromProbes) {
   EXPECT_NE(r.findings[0].message.find("probed path MTU 1400"), std::string::npos);
 }
 
+TEST(Findings, ProbedMtuOnARoutedRoadIsNotABlackHole) {
+  Inputs in = inputs("lima-k3s-agent", kVmnet);
+  in.probed_mtu["ip-172-26-2-70"] = 1280;  // DF probe over the subnet route via tailscale0
+  EXPECT_TRUE(analyse(in).findings.empty());
+}
+
 TEST(Findings, FlannelDriftIsNamed) {
   Inputs in = inputs("ip-172-26-2-70", kVmnet);
   auto kernel = kernel_peers("ip-172-26-2-70", kVmnet);
