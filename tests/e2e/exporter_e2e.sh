@@ -50,6 +50,9 @@ check "OpenMetrics ends with # EOF" test "$(tail -1 "$work/metrics.om")" = "# EO
 check "gzip served when asked" bash -c "curl -fsS -H 'Accept-Encoding: gzip' '$url' | gzip -dc | grep -q podpath_build_info"
 check "/-/healthy" curl -fsS -o /dev/null "http://127.0.0.1:$port/-/healthy"
 check "/-/ready" curl -fsS -o /dev/null "http://127.0.0.1:$port/-/ready"
+undocumented=$(grep '^# TYPE ' "$work/metrics.txt" | awk '{print $3}' |
+  while read -r family; do grep -q "\`$family\`" "$(dirname "$0")/../../docs/metrics.md" || echo "$family"; done)
+check "every exported family is listed in docs/metrics.md${undocumented:+ (missing: $undocumented)}" test -z "$undocumented"
 check "landing page links to metrics" bash -c "curl -fsS 'http://127.0.0.1:$port/' | grep -q 'href=\"/metrics\"'"
 
 # A real Prometheus (loopback only, temporary data directory) scrapes it.
