@@ -40,7 +40,7 @@ std::pair<std::optional<ListenAddress>, std::string> parse_listen_address(std::s
                         "address or :port",
                         text)};
   if (host == "0.0.0.0") host = {};
-  if (host == "localhost") host = "127.0.0.1";  // civetweb binds numeric IPv4 only
+  if (host == "localhost") host = "127.0.0.1";  // the server binds numeric IPv4 only
   return {ListenAddress{std::string(host), port}, {}};
 }
 
