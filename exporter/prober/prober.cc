@@ -112,11 +112,15 @@ void Prober::run() {
     if (peers) reconcile(*peers, now);
     // Replies first: their kernel timestamps are already taken, but the TX timestamps on the
     // error queue must be read before the replies they belong to.
+    const std::int64_t drained_at = now_ns();
     drain_errors();
     drain_replies();
     now = now_ns();
     run_due_events(now);
-    expire(now);
+    // Only probes whose deadline passed before the queue was read can be declared lost: a
+    // reply that arrived since then is still unread, e.g. when the thread was not scheduled
+    // for a while.
+    expire(drained_at);
     if (dirty_ && now - last_publish_ns_ >= config_.publish_interval.count()) publish(now);
 
     std::int64_t next = std::numeric_limits<std::int64_t>::max();
@@ -525,6 +529,7 @@ void Prober::publish(std::int64_t now) {
   snapshot->peers_total = peers_total_;
   snapshot->peers_probed = peers_probed_;
   snapshot->timestamp_fallbacks = timestamp_fallbacks_;
+  snapshot->receive_drops = icmp_->receive_drops();
   snapshot->socket_mode = std::string(to_string(icmp_->mode()));
   snapshot->kernel_timestamps = icmp_->kernel_timestamps();
   snapshot->published_unix_seconds = env_.unix_now ? env_.unix_now() : 0;

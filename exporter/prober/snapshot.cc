@@ -78,6 +78,11 @@ std::vector<metrics::MetricFamily> to_families(const Snapshot& snapshot) {
                          "was missing.",
                          MetricType::kCounter);
   fallbacks.add({}, static_cast<double>(snapshot.timestamp_fallbacks));
+  MetricFamily drops("podpath_prober_receive_drops_total",
+                     "Packets the kernel dropped because the prober's socket queue was full "
+                     "(their probes count as lost).",
+                     MetricType::kCounter);
+  drops.add({}, static_cast<double>(snapshot.receive_drops));
   MetricFamily socket("podpath_prober_socket_info",
                       "The ICMP socket the prober uses and where its timestamps come from.",
                       MetricType::kInfo);
@@ -85,7 +90,7 @@ std::vector<metrics::MetricFamily> to_families(const Snapshot& snapshot) {
               {"timestamps", snapshot.kernel_timestamps ? "kernel" : "user"}},
              1);
   return {rtt, requests, responses, duplicates, late,  errors,
-          mtu, exposed,  peers,     fallbacks,  socket};
+          mtu, exposed,  peers,     fallbacks,  drops, socket};
 }
 
 }  // namespace podpath::prober

@@ -43,6 +43,7 @@ struct Snapshot {
   std::size_t peers_total = 0;
   std::size_t peers_probed = 0;
   std::uint64_t timestamp_fallbacks = 0;  // replies timed with the monotonic clock
+  std::uint64_t receive_drops = 0;        // replies lost to a full socket queue
   std::string socket_mode;                // raw or datagram
   bool kernel_timestamps = false;
   double published_unix_seconds = 0;  // when the loop built it

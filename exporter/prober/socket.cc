@@ -145,6 +145,7 @@ std::unique_ptr<IcmpSocket> IcmpSocket::open(SocketMode mode, std::uint16_t rand
   sock->timestamping_ = enable_timestamps(fd);
   int on = 1;
   setsockopt(fd, SOL_IP, IP_RECVERR, &on, sizeof on);
+  setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof on);
   int pmtu = IP_PMTUDISC_DONT;
   setsockopt(fd, SOL_IP, IP_MTU_DISCOVER, &pmtu, sizeof pmtu);
   int size = kReceiveBuffer;
@@ -191,6 +192,8 @@ std::optional<Received> IcmpSocket::receive() {
       timespec ts;
       memcpy(&ts, CMSG_DATA(c), sizeof ts);
       out.kernel_ns = to_ns(ts);
+    } else if (c->cmsg_type == SO_RXQ_OVFL) {
+      memcpy(&drops_, CMSG_DATA(c), sizeof drops_);
     }
   }
   std::span<const std::uint8_t> data(buffer_.data(), static_cast<std::size_t>(n));

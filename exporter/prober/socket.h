@@ -53,6 +53,9 @@ class IcmpSocket {
   // kernel writes into every request whatever the request said.
   std::uint16_t identifier() const { return identifier_; }
   bool kernel_timestamps() const { return timestamping_; }
+  // Packets the kernel dropped because the receive queue was full (SO_RXQ_OVFL), as of the
+  // last read.
+  std::uint32_t receive_drops() const { return drops_; }
 
   // Sends one ICMP message; returns 0 or the errno. dont_fragment sends with DF set whatever
   // the cached path MTU says (IP_PMTUDISC_PROBE), for path MTU probes.
@@ -68,7 +71,8 @@ class IcmpSocket {
   SocketMode mode_;
   std::uint16_t identifier_;
   bool timestamping_ = false;
-  bool dont_fragment_ = false;  // the socket's current IP_MTU_DISCOVER setting
+  bool dont_fragment_ = false;
+  std::uint32_t drops_ = 0;  // the socket's current IP_MTU_DISCOVER setting
   std::vector<std::uint8_t> buffer_;
   std::vector<std::uint8_t> control_;
 };

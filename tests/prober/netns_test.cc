@@ -278,8 +278,11 @@ class DelayedPath {
     pid_ = fork();
     if (pid_ == 0) {
       dup2(out[1], 1);
-      execl(PODPATH_DELAY_RELAY, "podpath-delay-relay", "--delay-ms",
-            std::to_string(one_way_ms).c_str(), "ppt-a:ta", "ppt-b:tb", nullptr);
+      // Real-time priority: the emulated delay is the truth the test compares against, and
+      // must not stretch when the machine is loaded (CI runs several builds at once).
+      const std::string delay = std::to_string(one_way_ms);
+      execlp("chrt", "chrt", "-f", "20", PODPATH_DELAY_RELAY, "--delay-ms", delay.c_str(),
+             "ppt-a:ta", "ppt-b:tb", nullptr);
       _exit(127);
     }
     close(out[1]);

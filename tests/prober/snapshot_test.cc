@@ -43,6 +43,7 @@ Snapshot sample() {
   s.peers_total = 5;
   s.peers_probed = 2;
   s.timestamp_fallbacks = 1;
+  s.receive_drops = 2;
   s.socket_mode = "raw";
   s.kernel_timestamps = true;
   return s;
