@@ -6,7 +6,6 @@
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <regex>
 #include <vector>
 
 #include "app/logger.h"
@@ -14,6 +13,7 @@
 #include "model/peer.h"
 #include "netlink/families.h"
 #include "netlink/kernel.h"
+#include "netlink/regex.h"
 #include "netlink/session.h"
 
 namespace podpath::netlink {

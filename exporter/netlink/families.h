@@ -2,12 +2,12 @@
 #pragma once
 
 #include <optional>
-#include <regex>
 #include <string>
 #include <vector>
 
 #include "metrics/family.h"
 #include "netlink/kernel.h"
+#include "netlink/regex.h"
 
 namespace podpath::netlink {
 

@@ -6,11 +6,11 @@
 // (flannel-io/flannel pkg/backend/vxlan/vxlan_network.go).
 #pragma once
 
-#include <regex>
 #include <vector>
 
 #include "model/peer.h"
 #include "netlink/kernel.h"
+#include "netlink/regex.h"
 
 namespace podpath::netlink {
 
