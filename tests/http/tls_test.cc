@@ -1,8 +1,14 @@
 // HTTPS through the real server and GnuTLS, with libcurl (OpenSSL) as the client: what
 // Prometheus meets. Certificates: tests/http/testdata/tls (make.sh).
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -98,8 +104,7 @@ Result get(int port, const Client& c) {
 }
 
 struct Running {
-  explicit Running(TlsSettings s) : tls(std::move(s)) {
-    ServerOptions options;
+  explicit Running(TlsSettings s, ServerOptions options = {}) : tls(std::move(s)) {
     options.listen = {ListenAddress{"127.0.0.1", 0}};
     options.tls = tls.source();
     server = make_server();
@@ -186,6 +191,30 @@ TEST(Tls, ReloadedCertificateServesTheNextConnection) {
   auto r = get(running.port, {});
   EXPECT_TRUE(ok(r)) << curl_easy_strerror(r.code);
   EXPECT_NE(r.subject.find("CN = rotated"), std::string::npos) << r.subject;
+}
+
+// A client that connects and never completes the handshake is closed at the read timeout.
+TEST(Tls, StalledHandshakeIsClosedAtTheReadTimeout) {
+  ServerOptions options;
+  options.read_timeout = std::chrono::milliseconds(500);
+  Running running(settings(), options);
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(static_cast<uint16_t>(running.port));
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+  ASSERT_EQ(write(fd, "\x16\x03", 2), 2);  // the first bytes of a ClientHello, then nothing
+  const auto start = std::chrono::steady_clock::now();
+  pollfd p{fd, POLLIN, 0};
+  ASSERT_EQ(poll(&p, 1, 3000), 1);
+  char buffer[64];
+  EXPECT_LE(::read(fd, buffer, sizeof buffer), 0);
+  const auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(took, std::chrono::milliseconds(300));
+  EXPECT_LT(took, std::chrono::milliseconds(2000));
+  close(fd);
+  EXPECT_TRUE(ok(get(running.port, {})));  // and the server still serves
 }
 
 TEST(Tls, CheckTlsSettings) {
