@@ -25,7 +25,7 @@ trap cleanup EXIT
 
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 hwm_kib() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
-fds() { ls "/proc/$1/fd" | wc -l; }
+fds() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 | wc -l; }
 
 # wrk output -> one line per figure.
 summarise() {
