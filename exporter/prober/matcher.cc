@@ -1,5 +1,7 @@
 #include "prober/matcher.h"
 
+#include <algorithm>
+
 namespace podpath::prober {
 
 ProbeRecord Matcher::Slot::record() const {
@@ -49,7 +51,9 @@ void Matcher::cancel(std::uint16_t sequence) {
 
 void Matcher::set_tx_timestamp(std::uint16_t sequence, std::int64_t tx_kernel_ns) {
   Slot& slot = slots_[sequence];
-  if (slot.state == State::kInFlight) slot.tx_kernel_ns = tx_kernel_ns;
+  // Up to two TX timestamps arrive per probe (entering the first device, leaving the driver);
+  // the later one is closer to the wire.
+  if (slot.state == State::kInFlight) slot.tx_kernel_ns = std::max(slot.tx_kernel_ns, tx_kernel_ns);
 }
 
 std::optional<ProbeRecord> Matcher::in_flight(std::uint16_t sequence) const {

@@ -45,12 +45,16 @@ std::string read_first_line(const char* path) {
   return line;
 }
 
-// Kernel timestamps in software: RX when the packet enters the stack, TX when the driver takes
-// it (returned on the error queue). Without them the prober's own scheduling delay would show
-// up in every RTT. Falls back to SO_TIMESTAMPNS (RX only) on kernels without SO_TIMESTAMPING.
+// Kernel timestamps in software: RX when the packet enters the stack, TX when it enters the
+// first device and when the driver takes it (both returned on the error queue). Without them the
+// prober's own scheduling delay would show up in every RTT. Falls back to SO_TIMESTAMPNS (RX only)
+// on kernels without SO_TIMESTAMPING.
 bool enable_timestamps(int fd) {
-  int flags =
-      SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
+  // TX_SCHED as well: a packet routed into a VXLAN device is encapsulated into a new skb that
+  // no longer belongs to our socket, so the driver's TX timestamp never comes back; the one
+  // taken when the packet entered the first device (dev_queue_xmit) does.
+  int flags = SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_TX_SCHED |
+              SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
   if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof flags) == 0) return true;
   int on = 1;
   setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);

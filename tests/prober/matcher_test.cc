@@ -116,7 +116,8 @@ TEST(Matcher, TxTimestampTravelsWithTheRecord) {
   Matcher m(0);
   auto seq = m.add(probe(1, kA, 0), 100);
   EXPECT_EQ(m.in_flight(seq)->tx_kernel_ns, 0);
-  m.set_tx_timestamp(seq, 123456789);
+  m.set_tx_timestamp(seq, 123456789);  // leaving the driver
+  m.set_tx_timestamp(seq, 123450000);  // entering the first device, reported later
   EXPECT_EQ(m.on_reply(seq, kA).record.tx_kernel_ns, 123456789);
   EXPECT_FALSE(m.in_flight(seq));
 }
