@@ -128,9 +128,10 @@ Mapping map_peers(const model::PeerSet& peers, const Status& status) {
     std::vector<Candidate> candidates;
     auto add = [&](MatchReason reason, std::optional<std::size_t> found) {
       if (!found) return;
-      for (const auto& c : candidates)
-        if (c.tailscale_index == *found) return;  // keep the strongest reason only
-      candidates.push_back({reason, *found});
+      const Candidate candidate{reason, *found};
+      // Two internal addresses of one node both naming the same peer count once.
+      if (std::find(candidates.begin(), candidates.end(), candidate) == candidates.end())
+        candidates.push_back(candidate);
     };
     if (peer.pod_cidr) add(MatchReason::kPodCidrRoute, index.route(*peer.pod_cidr));
     if (peer.vtep_address) add(MatchReason::kVtepAddress, index.address(*peer.vtep_address));

@@ -63,9 +63,11 @@ struct MappedPeer {
   std::string peer;  // the cluster peer's name (model::Peer::name)
   std::string group;
   bool same_group = false;
-  // Every Tailscale peer that matched, each once with its strongest reason, strongest
-  // first. candidates[0] is the one the metrics report; the analysis may pick another
-  // after asking the kernel which device and table the pod route uses.
+  // Every match, strongest reason first: the same Tailscale peer appears once per reason
+  // (a node advertising its pod CIDR is usually also its VTEP's and internal address's
+  // peer). candidates[0] is the one the metrics report; the analysis picks the one of the
+  // reason the kernel's route lookup confirms (table 52 -> pod-cidr-route, flannel.1 ->
+  // vtep-address).
   std::vector<Candidate> candidates;
   PeerStatus tailscale;  // the Tailscale peer of candidates[0]
   PeerPath path;         // its transport

@@ -102,7 +102,7 @@ struct Expect {
   std::string peer;
   std::string tailscale;  // display name of candidates[0]
   MatchReason match;
-  std::vector<std::string> all;  // display names of every candidate, in order
+  std::vector<std::string> all;  // "<display name> <reason>" of every candidate, in order
 };
 
 void check(const char* name, const model::PeerSet& peers, const Status& status,
@@ -117,7 +117,8 @@ void check(const char* name, const model::PeerSet& peers, const Status& status,
     EXPECT_EQ(to_string(m.peers[i].match()), to_string(expected[i].match)) << expected[i].peer;
     std::vector<std::string> all;
     for (const auto& c : m.peers[i].candidates)
-      all.push_back(display_name(status.peers[c.tailscale_index]));
+      all.push_back(display_name(status.peers[c.tailscale_index]) + " " +
+                    std::string(to_string(c.match)));
     EXPECT_EQ(all, expected[i].all) << expected[i].peer;
   }
   EXPECT_EQ(m.unmapped_tailscale, unmapped_tailscale);
@@ -150,8 +151,14 @@ TEST(MapPeers, Table) {
                        ts_peer("nodekey:02", "lima-k3s-agent-2", {"100.98.7.8"}, {"10.42.3.0/24"}),
                        ts_peer("nodekey:03", "pixel-7", {"100.101.1.1"}, {})});
     check("pod cidr routes", peers, status,
-          {{"ip-172-26-2-70", "ip-172-26-2-70", M::kPodCidrRoute, {"ip-172-26-2-70"}},
-           {"lima-k3s-agent-2", "lima-k3s-agent-2", M::kPodCidrRoute, {"lima-k3s-agent-2"}}},
+          {{"ip-172-26-2-70",
+            "ip-172-26-2-70",
+            M::kPodCidrRoute,
+            {"ip-172-26-2-70 pod-cidr-route", "ip-172-26-2-70 internal-address"}},
+           {"lima-k3s-agent-2",
+            "lima-k3s-agent-2",
+            M::kPodCidrRoute,
+            {"lima-k3s-agent-2 pod-cidr-route", "lima-k3s-agent-2 internal-address"}}},
           1, 0);
   }
   // Before the fix (field report section 5): flannel's VXLAN rides the tailnet (public-ip is
@@ -163,15 +170,19 @@ TEST(MapPeers, Table) {
         {});
     auto status = sorted_status({ts_peer("nodekey:02", "lima-k3s-agent-2", {"100.98.7.8"}, {})});
     check("vxlan over the tailnet", peers, status,
-          {{"lima-k3s-agent-2", "lima-k3s-agent-2", M::kVtepAddress, {"lima-k3s-agent-2"}}}, 0, 0);
+          {{"lima-k3s-agent-2",
+            "lima-k3s-agent-2",
+            M::kVtepAddress,
+            {"lima-k3s-agent-2 vtep-address", "lima-k3s-agent-2 internal-address"}}},
+          0, 0);
   }
   // Only the node identity matches: VXLAN goes over a LAN, Tailscale is the control plane.
   {
     auto peers = model::merge_peers(
         "a", std::vector{node("b", "", "100.98.7.8", "192.168.105.3", "10.42.3.0/24")}, {});
     auto status = sorted_status({ts_peer("nodekey:02", "b-host", {"100.98.7.8"}, {})});
-    check("internal address", peers, status, {{"b", "b-host", M::kInternalAddress, {"b-host"}}}, 0,
-          0);
+    check("internal address", peers, status,
+          {{"b", "b-host", M::kInternalAddress, {"b-host internal-address"}}}, 0, 0);
   }
   // Nothing matches: a cluster peer outside the tailnet.
   {
@@ -191,8 +202,9 @@ TEST(MapPeers, Table) {
     auto status = sorted_status({ts_peer("nodekey:01", "router", {"100.64.0.1"}, {"10.42.0.0/16"}),
                                  ts_peer("nodekey:02", "b", {"100.98.7.8"}, {"10.42.3.0/24"})});
     check("longest prefix", peers, status,
-          {{"b", "b", M::kPodCidrRoute, {"b"}}, {"c", "router", M::kPodCidrRoute, {"router"}}}, 0,
-          0);
+          {{"b", "b", M::kPodCidrRoute, {"b pod-cidr-route", "b internal-address"}},
+           {"c", "router", M::kPodCidrRoute, {"router pod-cidr-route"}}},
+          0, 0);
   }
   // The route comes from a router while VXLAN would go to the node itself: both are kept, the
   // route first (table 52 is consulted before the main table).
@@ -202,7 +214,11 @@ TEST(MapPeers, Table) {
     auto status = sorted_status({ts_peer("nodekey:01", "router", {"100.64.0.1"}, {"10.42.0.0/16"}),
                                  ts_peer("nodekey:02", "b", {"100.98.7.8"}, {})});
     check("route and vtep differ", peers, status,
-          {{"b", "router", M::kPodCidrRoute, {"router", "b"}}}, 0, 0);
+          {{"b",
+            "router",
+            M::kPodCidrRoute,
+            {"router pod-cidr-route", "b vtep-address", "b internal-address"}}},
+          0, 0);
   }
   // Two peers hold the same prefix; the primary one wins even with the larger key.
   {
@@ -211,8 +227,8 @@ TEST(MapPeers, Table) {
     auto status =
         sorted_status({ts_peer("nodekey:01", "standby", {"100.64.0.1"}, {}, {"10.42.3.0/24"}),
                        ts_peer("nodekey:02", "primary", {"100.64.0.2"}, {"10.42.3.0/24"})});
-    check("primary route wins", peers, status, {{"b", "primary", M::kPodCidrRoute, {"primary"}}}, 1,
-          0);
+    check("primary route wins", peers, status,
+          {{"b", "primary", M::kPodCidrRoute, {"primary pod-cidr-route"}}}, 1, 0);
   }
   // Kernel-only mode (no API): the peer is named by its pod subnet and found by route.
   {
@@ -223,7 +239,8 @@ TEST(MapPeers, Table) {
     kp.device = "flannel.1";
     auto peers = model::merge_peers("a", std::nullopt, {kp});
     auto status = sorted_status({ts_peer("nodekey:02", "b", {"100.98.7.8"}, {"10.42.3.0/24"})});
-    check("kernel only", peers, status, {{"10.42.3.0/24", "b", M::kPodCidrRoute, {"b"}}}, 0, 0);
+    check("kernel only", peers, status,
+          {{"10.42.3.0/24", "b", M::kPodCidrRoute, {"b pod-cidr-route"}}}, 0, 0);
   }
 }
 
@@ -276,7 +293,9 @@ TEST(MapPeers, FiveThousandPeers) {
     // node-<i> must map to its own Tailscale peer, by its pod CIDR route.
     ASSERT_EQ(p.tailscale.host_name, p.peer);
     ASSERT_EQ(p.match(), MatchReason::kPodCidrRoute) << p.peer;
-    ASSERT_EQ(p.candidates.size(), 1u) << "route and internal address agree: " << p.peer;
+    ASSERT_EQ(p.candidates.size(), 2u) << "route and internal address: " << p.peer;
+    ASSERT_EQ(p.candidates[1].match, MatchReason::kInternalAddress) << p.peer;
+    ASSERT_EQ(p.candidates[1].tailscale_index, p.candidates[0].tailscale_index) << p.peer;
     ++transports[std::string(to_string(p.path.transport))];
   }
   EXPECT_EQ(transports,
