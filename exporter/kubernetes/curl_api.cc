@@ -235,9 +235,23 @@ ApiResult CurlNodeApi::transport_error(const Transfer& transfer, bool establishe
           fmt::format("TLS: the certificate of {} is not trusted by the CA from {} (check its "
                       "certificate-authority): {}",
                       config_.server, config_.source, detail));
+    case CURLE_SSL_CONNECT_ERROR:
+      // A server going down mid-handshake shows up as a TLS failure; it is a lost
+      // connection, not a trust or protocol problem to send the operator after.
+      for (const char* lost : {"reset by peer", "SSL_ERROR_SYSCALL", "unexpected eof",
+                               "Connection refused", "Broken pipe"}) {
+        if (detail.find(lost) != std::string::npos)
+          return ApiResult::failed(ApiError::kConnect,
+                                   fmt::format("connection to {} lost during the TLS handshake: {}",
+                                               config_.server, detail),
+                                   established);
+      }
+      return ApiResult::failed(
+          ApiError::kTls,
+          fmt::format("TLS with {} failed ({}): {}", config_.server, config_.source, detail),
+          established);
     case CURLE_SSL_CACERT_BADFILE:
     case CURLE_SSL_CERTPROBLEM:
-    case CURLE_SSL_CONNECT_ERROR:
     case CURLE_SSL_CIPHER:
     case CURLE_SSL_ENGINE_NOTFOUND:
     case CURLE_SSL_ENGINE_SETFAILED:

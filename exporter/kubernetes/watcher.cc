@@ -82,10 +82,14 @@ void Watcher::publish_loop() {
   while (true) {
     wake_.wait(lock, [this] { return stopping_ || dirty_; });
     if (stopping_) return;
-    // Let a burst of events settle into one publish.
-    wake_.wait_for(lock, options_.publish_delay, [this] { return stopping_; });
+    // Let a burst of events settle into one publish, except a deletion: a node that left
+    // must be gone from the per-peer series by the next scrape. Events arriving while a
+    // publish runs are coalesced into the next one, so a burst of deletions costs at most
+    // one publish at a time.
+    wake_.wait_for(lock, options_.publish_delay, [this] { return stopping_ || urgent_; });
     if (stopping_) return;
     dirty_ = false;
+    urgent_ = false;
     std::vector<model::ClusterNode> nodes;
     nodes.reserve(nodes_.size());
     for (const auto& [name, node] : nodes_) nodes.push_back(node);
@@ -159,6 +163,7 @@ bool Watcher::list() {
     last_good_unix_ = unix_now_();
     self_missing = !nodes_.contains(options_.self_name) && !self_missing_logged_;
     if (self_missing) self_missing_logged_ = true;
+    urgent_ = true;  // a re-list may drop nodes
     mark_dirty_locked();
   }
   if (recovered) log_.info("Kubernetes API reachable again");
@@ -188,6 +193,7 @@ void Watcher::apply(WatchEvent&& event) {
   } else if (event.type == "DELETED") {
     nodes_.erase(name);
     error_fields_.erase(name);
+    urgent_ = true;
     mark_dirty_locked();
   }
 }

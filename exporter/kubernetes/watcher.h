@@ -31,6 +31,7 @@ struct WatcherOptions {
   std::chrono::milliseconds backoff_initial{1000};
   std::chrono::milliseconds backoff_max{30000};
   // Changes are published at most this long after they arrive; a burst becomes one publish.
+  // Deletions are published at once.
   std::chrono::milliseconds publish_delay{100};
 };
 
@@ -91,6 +92,7 @@ class Watcher {
   std::condition_variable wake_;
   bool stopping_ = false;
   bool dirty_ = false;
+  bool urgent_ = false;  // a DELETED is pending: publish without the delay
   std::map<std::string, model::ClusterNode> nodes_;
   std::map<std::string, std::string> error_fields_;  // broken nodes only
   WatcherSnapshot stats_;  // counters and health; node fields filled by snapshot()

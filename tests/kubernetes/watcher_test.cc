@@ -144,7 +144,7 @@ class WatcherTest : public testing::Test {
     options.watch_timeout = 300s;
     options.backoff_initial = 100ms;
     options.backoff_max = 1000ms;
-    options.publish_delay = 0ms;
+    options.publish_delay = publish_delay_;
     watcher_ = std::make_unique<Watcher>(
         api_, options,
         [this](std::vector<model::ClusterNode> nodes) {
@@ -187,6 +187,7 @@ class WatcherTest : public testing::Test {
   FakeApi api_;
   app::Logger log_{app::LogLevel::kError, app::LogFormat::kLogfmt, [](std::string_view) {}};
   double random_ = 0.5;
+  std::chrono::milliseconds publish_delay_ = 0ms;
   std::unique_ptr<Watcher> watcher_;
   std::mutex mutex_;
   std::condition_variable published_changed_;
@@ -348,6 +349,24 @@ TEST_F(WatcherTest, AnnotationErrorsFollowTheNodes) {
       s.annotation_errors,
       (std::map<std::string, std::string>{{"bad-mac", "flannel.alpha.coreos.com/backend-data"}}));
   ASSERT_TRUE(wait_published({"a", "bad-ip", "bad-mac"}));
+}
+
+TEST_F(WatcherTest, ListPublishesWithoutTheDebounceDelay) {
+  publish_delay_ = 60s;  // additions and changes would wait this long
+  api_.lists.push_back({ApiResult::ok(), {node("a"), node("b")}, "10"});
+  start();
+  ASSERT_TRUE(wait_published({"a", "b"}));
+}
+
+TEST_F(WatcherTest, DeletionFlushesPendingChanges) {
+  publish_delay_ = 60s;
+  api_.lists.push_back({ApiResult::ok(), {node("a"), node("b")}, "10"});
+  api_.watches.push_back({true,
+                          {event("ADDED", node("c"), "11"), event("DELETED", node("a"), "12")},
+                          ApiResult::ok()});
+  start();
+  // The deletion is published at once and carries the pending addition with it.
+  ASSERT_TRUE(wait_published({"b", "c"}));
 }
 
 TEST_F(WatcherTest, NonGoneErrorEventRetriesTheWatch) {
