@@ -45,6 +45,11 @@ def setup(n, relay):
     targets = [f"10.220.{1 + i // 250}.{1 + i % 250}" for i in range(n)]
     batch = "".join(f"addr add {t}/16 dev d0\n" for t in targets) + "link set d0 up\n"
     subprocess.run(["ip", "-n", DST, "-batch", "-"], input=batch, text=True, check=True)
+    # Permanent neighbours: with ~1,000 dynamic entries the table sits at gc_thresh3 (1,024,
+    # not settable per namespace) and evictions lose probes of every prober alike.
+    mac = sh(f"ip -n {DST} -j link show d0").stdout.split('"address":"')[1].split('"')[0]
+    neigh = "".join(f"neigh replace {t} lladdr {mac} dev s0 nud permanent\n" for t in targets)
+    subprocess.run(["ip", "-n", SRC, "-batch", "-"], input=neigh, text=True, check=True)
     sh(f"ip -n {SRC} tuntap add dev ts mode tun && ip -n {FAR} tuntap add dev tf mode tun")
     # Real-time priority: the emulated "truth" must not be starved by the probers under test
     # (smokeping_prober alone can take both cores at 1,000 targets).
