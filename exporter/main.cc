@@ -1,5 +1,6 @@
 // podpath-exporter: wires the modules, the metrics core and the HTTP server together.
 #include <fmt/format.h>
+#include <malloc.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -337,6 +338,9 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Collectors run on short-lived threads; two malloc arenas instead of glibc's 8 per core
+  // keep their freed memory in few places that malloc_trim() can return (see app/web.cc).
+  mallopt(M_ARENA_MAX, 2);
   try {
     return run(argc, argv);
   } catch (const std::exception& e) {
