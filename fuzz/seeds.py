@@ -146,6 +146,14 @@ def webconfig_seeds(out):
         write(out, "webconfig", read(path, "rb"))
 
 
+def basic_auth_seeds(out):
+    # Authorization headers: Prometheus' basic_auth (prometheus:secret), an empty password,
+    # a password with colons, and other schemes.
+    for text in ["Basic cHJvbWV0aGV1czpzZWNyZXQ=", "Basic dXNlcjo=", "basic YTpiOmM6ZA==",
+                 "Bearer K10abc::server:def", "Basic  cHJvbWV0aGV1czpzZWNyZXQ"]:
+        write(out, "basic_auth", text)
+
+
 def netlink_seeds(out):
     for path in glob.glob(os.path.join(TESTS, "netlink/testdata/**/*.bin"), recursive=True):
         write(out, "netlink", read(path, "rb"))
@@ -199,6 +207,7 @@ def main():
     out = sys.argv[1]
     for make in (ip_seeds, listen_seeds, accept_seeds, subnet_env_seeds, node_seeds,
                  node_stream_seeds, kubeconfig_seeds, tailscale_seeds, webconfig_seeds,
+                 basic_auth_seeds,
                  netlink_seeds, prober_seeds):
         make(out)
 
