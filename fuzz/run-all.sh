@@ -23,7 +23,7 @@ if [ "${NO_BUILD:-0}" != 1 ]; then
   cmake --build "$build" --target fuzz -j"${BUILD_JOBS:-2}" >/dev/null
 fi
 # Built only once exporter/http has the web config parser.
-[ -x "$build/fuzz/fuzz_webconfig" ] && all+=(webconfig)
+[ -x "$build/fuzz/fuzz_webconfig" ] && all+=(webconfig basic_auth)
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=("${all[@]}")
 
@@ -54,11 +54,13 @@ run_one() {
   nice -n 19 "$bin" -max_total_time="$seconds" -max_len="$(max_len "$t")" -timeout=10 \
     -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$here/findings/$t-" \
     "${dict[@]}" "$corpus" >"$logs/$t.log" 2>&1 || rc=$?
-  # Keep the smallest set of inputs with the same coverage.
+  # Keep one small input per covered edge (-use_counters=0, at most 4 KiB): the kept corpus
+  # stays small, fuzzing regains the hit-count features from it in seconds, and seeds.py
+  # adds the large real documents again on every run.
   local merged=$work/merged-$t
   mkdir -p "$merged"
-  nice -n 19 "$bin" -merge=1 -max_len="$(max_len "$t")" "$merged" "$here/corpus/$t" "$corpus" \
-    >"$logs/$t.merge.log" 2>&1
+  nice -n 19 "$bin" -merge=1 -use_counters=0 -max_len=4096 "$merged" "$here/corpus/$t" \
+    "$corpus" >"$logs/$t.merge.log" 2>&1
   rm -rf "${here:?}/corpus/$t" && mv "$merged" "$here/corpus/$t"
   return $rc
 }
@@ -66,30 +68,32 @@ run_one() {
 summary() {
   local t=$1 log=$logs/$1.log
   local execs rate cov ft
-  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
-  rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
-  cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1 | cut -d' ' -f2)
-  ft=$(grep -oE 'ft: [0-9]+' "$log" | tail -1 | cut -d' ' -f2)
+  # A run that stopped early has no stats: print '?' rather than stop the report.
+  execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" || true)
+  rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" || true)
+  cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1 | cut -d' ' -f2 || true)
+  ft=$(grep -oE 'ft: [0-9]+' "$log" | tail -1 | cut -d' ' -f2 || true)
   printf '%-17s %12s %9s %7s %7s %7s %8s\n' "$t" "${execs:-?}" "${rate:-?}" "${cov:-?}" \
-    "${ft:-?}" "$(find "$here/corpus/$t" -type f | wc -l)" "$(du -sk "$here/corpus/$t" | cut -f1)K"
+    "${ft:-?}" "$(find "$here/corpus/$t" -type f | wc -l)" \
+    "$(($(du -sb --apparent-size "$here/corpus/$t" | cut -f1) / 1024))K"
 }
 
+# Up to $jobs targets at a time; a slot is refilled as soon as any target ends.
 failed=()
-pids=()
-names=()
+declare -A running=()
+reap_one() {
+  local pid=""
+  local rc=0
+  wait -n -p pid || rc=$?
+  [ "$rc" -ne 0 ] && failed+=("${running[$pid]}")
+  unset "running[$pid]"
+}
 for t in "${targets[@]}"; do
+  while [ ${#running[@]} -ge "$jobs" ]; do reap_one; done
   run_one "$t" &
-  pids+=($!)
-  names+=("$t")
-  if [ ${#pids[@]} -ge "$jobs" ]; then
-    wait "${pids[0]}" || failed+=("${names[0]}")
-    pids=("${pids[@]:1}")
-    names=("${names[@]:1}")
-  fi
+  running[$!]=$t
 done
-for i in "${!pids[@]}"; do
-  wait "${pids[$i]}" || failed+=("${names[$i]}")
-done
+while [ ${#running[@]} -gt 0 ]; do reap_one; done
 
 printf '%-17s %12s %9s %7s %7s %7s %8s\n' target execs exec/s cov ft files size
 for t in "${targets[@]}"; do summary "$t"; done
