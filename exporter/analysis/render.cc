@@ -5,7 +5,11 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "http/html.h"
+
 namespace podpath::analysis {
+
+using http::html_escape;
 
 namespace {
 
@@ -58,32 +62,6 @@ std::string identity_line(const NodeIdentity& s) {
   if (s.flannel_mtu) parts.push_back(fmt::format("MTU {}", *s.flannel_mtu));
   return parts.empty() ? "unknown (no annotations, subnet.env or flannel device seen)"
                        : fmt::format("{}", fmt::join(parts, ", "));
-}
-
-std::string html_escape(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
 }
 
 }  // namespace

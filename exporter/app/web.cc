@@ -1,40 +1,17 @@
 #include "app/web.h"
 
-#include <malloc.h>
-
 #include <fmt/format.h>
+#include <malloc.h>
 
 #include <charconv>
 
 #include "http/gzip.h"
+#include "http/html.h"
 #include "metrics/exposition.h"
 
 namespace podpath::app {
 
-namespace {
-std::string html_escape(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-}  // namespace
+using http::html_escape;
 
 std::chrono::milliseconds scrape_budget(std::string_view header, const WebOptions& options) {
   double seconds = 0;
