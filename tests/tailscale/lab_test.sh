@@ -99,7 +99,8 @@ else
 fi
 scrape | grep -E '^podpath_tailscale_(info|status_stale|packets_total\{direction="outbound",path="direct_ipv4"\})' |
   sed 's/^/       /'
-if scrape | grep -q "^podpath_collector_success{collector=\"tailscale\"} 1"; then
+# A here-string, not a pipe: with pipefail, grep -q leaving early makes curl fail on SIGPIPE.
+if grep -q "^podpath_collector_success{collector=\"tailscale\"} 1" <<<"$(scrape)"; then
   pass "collector success 1"
 else
   fail "collector success"
@@ -126,7 +127,7 @@ if t=$(wait_transport 'transport=derp derp_region=tok' "$LIMIT"); then
 else
   fail "direct -> derp again: $t"
 fi
-if scrape | grep -qE '^podpath_tailscale_packets_total\{direction="outbound",path="derp"\} [1-9]'; then
+if grep -qE '^podpath_tailscale_packets_total\{direction="outbound",path="derp"\} [1-9]' <<<"$(scrape)"; then
   pass "usermetrics count outbound packets by DERP"
 else
   fail "no outbound DERP packets in podpath_tailscale_packets_total"
