@@ -97,7 +97,7 @@ Format negotiate(std::string_view accept) {
 namespace {
 
 // Label values (and OpenMetrics HELP) escape backslash, newline and double quote; the text
-X
+// format's HELP leaves the quote alone (exposition_formats.md).
 std::string escape(std::string_view text, bool quotes) {
   std::string out;
   out.reserve(text.size());
