@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <limits>
 #include <random>
 #include <thread>
 
@@ -98,6 +99,13 @@ std::uint64_t errors(const TargetResult* t, const std::string& reason) {
 
 double mean_rtt(const TargetResult* t) {
   return t && t->rtt.count ? t->rtt.sum / t->rtt.count : -1;
+}
+
+// The upper bound of the bucket holding the middle observation; +Inf when it is beyond them.
+double median_rtt(const metrics::Histogram& h) {
+  for (size_t i = 0; i < h.upper_bounds.size(); ++i)
+    if (2 * h.cumulative_counts[i] >= h.count) return h.upper_bounds[i];
+  return std::numeric_limits<double>::infinity();
 }
 
 // Two namespaces joined by a veth pair: <a>:va 10.201.0.1/24 -- <b>:vb 10.201.0.2/24.
@@ -311,15 +319,22 @@ TEST_F(ProberNetns, ThirtyMillisecondPathReadsThirtyMilliseconds) {
   ASSERT_TRUE(ns.ok());
   DelayedPath path(15);
   ASSERT_TRUE(path.ok());
-  auto r = start_prober("ppt-a", fast_config(), SocketMode::kRaw,
+  // Buckets 0.1 ms wide around 30 ms, so the median is read to 0.1 ms. The median, not the
+  // mean: one probe that the loaded CI machine schedules late must not move the verdict,
+  // exactly as the issue judges the prober ("median RTT within 2 % of the emulated delay").
+  auto config = fast_config();
+  config.buckets.clear();
+  for (int tenths = 280; tenths <= 340; ++tenths) config.buckets.push_back(tenths * 1e-4);
+  auto r = start_prober("ppt-a", config, SocketMode::kRaw,
                         peer_set({make_peer("far", "10.203.0.2", nullptr)}));
   ASSERT_TRUE(r.prober);
-  std::this_thread::sleep_for(1500ms);
+  std::this_thread::sleep_for(3000ms);
   r.prober->stop();
   auto t = find(*r.prober->snapshot(), "far", TargetKind::kOverlay);
   ASSERT_TRUE(t);
-  EXPECT_GE(t->responses, 10u);
-  EXPECT_NEAR(mean_rtt(t), 0.030, 0.030 * 0.02);
+  EXPECT_GE(t->responses, 20u);
+  EXPECT_GE(t->rtt.sum / t->rtt.count, 0.030);  // nothing is faster than the emulated delay
+  EXPECT_NEAR(median_rtt(t->rtt), 0.030, 0.030 * 0.02);
 }
 
 TEST_F(ProberNetns, RepliesAfterTheTimeoutAreLate) {
