@@ -80,6 +80,7 @@ def _validate(config):
         if settings["severity"] not in ("critical", "warning", "info"):
             raise ValueError(f"alerts.{name}.severity must be critical, warning or info")
     parse_duration(config["window"])
+    parse_duration(config["unreachable_window"])
     same, cross = config["latency"]["same_group_ms"], config["latency"]["cross_group_ms"]
     if not 0 < same <= cross:
         raise ValueError("latency: need 0 < same_group_ms <= cross_group_ms")
@@ -91,6 +92,8 @@ def build_rules(config, for_divisor=1):
     window = config["window"]
     rtt = f"podpath:probe_rtt_seconds:median{window}"
     loss = f"podpath:probe_loss_ratio:rate{window}"
+    unreachable_window = config["unreachable_window"]
+    loss_short = f"podpath:probe_loss_ratio:rate{unreachable_window}"
     overlay_mtu = "podpath:overlay_mtu_bytes:max"
     same_ms = config["latency"]["same_group_ms"]
     cross_ms = config["latency"]["cross_group_ms"]
@@ -109,6 +112,18 @@ def build_rules(config, for_divisor=1):
                 "clamp(\n"
                 f"  1 - rate(podpath_probe_responses_total[{window}])"
                 f" / rate(podpath_probe_requests_total[{window}]),\n"
+                "  0, 1\n"
+                ")"
+            ),
+        },
+        {
+            "record": loss_short,
+            # The same over the short window that decides PodpathPeerUnreachable: total loss
+            # must page within minutes, not after the long window has emptied of answers.
+            "expr": (
+                "clamp(\n"
+                f"  1 - rate(podpath_probe_responses_total[{unreachable_window}])"
+                f" / rate(podpath_probe_requests_total[{unreachable_window}]),\n"
                 "  0, 1\n"
                 ")"
             ),
@@ -192,13 +207,13 @@ def build_rules(config, for_divisor=1):
             # Fires when the underlay answers or is not probed at all; when the underlay is
             # lost too, the peer is down rather than the pod path (PodpathExporterDown).
             _with_node(
-                f'{loss}{{target="overlay"}} >= 1\n'
+                f'{loss_short}{{target="overlay"}} >= 1\n'
                 "unless ignoring (target)\n"
-                f'{loss}{{target="underlay"}} >= 1'
+                f'{loss_short}{{target="underlay"}} >= 1'
             ),
             "Pods cannot reach a peer node although the node itself answers.",
             "{{ $labels.node }} lost every overlay probe to {{ $labels.peer }} over the last "
-            + window
+            + unreachable_window
             + " while the peer's node address still answers: pod traffic between them is "
             "dropped (VXLAN port, route or FDB entry).",
         ),

@@ -71,6 +71,7 @@ class BuildTest(unittest.TestCase):
         records = [r["record"] for r in data["groups"][0]["rules"] if "record" in r]
         self.assertIn("podpath:probe_rtt_seconds:median2m", records)
         self.assertIn("podpath:probe_loss_ratio:rate2m", records)
+        self.assertIn("podpath:probe_loss_ratio:rate1m", records)  # unreachable_window
         for rule in data["groups"][0]["rules"]:
             self.assertNotIn("5m]", rule["expr"])
 
