@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# The faults the replay (scripts/demo) does not walk, end to end: the lab's exporters, its
+# Prometheus loading alerts/, Alertmanager and the webhook. From field-report-after (every
+# path healthy):
+#   vxlan-blocked  -> PodpathPeerUnreachable for the two servers, and no other alert;
+#                     every dashboard panel's query returns data meanwhile (lab_check.sh)
+#   vxlan-unblocked -> it resolves
+#   mtu-blackhole  -> PodpathPathMTUTooSmall for the servers, and no other alert
+#   mtu-ok         -> it resolves
+# Prints the time from each fault (and fix) to the notification at the webhook. `for:` is
+# divided by the lab's PODPATH_LAB_TIME_SCALE (30). Root (the lab); exit 77 = skipped.
+# Env: PODPATH_EXPORTER, PODPATH_LAB_TAILNET (as for tests/lab/lab).
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+LAB=$ROOT/tests/lab/lab
+[[ $(id -u) == 0 ]] || { echo "SKIP: needs root (network namespaces)"; exit 77; }
+
+WORK=$(mktemp -d)
+export PODPATH_LAB_STATE=/run/podpath-lab-alerts
+export PODPATH_LAB_TOPOLOGY=$WORK/topology.json
+export PODPATH_LAB_SCENARIO=field-report-after
+# Path-MTU and exposure probes every 10 s instead of each minute, so the blackhole shows
+# within a test and the exposure panels have data.
+export PODPATH_EXPORTER_ARGS="--prober.pmtu-interval=10s --prober.exposure-interval=10s"
+jq '.prefix = "ppal-"' "$ROOT/tests/lab/topology.json" >"$PODPATH_LAB_TOPOLOGY"
+WEBHOOK=$PODPATH_LAB_STATE/webhook/received.jsonl
+cleanup() {
+  "$LAB" down >/dev/null 2>&1 || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+"$LAB" down >/dev/null 2>&1 || true
+"$LAB" up >"$WORK/up.log" 2>&1 || { cat "$WORK/up.log"; exit 1; }
+
+SERVERS="ip-172-26-2-70 ip-172-26-3-146"
+failed=0
+passed=0
+ok() { echo "ok   $*"; passed=$((passed + 1)); }
+fail() { echo "FAIL $*"; failed=$((failed + 1)); }
+
+prom() { "$LAB" prom-query "$1"; }
+# Podpath alerts firing or pending in Prometheus now, "name node peer state" per line.
+alerts_now() {
+  prom 'ALERTS{alertname=~"Podpath.*", alertname!="PodpathLabCanary"}' |
+    jq -r '.data.result[] | "\(.metric.alertname) \(.metric.node) \(.metric.peer // "-") \(.metric.alertstate)"' | sort
+}
+webhook_lines() { if [[ -f $WEBHOOK ]]; then wc -l <"$WEBHOOK"; else echo 0; fi; }
+# The webhook's verdict on an alert among the notifications after line MARK: Alertmanager
+# notifies per group (alertname, node); firing while the latest notification of any group
+# says so, resolved once the latest of every group does.
+webhook_status() { # NAME MARK
+  tail -n +$(($2 + 1)) "$WEBHOOK" 2>/dev/null | jq -rn --arg n "$1" '
+    [inputs | select(.alerts) | select(any(.alerts[]; .labels.alertname == $n))]
+    | group_by(.groupKey) | map(last | .status)
+    | if length == 0 then "none" elif any(. == "firing") then "firing" else "resolved" end' || true
+}
+# Every (alertname node peer) notified firing after line MARK, the canary aside.
+webhook_firing() { # MARK
+  tail -n +$(($1 + 1)) "$WEBHOOK" 2>/dev/null | jq -r 'select(.alerts) | .alerts[] |
+    select(.status == "firing" and .labels.alertname != "PodpathLabCanary") |
+    "\(.labels.alertname) \(.labels.node) \(.labels.peer // "-")"' | sort -u || true
+}
+# Waits until NAME reaches WANT at the webhook after MARK; prints the seconds from T0.
+wait_webhook() { # NAME WANT MARK T0 TIMEOUT
+  local got
+  while :; do
+    got=$(webhook_status "$1" "$3")
+    [[ $got == "$2" ]] && { echo $(($(date +%s) - $4)); return 0; }
+    (($(date +%s) - $4 >= $5)) && { echo "timeout ($got)"; return 1; }
+    sleep 1
+  done
+}
+
+# Baseline: every exporter scraped, the probes have run long enough, and nothing fires.
+t0=$(date +%s)
+quiet_since=0
+while :; do
+  up=$(prom 'count(up{job="podpath"} == 1)' | jq -r '.data.result[0].value[1] // 0')
+  now=$(alerts_now)
+  if [[ $up == 6 && -z $now ]]; then
+    ((quiet_since)) || quiet_since=$(date +%s)
+    (($(date +%s) - quiet_since >= 20)) && break
+  else
+    quiet_since=0
+  fi
+  if (($(date +%s) - t0 > 180)); then
+    fail "baseline: field-report-after never became quiet (up=$up; alerts: ${now:-none})"
+    exit 1
+  fi
+  sleep 2
+done
+ok "baseline: 6 exporters up, no podpath alert for 20 s ($(($(date +%s) - t0)) s after up)"
+
+# expect_fault SCENARIO FIX ALERT: the fault fires exactly ALERT, for the servers' pair only,
+# at the webhook; the fix resolves it. Runs HOOK (if set) while the alert fires.
+expect_fault() {
+  local scenario=$1 fix=$2 alert=$3 mark t0 took seen expected
+  mark=$(webhook_lines)
+  t0=$(date +%s)
+  "$LAB" scenario "$scenario" >"$WORK/scenario.log" 2>&1 || { cat "$WORK/scenario.log"; exit 1; }
+  if took=$(wait_webhook "$alert" firing "$mark" "$t0" 180); then
+    ok "$scenario: $alert firing at the webhook $took s after the fault"
+  else
+    fail "$scenario: $alert did not fire at the webhook within 180 s: $took"
+  fi
+  # Let any other alert that this fault might (wrongly) cause reach the webhook too: its
+  # `for:` is at most 30 s in the lab, plus Alertmanager's group_wait.
+  sleep 35
+  seen=$(webhook_firing "$mark")
+  expected=$(for a in $SERVERS; do for b in $SERVERS; do if [[ $a != "$b" ]]; then echo "$alert $a $b"; fi; done; done | sort)
+  if [[ $seen == "$expected" ]]; then
+    ok "$scenario: exactly $alert for both directions between the servers at the webhook"
+  else
+    fail "$scenario: the webhook got $(tr '\n' ';' <<<"$seen") instead of $(tr '\n' ';' <<<"$expected")"
+  fi
+  if [[ -n ${HOOK:-} ]]; then $HOOK; fi
+  mark=$(webhook_lines)
+  t0=$(date +%s)
+  "$LAB" scenario "$fix" >"$WORK/scenario.log" 2>&1 || { cat "$WORK/scenario.log"; exit 1; }
+  if took=$(wait_webhook "$alert" resolved "$mark" "$t0" 240); then
+    ok "$fix: $alert resolved at the webhook $took s after the fix"
+  else
+    fail "$fix: $alert did not resolve at the webhook within 240 s: $took"
+  fi
+  seen=$(webhook_firing "$mark")
+  if [[ -z $seen ]]; then
+    ok "$fix: nothing fired after the fix"
+  else
+    fail "$fix: fired after the fix: $(tr '\n' ';' <<<"$seen")"
+  fi
+}
+
+# While an alert fires, so that "Firing podpath alerts" has rows too.
+dashboards_have_data() {
+  local out
+  if out=$("$LAB" exec mgmt "$ROOT/tests/dashboards/lab_check.sh" --rate-interval 10s --range 10m \
+    http://127.0.0.1:9090 2>&1); then
+    ok "dashboards: every panel query returns data from the lab's Prometheus ($(grep -c . <<<"$out") lines of report)"
+  else
+    fail "dashboards: $out"
+  fi
+}
+
+HOOK=dashboards_have_data expect_fault vxlan-blocked vxlan-unblocked PodpathPeerUnreachable
+HOOK= expect_fault mtu-blackhole mtu-ok PodpathPathMTUTooSmall
+
+echo "alerts_lab: $passed passed, $failed failed"
+((failed == 0))
