@@ -67,9 +67,16 @@ class CurlNodeApi::Transfer : public std::streambuf {
   }
 
   // Runs the transfer until the response headers are in (the status is then known) or it
-  // ends. A watch on a quiet cluster sends headers long before its first event.
-  void wait_for_headers() {
-    while (!headers_done_ && !done_) pump();
+  // ends. A watch on a quiet cluster sends headers long before its first event. False when
+  // `limit` passed first: a server that took the request and never answers is a timeout,
+  // not a watch that is merely quiet.
+  bool wait_for_headers(std::chrono::milliseconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!headers_done_ && !done_) {
+      if (std::chrono::steady_clock::now() >= deadline) return false;
+      pump();
+    }
+    return true;
   }
   // Reads what is left (for error bodies), at most `limit` bytes.
   std::string read_rest(size_t limit) {
@@ -272,6 +279,12 @@ ApiResult CurlNodeApi::transport_error(const Transfer& transfer, bool establishe
   }
 }
 
+ApiResult CurlNodeApi::headers_timeout() const {
+  return ApiResult::failed(ApiError::kTimeout,
+                           fmt::format("{} did not answer in time: no response within {} ms",
+                                       config_.server, options_.request_timeout.count()));
+}
+
 ApiResult CurlNodeApi::http_error(Transfer& transfer, long status) const {
   std::string body = transfer.read_rest(64 * 1024);
   std::string detail;
@@ -362,8 +375,9 @@ ApiResult CurlNodeApi::list_nodes(const std::function<void(ParsedNode&&)>& on_no
     curl_easy_setopt(transfer.easy(), CURLOPT_LOW_SPEED_LIMIT, 1L);
     curl_easy_setopt(transfer.easy(), CURLOPT_LOW_SPEED_TIME, idle);
     transfer.start();
-    transfer.wait_for_headers();
+    const bool answered = transfer.wait_for_headers(options_.request_timeout);
     if (transfer.stopped()) return ApiResult{ApiResult::Kind::kStopped, {}, {}, false};
+    if (!answered) return headers_timeout();
     if (transfer.done() && transfer.result() != CURLE_OK) return transport_error(transfer, false);
     if (long status = transfer.status(); status != 200) return http_error(transfer, status);
 
@@ -413,8 +427,10 @@ ApiResult CurlNodeApi::watch_nodes(const std::string& resource_version, int time
       timeout_seconds * 1000L + static_cast<long>(options_.request_timeout.count());
   curl_easy_setopt(transfer.easy(), CURLOPT_TIMEOUT_MS, limit_ms);
   transfer.start();
-  transfer.wait_for_headers();
+  // Only the stream may stay silent for timeoutSeconds; its headers must come in time.
+  const bool answered = transfer.wait_for_headers(options_.request_timeout);
   if (transfer.stopped()) return ApiResult{ApiResult::Kind::kStopped, {}, {}, false};
+  if (!answered) return headers_timeout();
   if (transfer.done() && transfer.result() != CURLE_OK) return transport_error(transfer, false);
   const long status = transfer.status();
   if (status != 200) return http_error(transfer, status);

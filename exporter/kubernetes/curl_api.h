@@ -17,8 +17,8 @@ namespace podpath::kubernetes {
 
 struct CurlOptions {
   std::chrono::milliseconds connect_timeout{10000};
-  // A request that receives nothing for this long fails; a watch may last its
-  // timeoutSeconds plus this long.
+  // A request that receives nothing for this long fails (a watch too, until its response
+  // headers are in); a watch may then last its timeoutSeconds plus this long.
   std::chrono::milliseconds request_timeout{30000};
   int page_size = 500;  // list in pages, as client-go does, so no response is huge
   std::string user_agent = "podpath";
@@ -42,6 +42,7 @@ class CurlNodeApi final : public NodeApi {
   class Transfer;
   ApiResult transport_error(const Transfer& transfer, bool established) const;
   ApiResult http_error(Transfer& transfer, long status) const;
+  ApiResult headers_timeout() const;
 
   const ApiConfig config_;
   const CurlOptions options_;

@@ -52,7 +52,7 @@ double wait_until(F done, std::chrono::milliseconds timeout = 5000ms) {
 // The exporter's cluster-view pipeline: CurlNodeApi -> Watcher -> PeerRegistry.
 class Pipeline {
  public:
-  explicit Pipeline(const ApiConfig& config)
+  explicit Pipeline(const ApiConfig& config, std::chrono::milliseconds request_timeout = 5000ms)
       : log_(app::LogLevel::kDebug, app::LogFormat::kLogfmt,
              [this](std::string_view line) {
                std::lock_guard lock(mutex_);
@@ -61,7 +61,7 @@ class Pipeline {
         registry_(kSelf) {
     CurlOptions curl;
     curl.connect_timeout = 2000ms;
-    curl.request_timeout = 5000ms;
+    curl.request_timeout = request_timeout;
     curl.user_agent = "podpath-test";
     api_ = std::make_unique<CurlNodeApi>(config, curl, NodeParseOptions{});
     WatcherOptions options;
@@ -269,6 +269,29 @@ TEST(ApiServer, ApiDownKeepsTheLastGoodPeersThenRecovers) {
   ASSERT_GE(wait_until([&] { return pipeline.snapshot().healthy; }), 0) << pipeline.logs();
   ASSERT_TRUE(server.admin("/nodes/add", R"({"count": 1})")["ok"]);
   EXPECT_GE(wait_until([&] { return pipeline.has_peer("k3s-node-00000"); }), 0);
+}
+
+TEST(ApiServer, WatchWhoseAnswerNeverComesTimesOut) {
+  START_SERVER(server);
+  Pipeline pipeline(config_from(server), 1500ms);
+  ASSERT_GE(wait_until([&] { return pipeline.peers()->peers.size() == 5; }), 0) << pipeline.logs();
+  ASSERT_TRUE(wait_watching(server)) << pipeline.logs();
+  // The server accepts the next watch and holds its answer far beyond the request timeout,
+  // as a hung API server would; a watch stream may stay silent for minutes, its headers not.
+  ASSERT_TRUE(server.admin("/fault/delay", R"({"seconds": 6})")["ok"]);
+  ASSERT_TRUE(server.admin("/watches/drop", R"({"mode":"reset"})")["ok"]);
+  double noticed = wait_until([&] { return !pipeline.snapshot().healthy; }, 5000ms);
+  ASSERT_GE(noticed, 0) << "a hung watch request still counts as healthy\n" << pipeline.logs();
+  WatcherSnapshot hung = pipeline.snapshot();
+  EXPECT_GE(hung.errors["timeout"], 1u);
+  EXPECT_NE(hung.last_error.find("did not answer in time"), std::string::npos) << hung.last_error;
+  EXPECT_EQ(pipeline.peers()->peers.size(), 5u) << "peers must survive a hung API";
+
+  ASSERT_TRUE(server.admin("/fault/clear", "")["ok"]);
+  EXPECT_GE(wait_until([&] { return pipeline.snapshot().healthy; }, 5000ms), 0) << pipeline.logs();
+  EXPECT_EQ(server.client_stats()["list"], 1) << "a timed-out watch resumes, it does not re-list";
+  std::cout << "[ measure  ] hung watch noticed after " << noticed
+            << " s (request timeout 1.5 s)\n";
 }
 
 TEST(ApiServer, InClusterTokenIsReReadWhenItRotates) {
