@@ -254,9 +254,8 @@ std::string render(const std::vector<MetricFamily>& families, Format format) {
     for (const auto& metric : family.metrics) {
       size_t labels = 0;
       for (const auto& [name, value] : metric.labels) labels += name.size() + value.size() + 4;
-      const size_t lines = family.type == MetricType::kHistogram
-                               ? metric.histogram.upper_bounds.size() + 3
-                               : 1;
+      const size_t lines =
+          family.type == MetricType::kHistogram ? metric.histogram.upper_bounds.size() + 3 : 1;
       estimate += lines * (family.name.size() + labels + 40);
     }
   }
