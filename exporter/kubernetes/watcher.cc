@@ -267,7 +267,9 @@ void Watcher::watch() {
   if (error_event.kind == ApiResult::Kind::kError) result = error_event;
   if (result.kind == ApiResult::Kind::kError) {
     if (got_event) backoff_.reset();  // the stream worked for a while: retry soon
-    record_error(result, !result.established);
+    // A watch the server cut (reset, timeout) is part of a watch's life and resumes; one
+    // whose stream cannot be read is the API failing, however often it accepts the watch.
+    record_error(result, !result.established || result.error == ApiError::kDecode);
     sleep_backoff();
     return;
   }

@@ -65,6 +65,8 @@ class FakeApi final : public NodeApi {
  public:
   std::deque<ListStep> lists;
   std::deque<WatchStep> watches;
+  // Whether the blocking watch after the script is accepted (on_open) or hangs unanswered.
+  bool open_when_idle = true;
 
   ApiResult list_nodes(const std::function<void(ParsedNode&&)>& on_node,
                        std::string& resource_version) override {
@@ -87,7 +89,7 @@ class FakeApi final : public NodeApi {
     timeouts_.push_back(timeout_seconds);
     if (watches.empty()) {
       lock.unlock();
-      on_open();
+      if (open_when_idle) on_open();
       lock.lock();
       return block(lock);
     }
@@ -331,6 +333,23 @@ TEST_F(WatcherTest, DroppedWatchResumesFromTheLastVersionWithoutGoingUnhealthy) 
   EXPECT_EQ(api_.calls(), (std::vector<std::string>{"list", "watch 10", "watch 11"}));
   ASSERT_TRUE(wait_published({"a", "b"}));
   EXPECT_TRUE(watcher_->snapshot().healthy);
+}
+
+TEST_F(WatcherTest, UnreadableWatchStreamIsAnApiFaultNotADroppedWatch) {
+  api_.lists.push_back({ApiResult::ok(), {node("a")}, "10"});
+  // The server accepted the watch (200), then sent what cannot be parsed.
+  api_.watches.push_back(
+      {true, {}, ApiResult::failed(ApiError::kDecode, "watch stream: syntax error", true)});
+  api_.open_when_idle = false;  // the retry waits for an answer: the state in between
+  start();
+  ASSERT_TRUE(api_.wait_idle());
+  EXPECT_EQ(api_.calls(), (std::vector<std::string>{"list", "watch 10", "watch 10"}));
+  WatcherSnapshot s = watcher_->snapshot();
+  EXPECT_FALSE(s.healthy) << "garbage from the API must show as a failed collector";
+  EXPECT_EQ(s.errors["decode"], 1u);
+  EXPECT_EQ(s.last_error, "watch stream: syntax error");
+  EXPECT_EQ(sleeps(), (std::vector<long>{100}));
+  EXPECT_EQ(s.node_count, 1u);  // the last good view is kept
 }
 
 TEST_F(WatcherTest, AnnotationErrorsFollowTheNodes) {
