@@ -57,6 +57,11 @@ bool NodeReport::has_critical() const {
                      [](const Finding& f) { return f.severity == Severity::kCritical; });
 }
 
+bool NodeReport::awaiting_probes() const {
+  return std::any_of(peers.begin(), peers.end(),
+                     [](const PeerVerdict& v) { return v.overlay_probe && !v.probes_judged; });
+}
+
 namespace {
 
 // VXLAN adds outer IPv4 (20) + UDP (8) + VXLAN (8) + inner Ethernet (14) = 50 bytes;
@@ -329,6 +334,12 @@ NodeReport analyse(const Inputs& in) {
       v.overlay_probe = it->second;
     if (auto it = in.underlay_probes.find(peer.name); it != in.underlay_probes.end())
       v.underlay_probe = it->second;
+    if (v.overlay_probe) {
+      const std::uint64_t enough = in.thresholds.min_probes;
+      const bool all_lost = v.overlay_probe->received == 0;
+      v.probes_judged = v.overlay_probe->sent >= enough &&
+                        (!all_lost || !v.underlay_probe || v.underlay_probe->sent >= enough);
+    }
     for (const auto& e : in.exposure)
       if (e.peer == peer.name)
         (e.exposed ? v.exposed_addresses : v.closed_addresses).push_back(e.address.to_string());
@@ -348,6 +359,14 @@ NodeReport analyse(const Inputs& in) {
     }
     report.peers.push_back(std::move(v));
   }
+
+  std::vector<std::string> unjudged;
+  for (const auto& v : report.peers)
+    if (v.overlay_probe && !v.probes_judged) unjudged.push_back(v.peer);
+  if (!unjudged.empty())
+    report.notes.push_back(
+        fmt::format("too few probes yet to judge loss and latency (at least {} needed) for: {}",
+                    in.thresholds.min_probes, fmt::join(unjudged, ", ")));
 
   // Findings, in the field report's terms.
   auto& findings = report.findings;
@@ -423,7 +442,9 @@ NodeReport analyse(const Inputs& in) {
                       v.route_error.empty() ? "route via " + v.route_device : v.route_error,
                       v.route_table.empty() ? "" : ", table " + v.route_table),
           "check flannel on both nodes (ip route get, bridge fdb show dev flannel.1)");
-    } else if (overlay_judged && overlay_loss && *overlay_loss >= 1.0) {
+    } else if (v.probes_judged && overlay_loss && *overlay_loss >= 1.0) {
+      // probes_judged: the underlay window is judged too, so a VTEP that has not answered
+      // yet is not taken for an unreachable peer.
       if (v.ready && underlay_judged && underlay_loss && *underlay_loss < 1.0)
         add(findings, Severity::kCritical, "overlay-blocked", v.peer,
             fmt::format("every overlay probe to {} is lost while its VTEP {} answers ping: the "

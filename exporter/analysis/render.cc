@@ -165,6 +165,7 @@ std::string render_json(const NodeReport& r) {
                      {"flannel_inconsistencies", v.flannel_inconsistencies},
                      {"overlay_probe", probe(v.overlay_probe)},
                      {"underlay_probe", probe(v.underlay_probe)},
+                     {"probes_judged", v.probes_judged},
                      {"exposed_addresses", v.exposed_addresses},
                      {"closed_addresses", v.closed_addresses}});
   json findings = json::array();

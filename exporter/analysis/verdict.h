@@ -77,6 +77,10 @@ struct PeerVerdict {
 
   std::optional<ProbeStats> overlay_probe;
   std::optional<ProbeStats> underlay_probe;
+  // The window held enough probes (Thresholds::min_probes) for loss and latency to be
+  // judged: overlay probes, plus underlay probes when every overlay probe was lost (they tell
+  // a blocked overlay from an unreachable peer). Until then no loss or latency finding.
+  bool probes_judged = false;
   // Public addresses of the peer where its VXLAN port answered (exposure probe), and
   // where it did not.
   std::vector<std::string> exposed_addresses;
@@ -114,6 +118,8 @@ struct NodeReport {
   std::vector<std::string> notes;         // what could not be seen (collector off, stale)
 
   bool has_critical() const;
+  // A peer has probe results, but too few to judge yet: the doctor keeps probing for them.
+  bool awaiting_probes() const;
 };
 
 }  // namespace podpath::analysis

@@ -170,6 +170,56 @@ TEST(Findings, TooFewProbesAreNotJudged) {
   EXPECT_TRUE(analyse(in).findings.empty());
 }
 
+// The doctor's short burst: a peer whose probes are all lost while its VTEP has not yet
+// been probed five times is not judged (neither unreachable nor blocked) until it has been;
+// the report says so and the doctor keeps probing (awaiting_probes).
+TEST(Findings, UnderlayNotYetJudgedIsNoVerdict) {
+  Inputs in = inputs("ip-172-26-2-70", kVmnet);
+  in.overlay_probes["ip-172-26-3-146"] = ProbeStats{5, 0, std::nullopt};
+  in.underlay_probes["ip-172-26-3-146"] = ProbeStats{4, 4, 0.0003};
+  NodeReport r = analyse(in);
+  EXPECT_TRUE(r.findings.empty());
+  EXPECT_FALSE(verdict(r, "ip-172-26-3-146").probes_judged);
+  EXPECT_TRUE(r.awaiting_probes());
+  ASSERT_FALSE(r.notes.empty());
+  EXPECT_NE(r.notes.back().find("at least 5 needed) for: ip-172-26-3-146"), std::string::npos)
+      << r.notes.back();
+
+  in.underlay_probes["ip-172-26-3-146"] = ProbeStats{5, 5, 0.0003};
+  r = analyse(in);
+  EXPECT_EQ(codes(r), std::vector<std::string>{"overlay-blocked:ip-172-26-3-146"});
+  EXPECT_TRUE(verdict(r, "ip-172-26-3-146").probes_judged);
+  EXPECT_FALSE(r.awaiting_probes());
+}
+
+TEST(Findings, ProbesJudgedFromTheMinimumOn) {
+  struct Case {
+    ProbeStats overlay;
+    std::optional<ProbeStats> underlay;
+    bool judged;
+  } cases[] = {
+      {{4, 4, 0.0003}, ProbeStats{30, 30, 0.0003}, false},
+      {{5, 5, 0.0003}, std::nullopt, true},
+      {{5, 5, 0.0003}, ProbeStats{1, 1, 0.0003}, true},  // the underlay decides nothing here
+      {{5, 0, std::nullopt}, std::nullopt, true},        // no VTEP to ask: unreachable
+      {{5, 0, std::nullopt}, ProbeStats{4, 0, std::nullopt}, false},
+      {{9, 0, std::nullopt}, ProbeStats{5, 0, std::nullopt}, true},
+  };
+  for (const auto& c : cases) {
+    Inputs in = inputs("ip-172-26-2-70", kVmnet);
+    in.overlay_probes["ip-172-26-3-146"] = c.overlay;
+    if (c.underlay) in.underlay_probes["ip-172-26-3-146"] = *c.underlay;
+    NodeReport r = analyse(in);
+    SCOPED_TRACE(::testing::Message()
+                 << "overlay " << c.overlay.sent << "/" << c.overlay.received << " underlay "
+                 << (c.underlay ? std::to_string(c.underlay->sent) : "-"));
+    EXPECT_EQ(verdict(r, "ip-172-26-3-146").probes_judged, c.judged);
+    EXPECT_EQ(r.awaiting_probes(), !c.judged);
+  }
+  // Peers without any probe (prober off, or not sampled) are not waited for.
+  EXPECT_FALSE(analyse(inputs("ip-172-26-2-70", kVmnet)).awaiting_probes());
+}
+
 TEST(Findings, LatencyBoundsDependOnGroup) {
   Inputs in = inputs("lima-k3s-agent", kVmnet);
   set_rtt(in, "ip-172-26-2-70", 0.025);    // cross-group: 25 ms is fine
