@@ -35,9 +35,51 @@ std::string_view level_name(LogLevel level) {
   return "info";
 }
 
+// Length of the well-formed UTF-8 sequence at s[i] (1 for ASCII), or 0 when the bytes there
+// are not UTF-8: what the exporter logs can come from files and sockets that send garbage.
+std::size_t utf8_length(std::string_view s, std::size_t i) {
+  const auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+  const unsigned char c = byte(i);
+  if (c < 0x80) return 1;
+  std::size_t n = 0;
+  unsigned char low = 0x80, high = 0xbf;  // the allowed range of the second byte
+  if (c >= 0xc2 && c <= 0xdf) {
+    n = 2;
+  } else if (c >= 0xe0 && c <= 0xef) {
+    n = 3;
+    if (c == 0xe0) low = 0xa0;   // overlong
+    if (c == 0xed) high = 0x9f;  // UTF-16 surrogates
+  } else if (c >= 0xf0 && c <= 0xf4) {
+    n = 4;
+    if (c == 0xf0) low = 0x90;   // overlong
+    if (c == 0xf4) high = 0x8f;  // beyond U+10FFFF
+  } else {
+    return 0;
+  }
+  if (i + n > s.size() || byte(i + 1) < low || byte(i + 1) > high) return 0;
+  for (std::size_t k = 2; k < n; ++k)
+    if (byte(i + k) < 0x80 || byte(i + k) > 0xbf) return 0;
+  return n;
+}
+
+// JSON string with control characters escaped and bytes that are not UTF-8 replaced by
+// U+FFFD, so a line stays valid JSON (and logfmt stays one line of text) whatever was read.
 std::string json_string(std::string_view s) {
   std::string out = "\"";
-  for (unsigned char c : s) {
+  for (std::size_t i = 0; i < s.size();) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      const std::size_t n = utf8_length(s, i);
+      if (n == 0) {
+        out += "\\ufffd";
+        ++i;
+      } else {
+        out.append(s.substr(i, n));
+        i += n;
+      }
+      continue;
+    }
+    ++i;
     switch (c) {
       case '"':
         out += "\\\"";
@@ -55,7 +97,7 @@ std::string json_string(std::string_view s) {
         out += "\\t";
         break;
       default:
-        if (c < 0x20)
+        if (c < 0x20 || c == 0x7f)
           out += fmt::format("\\u{:04x}", c);
         else
           out += static_cast<char>(c);
@@ -64,9 +106,16 @@ std::string json_string(std::string_view s) {
   return out + "\"";
 }
 
-// logfmt quotes a value when it has spaces, quotes, '=' or is empty.
+// logfmt quotes a value when it has spaces, quotes, '=', control characters or bytes that
+// are not UTF-8 (quoting escapes them), or is empty.
 std::string logfmt_value(std::string_view s) {
-  bool needs_quotes = s.empty() || s.find_first_of(" \"=\t\n\r\\") != std::string_view::npos;
+  bool needs_quotes = s.empty() || s.find_first_of(" \"=\\") != std::string_view::npos;
+  for (std::size_t i = 0; i < s.size() && !needs_quotes;) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    const std::size_t n = utf8_length(s, i);
+    needs_quotes = c < 0x20 || c == 0x7f || n == 0;
+    i += n == 0 ? 1 : n;
+  }
   return needs_quotes ? json_string(s) : std::string(s);
 }
 

@@ -38,6 +38,32 @@ TEST(Logger, JsonEscapesAndFilters) {
             "\"v\"}\n");
 }
 
+TEST(Logger, GarbageBytesStayValidJsonAndOneLogfmtToken) {
+  // What a garbled subnet.env or socket answer puts into an error message: NUL, a byte
+  // that is not UTF-8, DEL, a valid "é", and a sequence cut short at the end.
+  const std::string garbage = std::string("a\0", 2) + "\xff" + "b\x7f" + "\xc3\xa9" + "\xe2\x82";
+  Captured c;
+  auto json = c.make(LogLevel::kInfo, LogFormat::kJson);
+  json.warn("read failed", {{"err", garbage}});
+  ASSERT_EQ(c.lines.size(), 1u);
+  EXPECT_EQ(c.lines[0],
+            "{\"ts\":\"2026-11-25T09:46:40Z\",\"level\":\"warn\",\"msg\":\"read failed\",\"err\":"
+            "\"a\\u0000\\ufffdb\\u007f\xc3\xa9\\ufffd\\ufffd\"}\n");
+
+  auto logfmt = c.make(LogLevel::kInfo, LogFormat::kLogfmt);
+  logfmt.warn("x", {{"bad",
+                     "x\xff"
+                     "y"},
+                    {"esc",
+                     "a\x1b"
+                     "b"},
+                    {"utf8", "caf\xc3\xa9"}});
+  ASSERT_EQ(c.lines.size(), 2u);
+  EXPECT_EQ(c.lines[1],
+            "ts=2026-11-25T09:46:40Z level=warn msg=x bad=\"x\\ufffdy\" esc=\"a\\u001bb\" "
+            "utf8=caf\xc3\xa9\n");
+}
+
 TEST(Logger, WarnEveryRateLimitsPerKey) {
   Captured c;
   auto log = c.make(LogLevel::kInfo, LogFormat::kLogfmt);
