@@ -16,22 +16,14 @@ ROOT=$(cd "$HERE/../.." && pwd)
 LAB=$ROOT/tests/lab/lab
 [[ $(id -u) == 0 ]] || { echo "SKIP: needs root (network namespaces)"; exit 77; }
 
-WORK=$(mktemp -d)
-export PODPATH_LAB_STATE=/run/podpath-lab-alerts
-export PODPATH_LAB_TOPOLOGY=$WORK/topology.json
+# shellcheck source=own_lab.sh
+source "$HERE/own_lab.sh"
 export PODPATH_LAB_SCENARIO=field-report-after
 # Path-MTU and exposure probes every 10 s instead of each minute, so the blackhole shows
 # within a test and the exposure panels have data.
 export PODPATH_EXPORTER_ARGS="--prober.pmtu-interval=10s --prober.exposure-interval=10s"
-jq '.prefix = "ppal-"' "$ROOT/tests/lab/topology.json" >"$PODPATH_LAB_TOPOLOGY"
+own_lab ppal- alerts
 WEBHOOK=$PODPATH_LAB_STATE/webhook/received.jsonl
-cleanup() {
-  "$LAB" down >/dev/null 2>&1 || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-"$LAB" down >/dev/null 2>&1 || true
-"$LAB" up >"$WORK/up.log" 2>&1 || { cat "$WORK/up.log"; exit 1; }
 
 SERVERS="ip-172-26-2-70 ip-172-26-3-146"
 failed=0
@@ -92,22 +84,29 @@ while :; do
 done
 ok "baseline: 6 exporters up, no podpath alert for 20 s ($(($(date +%s) - t0)) s after up)"
 
+# switch_to SCENARIO ALERT WANT TIMEOUT WHAT: applies SCENARIO and waits until ALERT reaches
+# WANT at the webhook; MARK is left at the webhook's length before the switch.
+switch_to() {
+  local scenario=$1 alert=$2 want=$3 timeout=$4 what=$5 t0 took
+  MARK=$(webhook_lines)
+  t0=$(date +%s)
+  "$LAB" scenario "$scenario" >"$WORK/scenario.log" 2>&1 || { cat "$WORK/scenario.log"; exit 1; }
+  if took=$(wait_webhook "$alert" "$want" "$MARK" "$t0" "$timeout"); then
+    ok "$scenario: $alert $want at the webhook $took s after the $what"
+  else
+    fail "$scenario: $alert not $want at the webhook within $timeout s of the $what: $took"
+  fi
+}
+
 # expect_fault SCENARIO FIX ALERT: the fault fires exactly ALERT, for the servers' pair only,
 # at the webhook; the fix resolves it. Runs HOOK (if set) while the alert fires.
 expect_fault() {
-  local scenario=$1 fix=$2 alert=$3 mark t0 took seen expected
-  mark=$(webhook_lines)
-  t0=$(date +%s)
-  "$LAB" scenario "$scenario" >"$WORK/scenario.log" 2>&1 || { cat "$WORK/scenario.log"; exit 1; }
-  if took=$(wait_webhook "$alert" firing "$mark" "$t0" 180); then
-    ok "$scenario: $alert firing at the webhook $took s after the fault"
-  else
-    fail "$scenario: $alert did not fire at the webhook within 180 s: $took"
-  fi
+  local scenario=$1 fix=$2 alert=$3 seen expected
+  switch_to "$scenario" "$alert" firing 180 fault
   # Let any other alert that this fault might (wrongly) cause reach the webhook too: its
   # `for:` is at most 30 s in the lab, plus Alertmanager's group_wait.
   sleep 35
-  seen=$(webhook_firing "$mark")
+  seen=$(webhook_firing "$MARK")
   expected=$(for a in $SERVERS; do for b in $SERVERS; do if [[ $a != "$b" ]]; then echo "$alert $a $b"; fi; done; done | sort)
   if [[ $seen == "$expected" ]]; then
     ok "$scenario: exactly $alert for both directions between the servers at the webhook"
@@ -115,15 +114,8 @@ expect_fault() {
     fail "$scenario: the webhook got $(tr '\n' ';' <<<"$seen") instead of $(tr '\n' ';' <<<"$expected")"
   fi
   if [[ -n ${HOOK:-} ]]; then $HOOK; fi
-  mark=$(webhook_lines)
-  t0=$(date +%s)
-  "$LAB" scenario "$fix" >"$WORK/scenario.log" 2>&1 || { cat "$WORK/scenario.log"; exit 1; }
-  if took=$(wait_webhook "$alert" resolved "$mark" "$t0" 240); then
-    ok "$fix: $alert resolved at the webhook $took s after the fix"
-  else
-    fail "$fix: $alert did not resolve at the webhook within 240 s: $took"
-  fi
-  seen=$(webhook_firing "$mark")
+  switch_to "$fix" "$alert" resolved 240 fix
+  seen=$(webhook_firing "$MARK")
   if [[ -z $seen ]]; then
     ok "$fix: nothing fired after the fix"
   else

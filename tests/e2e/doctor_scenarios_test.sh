@@ -21,20 +21,12 @@ EXPORTER=${PODPATH_EXPORTER:-$ROOT/build/exporter/podpath-exporter}
 [[ -x $EXPORTER ]] || { echo "SKIP: no exporter binary at $EXPORTER (set PODPATH_EXPORTER)"; exit 77; }
 export PODPATH_EXPORTER=$EXPORTER
 
-WORK=$(mktemp -d)
-export PODPATH_LAB_STATE=/run/podpath-lab-doctor
-export PODPATH_LAB_TOPOLOGY=$WORK/topology.json
+# shellcheck source=own_lab.sh
+source "$HERE/own_lab.sh"
 export PODPATH_LAB_SCENARIO=field-report-before
-STATE=$PODPATH_LAB_STATE
-jq '.prefix = "ppdc-"' "$ROOT/tests/lab/topology.json" >"$PODPATH_LAB_TOPOLOGY"
-cleanup() {
-  "$LAB" down >/dev/null 2>&1 || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-"$LAB" down >/dev/null 2>&1 || true
 T0=$(date +%s.%N)
-"$LAB" up >"$WORK/up.log" 2>&1 || { cat "$WORK/up.log"; exit 1; }
+own_lab ppdc- doctor
+STATE=$PODPATH_LAB_STATE
 NODES=$(jq -r '.nodes[].name' "$PODPATH_LAB_TOPOLOGY")
 seconds_since() { awk -v t0="$1" -v t1="$(date +%s.%N)" 'BEGIN { printf "%.1f", t1 - t0 }'; }
 echo "lab up in $(seconds_since "$T0") s"

@@ -9,18 +9,11 @@ LAB=$HERE/../lab/lab
 [[ $(id -u) == 0 ]] || { echo "SKIP: needs root (network namespaces)"; exit 77; }
 command -v chromium >/dev/null || { echo "SKIP: chromium is missing (apt-get install chromium)"; exit 77; }
 
-WORK=$(mktemp -d)
-export PODPATH_LAB_STATE=/run/podpath-lab-statuspage
-export PODPATH_LAB_TOPOLOGY=$WORK/topology.json
+ROOT=$(cd "$HERE/../.." && pwd)
+# shellcheck source=own_lab.sh
+source "$HERE/own_lab.sh"
 export PODPATH_LAB_SCENARIO=field-report-before
-jq '.prefix = "ppsp-"' "$HERE/../lab/topology.json" >"$PODPATH_LAB_TOPOLOGY"
-cleanup() {
-  "$LAB" down >/dev/null 2>&1 || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-"$LAB" down >/dev/null 2>&1 || true
-"$LAB" up >"$WORK/up.log" 2>&1 || { cat "$WORK/up.log"; exit 1; }
+own_lab ppsp- statuspage
 
 NODE=lima-k3s-agent
 ADDR=$(jq -r --arg n "$NODE" '.nodes | to_entries[] | select(.value.name == $n) |
