@@ -20,9 +20,9 @@ EXPORTER=${PODPATH_EXPORTER:-$HERE/../../build/exporter/podpath-exporter}
 export PODPATH_EXPORTER=$EXPORTER
 
 T0=$(date +%s.%N)
-WORK=$(mktemp -d)
-export PODPATH_LAB_STATE=/run/podpath-lab-faults
-export PODPATH_LAB_TOPOLOGY=$WORK/topology.json
+ROOT=$(cd "$HERE/../.." && pwd)
+# shellcheck source=own_lab.sh
+source "$HERE/own_lab.sh"
 export PODPATH_LAB_SCENARIO=field-report-after
 # The "slow" API holds every answer 12 s. With the default 30 s request timeout the
 # exporter would notice only after 30 s; 5 s (the scrape timeout) keeps the run short and
@@ -30,8 +30,6 @@ export PODPATH_LAB_SCENARIO=field-report-after
 # backoff stays raised until the watch delivers an event (a bookmark, within a minute), and
 # the default would let the next fault wait up to 30 s before the exporter even asks.
 export PODPATH_EXPORTER_ARGS="--kubernetes.request-timeout=5 --kubernetes.backoff-max=4"
-jq '.prefix = "ppfm-"' "$HERE/../lab/topology.json" >"$PODPATH_LAB_TOPOLOGY"
-S=$PODPATH_LAB_STATE
 NODE=lima-k3s-agent
 NS=ppfm-$NODE
 NS_MGMT=ppfm-mgmt
@@ -57,10 +55,8 @@ stop_group() { # PGID: end a process group this script started, and reap it
 cleanup() {
   local pid
   for pid in "${HELPERS[@]}"; do stop_group "$pid"; done
-  "$LAB" down >/dev/null 2>&1 || true
-  rm -rf "$WORK"
+  own_lab_down
 }
-trap cleanup EXIT
 # start_group CMD...: runs CMD in a session of its own (setsid execs in place: $! is both
 # its pid and its process group), remembered for cleanup.
 start_group() {
@@ -80,8 +76,9 @@ check() { # OK_TEXT FAIL_TEXT CMD...
   if "$@"; then ok "$good"; else fail "$bad"; fi
 }
 
-"$LAB" down >/dev/null 2>&1 || true
-"$LAB" up >"$WORK/up.log" 2>&1 || { cat "$WORK/up.log"; exit 1; }
+own_lab ppfm- faults
+trap cleanup EXIT
+S=$PODPATH_LAB_STATE
 ADDR=$(jq -r --arg n "$NODE" '.nodes[] | select(.name == $n) | .mgmt_ip' "$PODPATH_LAB_TOPOLOGY")
 URL=http://$ADDR:18472/metrics
 ADMIN=$(jq -r .admin_socket "$S/apiserver/server.json")
