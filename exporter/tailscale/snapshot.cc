@@ -45,8 +45,18 @@ std::optional<std::string> http_error(const LocalApiResponse& response, std::str
 Snapshot advance(const Snapshot& previous, const Fetched& fetched, const model::PeerSet& peers,
                  double now_unix_seconds) {
   if (fetched.status.outcome == LocalApiResponse::Outcome::kNoSocket) {
-    Snapshot next;
-    next.availability = Availability::kNotApplicable;
+    // Never seen: Tailscale is not on this node. Seen and then gone: tailscaled stopped
+    // or crashed, which pods riding tailscale0 feel at once, so it is a failure that keeps
+    // the last good state (stale) until the socket answers again. A node that really
+    // dropped Tailscale needs an exporter restart to forget it.
+    if (previous.availability != Availability::kAvailable) {
+      Snapshot next;
+      next.availability = Availability::kNotApplicable;
+      return next;
+    }
+    Snapshot next = previous;
+    next.error = fmt::format("LocalAPI socket gone after it answered ({}); is tailscaled running?",
+                             fetched.status.error);
     return next;
   }
   Snapshot next = previous;

@@ -314,13 +314,11 @@ run_fault api-error-500 kubernetes visible inject_500 injected_shown \
 
 ts_stale() { [[ $(succ tailscale) == 0 && $(val podpath_tailscale_status_stale) == 1 ]]; }
 ts_up() { [[ $(succ tailscale) == 1 && $(val podpath_tailscale_status_stale) == 0 ]] && has podpath_tailscale_info; }
-# Documented: without a socket Tailscale is not on this node: success 1, no tailscale series.
-ts_absent() { [[ $(succ tailscale) == 1 ]] && ! has podpath_tailscale_; }
 
 inject_ts_gone() { mv "$SOCK" "$SOCK.away"; } # the proxy keeps listening on the moved file
 clear_ts_gone() { mv "$SOCK.away" "$SOCK"; }
-run_fault tailscaled-gone tailscale by-design inject_ts_gone ts_absent \
-  "success 1 and no tailscale series (documented: socket missing = not on this node)" \
+run_fault tailscaled-gone tailscale visible inject_ts_gone ts_stale \
+  "success 0 and the last state served stale (a socket that answered and went is a fault)" \
   clear_ts_gone ts_up
 
 cat >"$WORK/fake-tailscaled.py" <<'EOF'

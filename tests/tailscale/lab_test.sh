@@ -166,14 +166,14 @@ else
   fail "no-subnet-routes: $(scrape | grep '^podpath_tailscale_peer_transport_info' | grep "peer=\"$PEER\"")"
 fi
 
-echo "== tailscaled gone: socket removed"
+echo "== tailscaled gone: socket removed after it answered"
 SOCK=$PODPATH_LAB_STATE/$SELF/tailscaled.sock
 mv "$SOCK" "$SOCK.away"
 sleep $((INTERVAL + 1))
 out=$(scrape)
-if ! grep -q '^podpath_tailscale_' <<<"$out" &&
-  grep -q '^podpath_collector_success{collector="tailscale"} 1' <<<"$out"; then
-  pass "no socket: not applicable (success 1, no tailscale series)"
+if grep -q '^podpath_tailscale_status_stale 1' <<<"$out" &&
+  grep -q '^podpath_collector_success{collector="tailscale"} 0' <<<"$out"; then
+  pass "socket gone: a failure serving the last state stale (success 0, stale 1)"
 else
   fail "no socket: $(grep -E '^podpath_(tailscale_status_stale|collector_success\{collector="tailscale")' <<<"$out")"
 fi

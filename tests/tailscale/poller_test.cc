@@ -186,7 +186,7 @@ TEST_F(PollerTest, HangKeepsTheLastGoodStateMarkedStaleThenRecovers) {
   EXPECT_NE(log_lines_.back().find("answering again"), std::string::npos) << log_lines_.back();
 }
 
-TEST_F(PollerTest, SocketComingAndGoingIsApplicabilityNotFailure) {
+TEST_F(PollerTest, SocketAppearingIsApplicabilityAndGoingIsFailure) {
   auto poller = make_poller(1000ms);
   poller->poll_once();
   poller->poll_once();
@@ -206,10 +206,13 @@ TEST_F(PollerTest, SocketComingAndGoingIsApplicabilityNotFailure) {
     EXPECT_EQ(transport_of(*store_->latest(), "ip-172-26-2-70"), "direct");
     EXPECT_FALSE(store_->latest()->path_counters) << "the fake has no usermetrics: 404";
   }
-  // The fake removed its socket: tailscaled uninstalled.
+  // The fake removed its socket: tailscaled stopped. Once seen, that is a failure that
+  // keeps the last state, stale, rather than "Tailscale is not here".
   poller->poll_once();
-  EXPECT_EQ(store_->latest()->availability, Availability::kNotApplicable);
-  EXPECT_EQ(scrape(), "");
+  EXPECT_EQ(store_->latest()->availability, Availability::kAvailable);
+  EXPECT_TRUE(store_->latest()->stale());
+  EXPECT_FALSE(collect_snapshot(*store_->latest()).success);
+  EXPECT_NE(scrape().find("podpath_tailscale_status_stale 1"), std::string::npos) << scrape();
 }
 
 TEST_F(PollerTest, PeerSetChangeRemapsWithoutWaitingForThePoll) {

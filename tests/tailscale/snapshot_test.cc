@@ -129,8 +129,8 @@ TEST(Advance, RecoversAfterAFailure) {
   EXPECT_TRUE(collect_snapshot(s).success);
 }
 
-TEST(Advance, MissingSocketIsNotApplicableAndDropsOldData) {
-  Snapshot s = advance(good_snapshot(), {no_socket(), std::nullopt}, field_report_peers(1), 1);
+TEST(Advance, MissingSocketNeverSeenIsNotApplicable) {
+  Snapshot s = advance(Snapshot{}, {no_socket(), std::nullopt}, field_report_peers(1), 1);
   EXPECT_EQ(s.availability, Availability::kNotApplicable);
   EXPECT_FALSE(s.status);
   EXPECT_TRUE(s.mapping.peers.empty());
@@ -139,6 +139,20 @@ TEST(Advance, MissingSocketIsNotApplicableAndDropsOldData) {
   EXPECT_TRUE(result.success);
   EXPECT_TRUE(result.families.empty());
   EXPECT_FALSE(result.last_success_unix_seconds);
+}
+
+TEST(Advance, SocketGoneAfterItAnsweredIsAFailureKeepingTheLastState) {
+  const Snapshot good = good_snapshot();
+  Snapshot s = advance(good, {no_socket(), std::nullopt}, field_report_peers(1), 1795669600);
+  EXPECT_EQ(s.availability, Availability::kAvailable);
+  ASSERT_TRUE(s.stale());
+  EXPECT_NE(s.error.find("is tailscaled running?"), std::string::npos) << s.error;
+  EXPECT_NE(s.error.find("/run/ts.sock"), std::string::npos) << s.error;
+  EXPECT_EQ(s.status, good.status);
+  EXPECT_EQ(s.last_success_unix_seconds, good.last_success_unix_seconds);
+  EXPECT_FALSE(collect_snapshot(s).success);
+  // Still gone on the next poll: still a failure, not "not applicable".
+  EXPECT_TRUE(advance(s, {no_socket(), std::nullopt}, field_report_peers(1), 1795669700).stale());
 }
 
 TEST(Advance, FailureBeforeAnySuccessHasNoData) {
