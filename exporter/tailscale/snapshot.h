@@ -69,8 +69,9 @@ struct Fetched {
   std::optional<LocalApiResponse> usermetrics;
 };
 
-// The snapshot after a poll: a missing socket makes it not applicable (and drops old data);
-// any other failure keeps the previous data, marked stale with the reason; a good answer
+// The snapshot after a poll: a socket that never existed makes it not applicable; one that
+// answered and is gone, and any other failure, keep the previous data, marked stale with the
+// reason; a good answer
 // replaces everything. A usermetrics 404 means the feature is absent, not a failure.
 Snapshot advance(const Snapshot& previous, const Fetched& fetched, const model::PeerSet& peers,
                  double now_unix_seconds);
