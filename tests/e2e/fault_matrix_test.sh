@@ -291,7 +291,9 @@ run_fault api-410-gone kubernetes by-design inject_410 relisted \
   "relists_total went up: the 410 was answered by a new list" true k8s_up
 
 # Count-based faults hit whichever client asks next. Every exporter's watch is cut, all six
-# ask again within ~1.25 s, so 12 bad answers reach each at least once, twice on average.
+# ask again within ~1.25 s and keep retrying with backoff, so 60 bad answers keep each one
+# failing for several scrapes (with 12, in one CI run under load the subject's failure fell
+# between two scrapes, or the other five took them all).
 count_fault() { # MODE-PATH BODY
   wait_watching
   scrape
@@ -300,13 +302,13 @@ count_fault() { # MODE-PATH BODY
   admin /watches/drop '{"mode": "close"}' >/dev/null
 }
 injected_shown() { down && (($(k8s_err "$ERR") > BEFORE)) && (($(client_stat injected) > I_BEFORE)); }
-inject_garbage_json() { ERR=decode; count_fault /fault/garbage '{"count": 12, "mode": "json"}'; }
+inject_garbage_json() { ERR=decode; count_fault /fault/garbage '{"count": 60, "mode": "json"}'; }
 run_fault api-garbage-json kubernetes visible inject_garbage_json injected_shown \
   "success 0 with a decode error (a watch stream of invalid JSON)" clear_api k8s_up
-inject_garbage_raw() { ERR=other; count_fault /fault/garbage '{"count": 12, "mode": "raw"}'; }
+inject_garbage_raw() { ERR=other; count_fault /fault/garbage '{"count": 60, "mode": "raw"}'; }
 run_fault api-garbage-raw kubernetes visible inject_garbage_raw injected_shown \
   "success 0 (non-HTTP bytes instead of an answer)" clear_api k8s_up
-inject_500() { ERR=http; count_fault /fault/error '{"count": 12, "code": 500}'; }
+inject_500() { ERR=http; count_fault /fault/error '{"count": 60, "code": 500}'; }
 run_fault api-error-500 kubernetes visible inject_500 injected_shown \
   "success 0 with an http error (500)" clear_api k8s_up
 
