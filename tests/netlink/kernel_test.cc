@@ -247,7 +247,7 @@ TEST_F(KernelTest, DumpsStayConsistentUnderConcurrentChanges) {
   });
   // A session that counts how often the kernel flagged a link dump interrupted.
   NetlinkSource source;
-  int reads = 0, failures = 0, retried = 0;
+  int reads = 0, failures = 0, retried = 0, exhausted = 0;
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while ((batches < 5 || reads < 40) && std::chrono::steady_clock::now() < until) {
     std::string error;
@@ -257,12 +257,19 @@ TEST_F(KernelTest, DumpsStayConsistentUnderConcurrentChanges) {
     retried += links.attempts - 1;
     KernelRead read = read_state(*session);
     ++reads;
+    // The property: an interrupted dump is never passed on as good data. Retries make the
+    // give-up rare, but against non-stop churn never is a matter of luck, so it is bounded.
+    if (links.error.empty()) {
+      EXPECT_TRUE(scan_reply(links.bytes).complete);
+      EXPECT_FALSE(scan_reply(links.bytes).interrupted) << "an interrupted dump passed as good";
+    } else {
+      ++exhausted;
+      EXPECT_NE(links.error.find("NLM_F_DUMP_INTR"), std::string::npos) << links.error;
+    }
     if (!read.ok()) {
       ++failures;
-      ADD_FAILURE() << read.error;
+      EXPECT_NE(read.error.find("NLM_F_DUMP_INTR"), std::string::npos) << read.error;
     }
-    EXPECT_TRUE(scan_reply(links.bytes).complete);
-    EXPECT_FALSE(scan_reply(links.bytes).interrupted);
   }
   stop = true;
   churn.join();
@@ -272,11 +279,12 @@ TEST_F(KernelTest, DumpsStayConsistentUnderConcurrentChanges) {
   sh("ip -n " + node_ + " -batch " + file);
   std::remove(file.c_str());
   EXPECT_GE(batches, 5) << "the churn did not run";
-  EXPECT_EQ(failures, 0);
+  EXPECT_GT(retried, 0) << "no dump was interrupted: the test did not test the retries";
+  EXPECT_LE(20 * (failures + exhausted), reads) << "more than 5 % of reads gave up";
   RecordProperty("reads", reads);
   RecordProperty("link_dump_retries", retried);
   std::cout << reads << " reads during " << batches << " churn batches, " << retried
-            << " link dump retries\n";
+            << " link dump retries, " << exhausted + failures << " gave up after every retry\n";
 }
 
 }  // namespace
