@@ -8,22 +8,9 @@ exporter=${1:?usage: $0 PATH/TO/podpath-exporter}
 for tool in promtool prometheus curl jq; do
   command -v "$tool" >/dev/null || { echo "FAIL: $tool is missing (apt-get install prometheus curl jq)"; exit 1; }
 done
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-passed=0
-failed=0
-check() {  # check NAME CONDITION-COMMAND...
-  local name=$1; shift
-  if "$@"; then echo "ok   $name"; passed=$((passed + 1)); else echo "FAIL $name"; failed=$((failed + 1)); fi
-}
+# shellcheck source=harness.sh
+source "$(dirname "$0")/harness.sh"
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # Start the exporter on port 0 and read the port it got from its start-up log line.
 "$exporter" --web.listen-address=127.0.0.1:0 --node-name=e2e-node \

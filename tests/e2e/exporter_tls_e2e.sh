@@ -13,21 +13,8 @@ for tool in openssl mkpasswd prometheus promtool curl jq; do
     exit 1
   }
 done
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-passed=0
-failed=0
-check() {  # check NAME CONDITION-COMMAND...
-  local name=$1; shift
-  if "$@"; then echo "ok   $name"; passed=$((passed + 1)); else echo "FAIL $name"; failed=$((failed + 1)); fi
-}
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+# shellcheck source=harness.sh
+source "$(dirname "$0")/harness.sh"
 
 # --- a CA, a server certificate for 127.0.0.1, a client certificate, a stranger ---------
 cd "$work"
