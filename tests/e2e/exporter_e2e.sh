@@ -11,7 +11,6 @@ done
 # shellcheck source=harness.sh
 source "$(dirname "$0")/harness.sh"
 
-
 # Start the exporter on port 0 and read the port it got from its start-up log line.
 "$exporter" --web.listen-address=127.0.0.1:0 --node-name=e2e-node \
   >"$work/exporter.log" 2>&1 &
