@@ -7,43 +7,10 @@
 #include <array>
 #include <memory>
 
+#include "encoding/base64.h"
+
 namespace podpath::http {
 namespace {
-
-std::optional<std::string> base64_decode(std::string_view text) {
-  auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  if (text.size() % 4 != 0) return std::nullopt;
-  std::string out;
-  for (size_t i = 0; i < text.size(); i += 4) {
-    int pad = 0;
-    unsigned bits = 0;
-    for (size_t j = 0; j < 4; ++j) {
-      char c = text[i + j];
-      if (c == '=') {
-        // Padding only at the very end, at most two.
-        if (i + 4 != text.size() || j < 2) return std::nullopt;
-        ++pad;
-        bits <<= 6;
-        continue;
-      }
-      if (pad > 0) return std::nullopt;
-      int v = value(c);
-      if (v < 0) return std::nullopt;
-      bits = (bits << 6) | static_cast<unsigned>(v);
-    }
-    out += static_cast<char>((bits >> 16) & 0xff);
-    if (pad < 2) out += static_cast<char>((bits >> 8) & 0xff);
-    if (pad < 1) out += static_cast<char>(bits & 0xff);
-  }
-  return out;
-}
 
 std::string cache_key(const std::string& user, const std::string& hash,
                       const std::string& password) {
@@ -73,7 +40,7 @@ std::optional<std::pair<std::string, std::string>> parse_basic_authorization(
   std::string_view encoded = header.substr(kScheme.size());
   while (!encoded.empty() && encoded.front() == ' ') encoded.remove_prefix(1);
   while (!encoded.empty() && encoded.back() == ' ') encoded.remove_suffix(1);
-  auto decoded = base64_decode(encoded);
+  auto decoded = encoding::decode_base64(encoded);
   if (!decoded) return std::nullopt;
   auto colon = decoded->find(':');
   if (colon == std::string::npos) return std::nullopt;

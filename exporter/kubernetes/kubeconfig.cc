@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include "encoding/base64.h"
+
 namespace podpath::kubernetes {
 
 namespace {
@@ -35,42 +37,6 @@ std::string resolve_path(const std::string& path, const std::string& base_dir) {
 }
 
 }  // namespace
-
-std::optional<std::string> decode_base64(std::string_view text) {
-  auto value_of = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  std::string out;
-  unsigned buffer = 0;
-  int bits = 0;
-  int padding = 0;
-  size_t significant = 0;
-  for (char c : text) {
-    if (c == ' ' || c == '\n' || c == '\r' || c == '\t') continue;
-    if (c == '=') {
-      ++padding;
-      continue;
-    }
-    if (padding > 0) return std::nullopt;  // data after padding
-    int v = value_of(c);
-    if (v < 0) return std::nullopt;
-    ++significant;
-    buffer = (buffer << 6) | static_cast<unsigned>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((buffer >> bits) & 0xff));
-    }
-  }
-  if (padding > 2 || significant % 4 == 1) return std::nullopt;
-  if (padding > 0 && (significant + padding) % 4 != 0) return std::nullopt;
-  return out;
-}
 
 KubeconfigResult parse_kubeconfig(const std::string& yaml_text, const std::string& base_dir,
                                   const std::string& context, const std::string& source_name) {
@@ -125,7 +91,7 @@ KubeconfigResult parse_kubeconfig(const std::string& yaml_text, const std::strin
     auto decode_field = [&](const YAML::Node& map, const char* key, std::string& out) -> bool {
       std::string text = scalar(map, key);
       if (text.empty()) return true;
-      auto decoded = decode_base64(text);
+      auto decoded = encoding::decode_base64(text);
       if (!decoded) {
         result.error = fmt::format("{}: {} is not valid base64", source_name, key);
         return false;

@@ -43,7 +43,4 @@ KubeconfigResult parse_kubeconfig(const std::string& yaml_text, const std::strin
 std::optional<ApiConfig> in_cluster_config(const std::string& host, const std::string& port,
                                            const std::string& dir);
 
-// Standard base64 (RFC 4648), whitespace ignored; nullopt when invalid.
-std::optional<std::string> decode_base64(std::string_view text);
-
 }  // namespace podpath::kubernetes

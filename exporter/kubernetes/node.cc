@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "encoding/base64.h"
+
 namespace podpath::kubernetes {
 
 namespace {
@@ -112,16 +114,10 @@ std::optional<std::string> parse_mac(std::string_view text) {
 }
 
 bool is_wireguard_key(std::string_view text) {
-  // 32 bytes -> 43 significant base64 characters and one '='; the last significant
-  // character carries 2 padding bits, so it must be one of the 16 with those bits clear.
-  if (text.size() != 44 || text[43] != '=') return false;
-  auto is_b64 = [](char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
-           c == '/';
-  };
-  for (size_t i = 0; i < 43; ++i)
-    if (!is_b64(text[i])) return false;
-  return std::string_view("AEIMQUYcgkosw048").find(text[42]) != std::string_view::npos;
+  // GnuTLS rejects a last character whose padding bits are set, so a decoded key of 32
+  // bytes is exactly the canonical 44-character form wg prints.
+  auto key = encoding::decode_base64(text);
+  return key && key->size() == 32 && text.size() == 44;
 }
 
 BackendData parse_backend_data(std::string_view backend_type, std::string_view text) {

@@ -34,6 +34,7 @@ TEST(BasicAuth, ParsesAuthorizationHeader) {
   EXPECT_FALSE(parse_basic_authorization("Basic cHJvbWV0aGV1czpzM2NyZXQ"));   // bad length
   EXPECT_FALSE(parse_basic_authorization("Basic cHJv=WV0aGV1czpzM2NyZXQ="));  // '=' inside
   EXPECT_FALSE(parse_basic_authorization("Basic !!!!"));
+  EXPECT_FALSE(parse_basic_authorization("Basic cHJvbWV0aGV1czpzM2NyZXQ=-x"));  // trailing junk
 }
 
 TEST(BasicAuth, BcryptVerifiesBothPrefixes) {

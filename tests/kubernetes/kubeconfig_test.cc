@@ -5,9 +5,7 @@
 namespace podpath::kubernetes {
 namespace {
 
-// base64 of "-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n" and friends.
-const char* kCaData =
-    "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCkNBCi0tLS0tRU5EIENFUlRJRklDQVRFLS0tLS0K";
+// What the certificate-authority-data below decodes to.
 const char* kCaPem = "-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n";
 
 // What k3s writes to /etc/rancher/k3s/k3s.yaml (and the lab's fake API server too).
@@ -168,19 +166,6 @@ TEST(InClusterConfig, FromServiceEnvironment) {
   EXPECT_EQ(in_cluster_config("fd00::1", "443", "/sa")->server, "https://[fd00::1]:443");
   EXPECT_FALSE(in_cluster_config("", "443", "/sa"));
   EXPECT_FALSE(in_cluster_config("10.43.0.1", "", "/sa"));
-}
-
-TEST(DecodeBase64, Table) {
-  EXPECT_EQ(decode_base64("Q0VSVA=="), "CERT");
-  EXPECT_EQ(decode_base64("S0VZ"), "KEY");
-  EXPECT_EQ(decode_base64("S0\nVZ"), "KEY");
-  EXPECT_EQ(decode_base64(""), "");
-  EXPECT_EQ(decode_base64("Q0VSVA"), "CERT");  // unpadded, as some tools write
-  EXPECT_EQ(decode_base64("Q0VSV"), std::nullopt);
-  EXPECT_EQ(decode_base64("Q0VS=VA="), std::nullopt);
-  EXPECT_EQ(decode_base64("Q0VSVA="), std::nullopt);
-  EXPECT_EQ(decode_base64("!!!"), std::nullopt);
-  EXPECT_EQ(decode_base64(kCaData), kCaPem);
 }
 
 }  // namespace

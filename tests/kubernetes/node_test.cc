@@ -270,5 +270,15 @@ TEST(ParseMac, NormalisesCaseAndRejectsOtherShapes) {
   EXPECT_EQ(parse_mac(""), std::nullopt);
 }
 
+TEST(WireGuardKey, OnlyTheCanonical44CharacterFormOf32Bytes) {
+  const std::string key = "AAvf+ioYyIdRQ/lz6CFOpO+jjG/P+GUUZShh7Yxt54k=";
+  EXPECT_TRUE(is_wireguard_key(key));
+  EXPECT_FALSE(is_wireguard_key("AAvf+ioYyIdRQ/lz6CFOpO+jjG/P+GUUZShh7Yxt54l="));    // bits set
+  EXPECT_FALSE(is_wireguard_key(key.substr(0, 43)));                                 // unpadded
+  EXPECT_FALSE(is_wireguard_key("AAvf+ioYyIdRQ/lz6CFOpO+jjG/P+GUUZShh7Yxt5\n4k="));  // wrapped
+  EXPECT_FALSE(is_wireguard_key("AAvf+ioYyIdRQ/lz6CFOpO+jjG/P+GUUZShh7Yxt54kA"));    // 33 bytes
+  EXPECT_FALSE(is_wireguard_key(""));
+}
+
 }  // namespace
 }  // namespace podpath::kubernetes
