@@ -16,7 +16,8 @@ constexpr ApiError kErrors[] = {ApiError::kConnect,      ApiError::kTls,  ApiErr
 }  // namespace
 
 Watcher::Watcher(NodeApi& api, WatcherOptions options, Publish publish, app::Logger& log,
-                 std::function<double()> unix_now, std::function<double()> random01, Sleep sleep)
+                 std::function<double()> unix_now, std::function<double()> random01, Sleep sleep,
+                 Monotonic monotonic)
     : api_(api),
       options_(std::move(options)),
       publish_(std::move(publish)),
@@ -24,6 +25,8 @@ Watcher::Watcher(NodeApi& api, WatcherOptions options, Publish publish, app::Log
       unix_now_(std::move(unix_now)),
       random01_(std::move(random01)),
       sleep_(std::move(sleep)),
+      monotonic_(monotonic ? std::move(monotonic)
+                           : [] { return std::chrono::steady_clock::now(); }),
       backoff_(options_.backoff_initial, options_.backoff_max) {
   for (const char* type : kEventTypes) stats_.events[type] = 0;
   for (ApiError error : kErrors) stats_.errors[std::string(to_string(error))] = 0;
@@ -205,10 +208,12 @@ void Watcher::watch() {
   bool gone = false;
   bool got_event = false;
   ApiResult error_event;
-  auto started = std::chrono::steady_clock::now();
+  const auto started = monotonic_();
+  std::optional<std::chrono::steady_clock::time_point> opened_at;
   ApiResult result = api_.watch_nodes(
       resource_version_, timeout,
-      [this] {
+      [&] {
+        opened_at = monotonic_();
         bool recovered = false;
         {
           std::lock_guard lock(mutex_);
@@ -266,7 +271,11 @@ void Watcher::watch() {
   }
   if (error_event.kind == ApiResult::Kind::kError) result = error_event;
   if (result.kind == ApiResult::Kind::kError) {
-    if (got_event) backoff_.reset();  // the stream worked for a while: retry soon
+    // A stream that worked (an event, or open for a second) means the API was back: this
+    // cut is a new fault and is retried soon. Otherwise the delays an outage raised would
+    // stay raised until the next event, a bookmark up to a minute later.
+    if (got_event || (opened_at && monotonic_() - *opened_at >= std::chrono::seconds(1)))
+      backoff_.reset();
     // A watch the server cut (reset, timeout) is part of a watch's life and resumes; one
     // whose stream cannot be read is the API failing, however often it accepts the watch.
     record_error(result, !result.established || result.error == ApiError::kDecode);
@@ -275,7 +284,7 @@ void Watcher::watch() {
   }
   // A clean end (timeoutSeconds) resumes at once. One that comes back immediately and
   // empty, again and again, must not spin: treat a sub-second empty watch like an error.
-  if (!got_event && std::chrono::steady_clock::now() - started < std::chrono::seconds(1)) {
+  if (!got_event && monotonic_() - started < std::chrono::seconds(1)) {
     sleep_backoff();
     return;
   }

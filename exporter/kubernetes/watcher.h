@@ -56,9 +56,12 @@ class Watcher {
   // Waits for the given time; returns false when the watcher is stopping. Tests pass one
   // that records the delays.
   using Sleep = std::function<bool(std::chrono::milliseconds)>;
+  // The monotonic clock that says how long a watch stayed open; tests pass a fake one.
+  using Monotonic = std::function<std::chrono::steady_clock::time_point()>;
 
   Watcher(NodeApi& api, WatcherOptions options, Publish publish, app::Logger& log,
-          std::function<double()> unix_now, std::function<double()> random01, Sleep sleep = {});
+          std::function<double()> unix_now, std::function<double()> random01, Sleep sleep = {},
+          Monotonic monotonic = {});
   ~Watcher();
   Watcher(const Watcher&) = delete;
   Watcher& operator=(const Watcher&) = delete;
@@ -85,6 +88,7 @@ class Watcher {
   const std::function<double()> unix_now_;
   const std::function<double()> random01_;
   Sleep sleep_;
+  Monotonic monotonic_;
   Backoff backoff_;               // used by the loop thread only
   std::string resource_version_;  // loop thread only
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -56,7 +57,8 @@ struct ListStep {
 struct WatchStep {
   bool open = true;  // the server accepted the watch (on_open runs)
   std::vector<WatchEvent> events;
-  ApiResult result;  // what the call returns after the events
+  ApiResult result;                       // what the call returns after the events
+  std::chrono::milliseconds open_for{0};  // how long the stream stays open (fake clock)
 };
 
 // A scripted API: each call takes the next step; with none left it blocks until
@@ -67,6 +69,8 @@ class FakeApi final : public NodeApi {
   std::deque<WatchStep> watches;
   // Whether the blocking watch after the script is accepted (on_open) or hangs unanswered.
   bool open_when_idle = true;
+  // The watcher's monotonic clock; only a scripted watch moves it.
+  std::atomic<long long> now_ms{0};
 
   ApiResult list_nodes(const std::function<void(ParsedNode&&)>& on_node,
                        std::string& resource_version) override {
@@ -97,6 +101,7 @@ class FakeApi final : public NodeApi {
     watches.pop_front();
     lock.unlock();
     if (step.open) on_open();
+    now_ms += step.open_for.count();
     for (auto& e : step.events)
       if (!on_event(std::move(e))) break;
     return step.result;
@@ -159,6 +164,9 @@ class WatcherTest : public testing::Test {
           std::lock_guard lock(mutex_);
           sleeps_.push_back(delay.count());
           return true;
+        },
+        [this] {
+          return std::chrono::steady_clock::time_point(std::chrono::milliseconds(api_.now_ms));
         });
     watcher_->start();
   }
@@ -268,6 +276,22 @@ TEST_F(WatcherTest, UnreachableApiBacksOffAndKeepsTheLastGoodNodes) {
   EXPECT_EQ(s.errors["connect"], 5u);
   EXPECT_EQ(s.node_count, 2u);
   ASSERT_TRUE(wait_published({"a", "b"}));
+}
+
+TEST_F(WatcherTest, AWatchThatStayedOpenEndsTheBackoffOfTheOutageBefore) {
+  api_.lists.push_back({ApiResult::ok(), {node("a")}, "10"});
+  const auto refused = ApiResult::failed(ApiError::kConnect, "cannot connect: refused");
+  const auto reset = ApiResult::failed(ApiError::kConnect, "connection reset", true);
+  for (int i = 0; i < 3; ++i) api_.watches.push_back({false, {}, refused});
+  // Back for 2 s without a single event (no bookmarks), then cut: a new fault.
+  api_.watches.push_back({true, {}, reset, 2000ms});
+  api_.watches.push_back({false, {}, refused});
+  // Accepted but cut after half a second: not yet proof that the API is back.
+  api_.watches.push_back({true, {}, reset, 500ms});
+  random_ = 0.0;  // the low end of the jitter: 0.75 of the base
+  start();
+  ASSERT_TRUE(api_.wait_idle());
+  EXPECT_EQ(sleeps(), (std::vector<long>{75, 150, 300, 75, 150, 300}));
 }
 
 TEST_F(WatcherTest, StaleWhileDownKeepsTheLastGoodViewAndTheCollectorFails) {
