@@ -37,10 +37,13 @@ std::string default_node_name() {
 }
 
 // Past --duration the doctor keeps probing, at most this much longer, while some peer has
-// too few probes for its loss and latency to be judged: at the default 1 s probe interval a
-// 5 s burst often holds only 4 finished probes (one more is in flight), one short of the
-// verdict's 5, and an unreachable peer went unreported (seen in the lab's no-subnet-routes).
-constexpr double kDoctorMaxExtraSeconds = 10;
+// too few probes for its loss and latency to be judged, or its first path MTU search is
+// still running. At the default 1 s probe interval a 5 s burst often holds only 4 finished
+// probes (one more is in flight), one short of the verdict's 5, and an unreachable peer went
+// unreported (seen in the lab's no-subnet-routes). A search over a path that drops large
+// probes silently waits out two 1 s timeouts per failing size: about 13 s in the lab's
+// mtu-blackhole, where the doctor used to report before it had an answer.
+constexpr double kDoctorMaxExtraSeconds = 20;
 
 // `podpath-exporter doctor`: waits for a probe burst, collects once more (the analysis runs
 // last and sees this collection), and prints the report.
@@ -56,7 +59,7 @@ int run_doctor(podpath::metrics::Scraper& scraper, const podpath::app::Services&
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }
-  if (terminal) std::cerr << "\r                        \r";
+  if (terminal) std::cerr << "\r                                \r";
   scraper.scrape(podpath::metrics::Scraper::Clock::now() + std::chrono::seconds(10));
   auto reporter = services.find<podpath::analysis::Reporter>();
   auto report = reporter ? reporter->latest() : nullptr;
@@ -65,10 +68,12 @@ int run_doctor(podpath::metrics::Scraper& scraper, const podpath::app::Services&
       until + std::chrono::milliseconds(static_cast<long long>(kDoctorMaxExtraSeconds * 1000));
   while (seconds > 0 && report && report->awaiting_probes() &&
          std::chrono::steady_clock::now() < last_chance) {
+    if (terminal) std::cerr << "\rwaiting for the last probes... " << std::flush;
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
     scraper.scrape(podpath::metrics::Scraper::Clock::now() + std::chrono::seconds(10));
     report = reporter->latest();
   }
+  if (terminal) std::cerr << "\r                                \r";
   if (!report) {
     std::cerr << "podpath-exporter doctor: no report: the analysis collector is disabled "
                  "(remove --no-collector.analysis)\n";
@@ -169,8 +174,9 @@ int run(int argc, char** argv) {
       ->capture_default_str();
   doctor
       ->add_option("--duration", doctor_seconds,
-                   "Seconds of probing before the report; up to 10 s more while a peer has too "
-                   "few probes for its loss and latency to be judged (0: report at once).")
+                   "Seconds of probing before the report; up to 20 s more while a peer has too "
+                   "few probes for its loss and latency to be judged, or its path MTU search "
+                   "has not finished (0: report at once).")
       ->check(CLI::Range(0.0, 600.0))
       ->capture_default_str();
 
@@ -273,6 +279,11 @@ int run(int argc, char** argv) {
 
   const bool doctor_mode = doctor->parsed();
   podpath::app::ModuleContext context{node_name, log, peers, {}};
+  // The doctor wants every peer's first path MTU search started within its burst, not
+  // spread over the exporter's 10 s.
+  if (doctor_mode)
+    context.first_results_within =
+        std::chrono::milliseconds(static_cast<long long>(doctor_seconds * 500));
   std::vector<podpath::app::Module*> started;
   auto stop_modules = [&] {
     for (auto it = started.rbegin(); it != started.rend(); ++it) (*it)->stop();

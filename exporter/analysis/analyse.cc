@@ -58,8 +58,9 @@ bool NodeReport::has_critical() const {
 }
 
 bool NodeReport::awaiting_probes() const {
-  return std::any_of(peers.begin(), peers.end(),
-                     [](const PeerVerdict& v) { return v.overlay_probe && !v.probes_judged; });
+  return std::any_of(peers.begin(), peers.end(), [](const PeerVerdict& v) {
+    return (v.overlay_probe && !v.probes_judged) || v.path_mtu_pending;
+  });
 }
 
 namespace {
@@ -330,6 +331,7 @@ NodeReport analyse(const Inputs& in) {
 
     if (auto it = in.probed_mtu.find(peer.name); it != in.probed_mtu.end())
       v.probed_mtu = it->second;
+    v.path_mtu_pending = in.path_mtu_pending.contains(peer.name);
     if (auto it = in.overlay_probes.find(peer.name); it != in.overlay_probes.end())
       v.overlay_probe = it->second;
     if (auto it = in.underlay_probes.find(peer.name); it != in.underlay_probes.end())
@@ -367,6 +369,12 @@ NodeReport analyse(const Inputs& in) {
     report.notes.push_back(
         fmt::format("too few probes yet to judge loss and latency (at least {} needed) for: {}",
                     in.thresholds.min_probes, fmt::join(unjudged, ", ")));
+  std::vector<std::string> mtu_unknown;
+  for (const auto& v : report.peers)
+    if (v.path_mtu_pending) mtu_unknown.push_back(v.peer);
+  if (!mtu_unknown.empty())
+    report.notes.push_back(
+        fmt::format("path MTU search not finished yet for: {}", fmt::join(mtu_unknown, ", ")));
 
   // Findings, in the field report's terms.
   auto& findings = report.findings;

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,7 @@ struct Inputs {
   std::map<std::string, ProbeStats> overlay_probes;   // by peer name
   std::map<std::string, ProbeStats> underlay_probes;  // by peer name
   std::map<std::string, int> probed_mtu;              // by peer name
+  std::set<std::string> path_mtu_pending;             // first search still running
   std::vector<ExposureObservation> exposure;
   std::string overlay_device = "flannel.1";
   bool prober_enabled = false;

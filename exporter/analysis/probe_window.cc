@@ -46,6 +46,7 @@ void ProbeWindow::fill(Inputs& in) const {
                                               : in.underlay_probes)[t.labels.peer] = stats;
   }
   for (const auto& m : newest.path_mtu) in.probed_mtu[m.labels.peer] = m.bytes;
+  in.path_mtu_pending.insert(newest.path_mtu_pending.begin(), newest.path_mtu_pending.end());
   for (const auto& e : newest.exposure)
     in.exposure.push_back({e.labels.peer, e.address, e.exposed});
 }

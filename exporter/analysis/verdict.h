@@ -70,6 +70,7 @@ struct PeerVerdict {
   std::optional<int> computed_mtu;  // what the device chain carries
   std::string mtu_chain;  // how computed_mtu was derived, e.g. "tailscale0 1280 - 50 (VXLAN)"
   std::optional<int> probed_mtu;
+  bool path_mtu_pending = false;  // the prober's first search for this peer is still running
 
   // flannel consistency: empty = consistent; nullopt-like "not applicable" when unknown.
   bool flannel_checked = false;
@@ -118,7 +119,8 @@ struct NodeReport {
   std::vector<std::string> notes;         // what could not be seen (collector off, stale)
 
   bool has_critical() const;
-  // A peer has probe results, but too few to judge yet: the doctor keeps probing for them.
+  // A peer has probe results, but too few to judge yet, or its first path MTU search is
+  // still running: the doctor keeps probing for them.
   bool awaiting_probes() const;
 };
 

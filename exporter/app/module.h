@@ -3,6 +3,7 @@
 #pragma once
 
 #include <any>
+#include <chrono>
 #include <map>
 #include <memory>
 #include <stdexcept>
@@ -52,6 +53,9 @@ struct ModuleContext {
   Logger& log;
   model::PeerRegistry& peers;
   Services services;
+  // How soon the first result of slow periodic work (path MTU searches, exposure checks)
+  // is wanted: the exporter spreads it over 10 s; the doctor, over its short burst.
+  std::chrono::milliseconds first_results_within{10000};
 };
 
 class Module {

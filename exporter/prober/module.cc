@@ -124,6 +124,7 @@ class ProberModule final : public app::Module {
     config.interval = duration_flag("--prober.interval", interval_, false);
     config.timeout = duration_flag("--prober.timeout", timeout_, false);
     config.pmtu_interval = duration_flag("--prober.pmtu-interval", pmtu_interval_, true);
+    config.first_run_spread = context.first_results_within;
     config.exposure_interval =
         exposure_ ? duration_flag("--prober.exposure-interval", exposure_interval_, true)
                   : std::chrono::nanoseconds(0);

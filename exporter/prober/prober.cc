@@ -23,10 +23,6 @@ std::int64_t monotonic_ns() {
   return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
-// The first searches and exposure checks after start-up or a new peer are spread over at
-// most this long, so their results show up soon instead of a whole interval later.
-constexpr std::int64_t kFirstRunSpreadNs = 10'000'000'000;
-
 }  // namespace
 
 Prober::Prober(ProberConfig config, ProberEnvironment environment, std::unique_ptr<IcmpSocket> icmp,
@@ -181,7 +177,7 @@ void Prober::reconcile(const model::PeerSet& peers, std::int64_t now) {
   echo_ids_ = std::move(echo_ids);
 
   auto first_run = [&](std::size_t i, std::size_t n, std::chrono::nanoseconds every) {
-    std::int64_t spread = std::min<std::int64_t>(every.count(), kFirstRunSpreadNs);
+    std::int64_t spread = std::min<std::int64_t>(every.count(), config_.first_run_spread.count());
     return now + spread_offset_ns(i, n, spread, 0);
   };
 
@@ -191,13 +187,16 @@ void Prober::reconcile(const model::PeerSet& peers, std::int64_t now) {
       const PmtuSpec& spec = plan.pmtu[i];
       if (auto it = pmtu_ids_.find(spec.labels.peer); it != pmtu_ids_.end()) {
         PmtuJob& job = pmtu_.at(it->second);
-        if (job.spec.overlay != spec.overlay) job.result.reset();
+        if (job.spec.overlay != spec.overlay) {
+          job.result.reset();
+          job.searched = false;
+        }
         job.spec = spec;
         pmtu_ids[spec.labels.peer] = it->second;
         continue;
       }
       std::uint32_t id = next_id_++;
-      pmtu_.emplace(id, PmtuJob{spec, 1, std::nullopt, std::nullopt});
+      pmtu_.emplace(id, PmtuJob{spec, 1, std::nullopt, std::nullopt, false});
       pmtu_ids[spec.labels.peer] = id;
       events_.push(
           {first_run(i, plan.pmtu.size(), config_.pmtu_interval), id, 1, EventKind::kPmtu});
@@ -305,6 +304,8 @@ void Prober::start_pmtu(std::uint32_t id, PmtuJob& job, std::int64_t now) {
   auto mtu = env_.overlay_mtu ? env_.overlay_mtu() : std::nullopt;
   if (!mtu) {
     warn("prober-overlay-mtu", "prober: overlay device MTU unknown; path MTU not probed", {});
+    job.searched = true;  // nothing to wait for until the next interval
+    dirty_ = true;
     events_.push({now + config_.pmtu_interval.count(), id, job.epoch, EventKind::kPmtu});
     return;
   }
@@ -342,10 +343,10 @@ void Prober::send_pmtu_step(std::uint32_t id, PmtuJob& job, std::int64_t now) {
 
 void Prober::finish_pmtu_step(std::uint32_t id, PmtuJob& job, std::int64_t now) {
   if (job.search && !job.search->done()) return;
-  if (job.search) {
-    job.result = job.search->result();
-    dirty_ = true;
-  }
+  // Finished, or abandoned because the probe could not be sent: either way this round is over.
+  if (job.search) job.result = job.search->result();
+  job.searched = true;
+  dirty_ = true;
   job.search.reset();
   events_.push({now + config_.pmtu_interval.count(), id, job.epoch, EventKind::kPmtu});
 }
@@ -520,6 +521,7 @@ void Prober::publish(std::int64_t now) {
   for (const auto& [key, id] : pmtu_ids_) {
     const PmtuJob& job = pmtu_.at(id);
     if (job.result) snapshot->path_mtu.push_back({job.spec.labels, *job.result});
+    if (!job.searched) snapshot->path_mtu_pending.push_back(job.spec.labels.peer);
   }
   for (const auto& [key, id] : exposure_ids_) {
     const ExposureJob& job = exposure_.at(id);

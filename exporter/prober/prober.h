@@ -36,6 +36,9 @@ struct ProberConfig {
   std::chrono::nanoseconds pmtu_interval = std::chrono::minutes(1);      // 0 disables
   std::chrono::nanoseconds exposure_interval = std::chrono::minutes(1);  // 0 disables
   std::chrono::nanoseconds publish_interval = std::chrono::milliseconds(250);
+  // The first path MTU searches and exposure checks after start-up or a new peer are spread
+  // over at most this long, so their results show up soon instead of a whole interval later.
+  std::chrono::nanoseconds first_run_spread = std::chrono::seconds(10);
   std::vector<double> buckets;
   std::size_t max_peers = 0;
   std::size_t payload_size = kDefaultPayloadSize;
@@ -97,6 +100,7 @@ class Prober {
     std::uint32_t epoch = 0;
     std::optional<PmtuSearch> search;
     std::optional<int> result;
+    bool searched = false;  // a search has finished (result stays empty on a dead path)
   };
   struct ExposureJob {
     ExposureSpec spec;

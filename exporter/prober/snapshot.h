@@ -39,6 +39,7 @@ struct ExposureResult {
 struct Snapshot {
   std::vector<TargetResult> targets;
   std::vector<PathMtuResult> path_mtu;
+  std::vector<std::string> path_mtu_pending;  // peers whose first search has not finished
   std::vector<ExposureResult> exposure;
   std::size_t peers_total = 0;
   std::size_t peers_probed = 0;

@@ -220,6 +220,24 @@ TEST(Findings, ProbesJudgedFromTheMinimumOn) {
   EXPECT_FALSE(analyse(inputs("ip-172-26-2-70", kVmnet)).awaiting_probes());
 }
 
+// The doctor also waits for each peer's first path MTU search: a report made before it
+// finishes cannot tell a path that drops large packets from a healthy one.
+TEST(Findings, PathMtuSearchStillRunningIsAwaited) {
+  Inputs in = inputs("ip-172-26-2-70", kVmnet);
+  in.path_mtu_pending.insert("ip-172-26-3-146");
+  NodeReport r = analyse(in);
+  EXPECT_TRUE(verdict(r, "ip-172-26-3-146").path_mtu_pending);
+  EXPECT_TRUE(r.awaiting_probes());
+  ASSERT_FALSE(r.notes.empty());
+  EXPECT_EQ(r.notes.back(), "path MTU search not finished yet for: ip-172-26-3-146");
+
+  in.path_mtu_pending.clear();
+  in.probed_mtu["ip-172-26-3-146"] = 1450;
+  r = analyse(in);
+  EXPECT_FALSE(verdict(r, "ip-172-26-3-146").path_mtu_pending);
+  EXPECT_FALSE(r.awaiting_probes());
+}
+
 TEST(Findings, LatencyBoundsDependOnGroup) {
   Inputs in = inputs("lima-k3s-agent", kVmnet);
   set_rtt(in, "ip-172-26-2-70", 0.025);    // cross-group: 25 ms is fine

@@ -38,15 +38,13 @@ WALK=(
   "field-report-after" "public-8472-open" "public-8472-closed" "vxlan-blocked"
   "vxlan-unblocked" "mtu-blackhole" "mtu-ok"
 )
-# Path MTU searches and exposure checks every 2 s instead of every minute, so the first of
-# each starts within the burst (the prober spreads first runs over one interval). The
-# exposure probe runs in every scenario: open must be found in public-8472-open, and
-# closed everywhere else. --duration 6 is the minimum; the doctor itself probes on until
-# every peer has the five probes its loss and latency verdict needs.
-DOCTOR_FLAGS=(--prober.pmtu-interval=2s --prober.exposure-interval=2s --log.level error)
-# A black-holed path's MTU search waits two probe timeouts (1 s) for each size that fails:
-# 1450, then the bisection's three or four failing sizes, about 9 s after it starts.
-duration_for() { [[ $1 == mtu-blackhole* ]] && echo 12 || echo 6; }
+# The doctor's own defaults: it starts every peer's first path MTU search and exposure check
+# within the first half of its burst, and probes on (up to 20 s) until every peer has the
+# five probes its loss and latency verdict needs and a finished MTU search. The exposure
+# probe runs in every scenario: open must be found in public-8472-open, and closed
+# everywhere else. --duration 6 is the minimum.
+DOCTOR_FLAGS=(--log.level error)
+DURATION=6
 
 doctor_all() { # DIR DURATION: the doctor on every node at once; NODE.json, NODE.rc, NODE.err
   local dir=$1 duration=$2 n pids=()
@@ -81,7 +79,7 @@ for step in "${WALK[@]}"; do
   switched=$(seconds_since "$t0")
   dir=$WORK/$((${#applied[@]}))-${step// /-}
   t1=$(date +%s.%N)
-  doctor_all "$dir" "$(duration_for "$step")"
+  doctor_all "$dir" "$DURATION"
   doctored=$(seconds_since "$t1")
   for n in $NODES; do
     rc=$(cat "$dir/$n.rc")

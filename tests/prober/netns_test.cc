@@ -416,9 +416,15 @@ TEST_F(ProberNetns, PathMtuBisectsABlackHole) {
   auto r = start_prober("ppt-a", pmtu_config(), SocketMode::kRaw,
                         peer_set({make_peer("b", "10.204.2.2", nullptr)}), env);
   ASSERT_TRUE(r.prober);
+  // While the search waits out its timeouts the snapshot says it is still running (the
+  // doctor waits on that), and stops saying so once the answer is there.
+  auto pending = [&] { return r.prober->snapshot()->path_mtu_pending; };
+  EXPECT_TRUE(wait_until([&] { return pending() == std::vector<std::string>{"b"}; }, 5s));
+  EXPECT_FALSE(probed_mtu(*r.prober->snapshot(), "b").has_value());
   EXPECT_TRUE(wait_until([&] { return probed_mtu(*r.prober->snapshot(), "b").has_value(); }, 20s));
   r.prober->stop();
   EXPECT_EQ(probed_mtu(*r.prober->snapshot(), "b"), 1280);
+  EXPECT_TRUE(pending().empty());
 }
 
 TEST_F(ProberNetns, PathMtuAboveTheLocalDeviceGetsEmsgsize) {
