@@ -3,13 +3,12 @@
 #include <gtest/gtest.h>
 
 #include <cerrno>
-#include <fstream>
-#include <sstream>
 
 #include "analysis/families.h"
 #include "analysis/probe_window.h"
 #include "analysis/render.h"
 #include "field_report_fixtures.h"
+#include "support/golden.h"
 
 namespace podpath::analysis {
 namespace {
@@ -350,20 +349,9 @@ TEST(Families, PathInfoAndDerpPerPeer) {
   EXPECT_EQ(via_derp, 3);
 }
 
-std::string read(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 void expect_golden(const std::string& name, const std::string& actual) {
-  const std::string path = std::string(PODPATH_TESTDATA) + "/analysis/testdata/" + name;
-  if (std::getenv("PODPATH_UPDATE_GOLDEN") != nullptr) {
-    std::ofstream(path) << actual;
-    return;
-  }
-  EXPECT_EQ(read(path), actual) << "golden " << path << " (PODPATH_UPDATE_GOLDEN=1 rewrites)";
+  test_support::expect_golden_file(std::string(PODPATH_TESTDATA) + "/analysis/testdata/" + name,
+                                   actual);
 }
 
 TEST(Render, DoctorReportBeforeVmnetMatchesGolden) {

@@ -2,25 +2,15 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "metrics/exposition.h"
+#include "support/golden.h"
 
 namespace podpath::kubernetes {
 namespace {
 
 void expect_golden(const std::string& name, const std::string& actual) {
-  const std::string path = std::string(PODPATH_TESTDATA) + "/kubernetes/testdata/" + name;
-  if (std::getenv("PODPATH_UPDATE_GOLDEN") != nullptr) {
-    std::ofstream(path) << actual;
-    return;
-  }
-  std::ifstream in(path);
-  ASSERT_TRUE(in) << "missing golden file " << path << " (run with PODPATH_UPDATE_GOLDEN=1)";
-  std::stringstream expected;
-  expected << in.rdbuf();
-  EXPECT_EQ(expected.str(), actual) << "golden file " << path;
+  test_support::expect_golden_file(std::string(PODPATH_TESTDATA) + "/kubernetes/testdata/" + name,
+                                   actual);
 }
 
 std::string render(const WatcherSnapshot& snapshot) {

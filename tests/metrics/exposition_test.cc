@@ -3,11 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
-#include <fstream>
 #include <limits>
-#include <sstream>
 
 #include "metrics/histogram.h"
+#include "support/golden.h"
 
 namespace podpath::metrics {
 namespace {
@@ -16,18 +15,8 @@ std::string golden_path(const std::string& name) {
   return std::string(PODPATH_TESTDATA) + "/metrics/golden/" + name;
 }
 
-// Compares with a golden file; PODPATH_UPDATE_GOLDEN=1 rewrites it instead.
 void expect_golden(const std::string& name, const std::string& actual) {
-  const std::string path = golden_path(name);
-  if (std::getenv("PODPATH_UPDATE_GOLDEN") != nullptr) {
-    std::ofstream(path) << actual;
-    return;
-  }
-  std::ifstream in(path);
-  ASSERT_TRUE(in) << "missing golden file " << path << " (run with PODPATH_UPDATE_GOLDEN=1)";
-  std::stringstream expected;
-  expected << in.rdbuf();
-  EXPECT_EQ(expected.str(), actual) << "golden file " << path;
+  test_support::expect_golden_file(golden_path(name), actual);
 }
 
 std::vector<MetricFamily> sample_families() {

@@ -5,11 +5,9 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "metrics/exposition.h"
 #include "netlink/families.h"
+#include "support/golden.h"
 #include "testlib.h"
 
 namespace podpath::netlink {
@@ -21,18 +19,8 @@ std::string render(const metrics::CollectResult& result) {
   return metrics::render(metrics::normalize(result.families), metrics::Format::kText004);
 }
 
-// Compares with a golden file; PODPATH_UPDATE_GOLDEN=1 rewrites it instead.
 void expect_golden(const std::string& name, const std::string& actual) {
-  const std::string path = std::string(PODPATH_TESTDATA) + "/" + name;
-  if (std::getenv("PODPATH_UPDATE_GOLDEN") != nullptr) {
-    std::ofstream(path) << actual;
-    return;
-  }
-  std::ifstream in(path);
-  ASSERT_TRUE(in) << "missing golden file " << path << " (run with PODPATH_UPDATE_GOLDEN=1)";
-  std::stringstream expected;
-  expected << in.rdbuf();
-  EXPECT_EQ(expected.str(), actual) << "golden file " << path;
+  test_support::expect_golden_file(std::string(PODPATH_TESTDATA) + "/" + name, actual);
 }
 
 struct Harness {

@@ -2,28 +2,17 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "metrics/exposition.h"
 #include "metrics/histogram.h"
+#include "support/golden.h"
 
 namespace podpath::prober {
 namespace {
 
-// Compares with a golden file; PODPATH_UPDATE_GOLDEN=1 rewrites it instead.
 void expect_golden(const std::string& name, const std::string& actual) {
-  const std::string path = std::string(PODPATH_TESTDATA) + "/" + name;
-  if (std::getenv("PODPATH_UPDATE_GOLDEN") != nullptr) {
-    std::ofstream(path) << actual;
-    return;
-  }
-  std::ifstream in(path);
-  ASSERT_TRUE(in) << "missing golden file " << path << " (run with PODPATH_UPDATE_GOLDEN=1)";
-  std::stringstream expected;
-  expected << in.rdbuf();
-  EXPECT_EQ(expected.str(), actual) << "golden file " << path;
+  test_support::expect_golden_file(std::string(PODPATH_TESTDATA) + "/" + name, actual);
 }
 
 Snapshot sample() {

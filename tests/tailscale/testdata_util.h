@@ -8,6 +8,8 @@
 #include <sstream>
 #include <string>
 
+#include "support/golden.h"
+
 namespace podpath::tailscale::testing {
 
 inline std::string testdata_path(const std::string& name) {
@@ -22,18 +24,8 @@ inline std::string read_testdata(const std::string& name) {
   return out.str();
 }
 
-// Compares with a golden file; PODPATH_UPDATE_GOLDEN=1 rewrites it instead.
 inline void expect_golden(const std::string& name, const std::string& actual) {
-  const std::string path = testdata_path(name);
-  if (std::getenv("PODPATH_UPDATE_GOLDEN") != nullptr) {
-    std::ofstream(path) << actual;
-    return;
-  }
-  std::ifstream in(path);
-  ASSERT_TRUE(in) << "missing golden file " << path << " (run with PODPATH_UPDATE_GOLDEN=1)";
-  std::stringstream expected;
-  expected << in.rdbuf();
-  EXPECT_EQ(expected.str(), actual) << "golden file " << path;
+  test_support::expect_golden_file(testdata_path(name), actual);
 }
 
 }  // namespace podpath::tailscale::testing
