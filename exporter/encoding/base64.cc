@@ -4,6 +4,7 @@
 
 #include <limits>
 #include <memory>
+#include <new>
 
 namespace podpath::encoding {
 namespace {
