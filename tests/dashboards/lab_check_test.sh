@@ -10,16 +10,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 command -v prometheus >/dev/null || { echo "SKIP: prometheus not installed"; exit 77; }
 
-work=$(mktemp -d /tmp/podpath-lab-check.XXXXXX)
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# shellcheck source=../e2e/harness.sh
+source "$root/tests/e2e/harness.sh"  # $work, pids (killed on exit), free_port
 
 targets=""
 for node in lima-k3s-agent ip-172-26-2-70; do

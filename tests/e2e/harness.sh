@@ -1,6 +1,7 @@
-# Sourced by the loopback end-to-end tests (exporter_e2e.sh, exporter_tls_e2e.sh): a scratch
-# directory ($work), background processes killed on exit (append their pids to pids), and
-# check NAME COMMAND... counting what passed and failed.
+# Sourced by the loopback end-to-end tests (exporter_e2e.sh, exporter_tls_e2e.sh and
+# dashboards/lab_check_test.sh): a scratch directory ($work), background processes killed
+# on exit (append their pids to pids), and check NAME COMMAND... counting what passed and
+# failed.
 work=$(mktemp -d)
 pids=()
 cleanup() {
