@@ -13,8 +13,9 @@
 
 #include "analysis/module.h"
 #include "analysis/render.h"
-#include "app/logger.h"
-#include "app/module.h"
+#include "base/logger.h"
+#include "app/modules.h"
+#include "module/module.h"
 #include "app/web.h"
 #include "http/basic_auth.h"
 #include "http/server.h"
@@ -27,7 +28,7 @@
 
 namespace {
 
-using podpath::app::ConfigError;
+using podpath::module::ConfigError;
 
 std::string default_node_name() {
   if (const char* env = std::getenv("NODE_NAME"); env != nullptr && *env != '\0') return env;
@@ -47,7 +48,7 @@ constexpr double kDoctorMaxExtraSeconds = 20;
 
 // `podpath-exporter doctor`: waits for a probe burst, collects once more (the analysis runs
 // last and sees this collection), and prints the report.
-int run_doctor(podpath::metrics::Scraper& scraper, const podpath::app::Services& services,
+int run_doctor(podpath::metrics::Scraper& scraper, const podpath::module::Services& services,
                double seconds, bool json) {
   const bool terminal = isatty(STDERR_FILENO) == 1;
   const auto until = std::chrono::steady_clock::now() +
@@ -205,8 +206,8 @@ int run(int argc, char** argv) {
     return 2;
   }
 
-  podpath::app::Logger log(*podpath::app::parse_log_level(log_level),
-                           *podpath::app::parse_log_format(log_format));
+  podpath::base::Logger log(*podpath::base::parse_log_level(log_level),
+                           *podpath::base::parse_log_format(log_format));
   if (node_name.empty()) node_name = default_node_name();
 
   for (const auto& text : listen_addresses) {
@@ -278,13 +279,13 @@ int run(int argc, char** argv) {
   if (web_config) scraper.add(web_config->collector());
 
   const bool doctor_mode = doctor->parsed();
-  podpath::app::ModuleContext context{node_name, log, peers, {}};
+  podpath::module::ModuleContext context{node_name, log, peers, {}};
   // The doctor wants every peer's first path MTU search started within its burst, not
   // spread over the exporter's 10 s.
   if (doctor_mode)
     context.first_results_within =
         std::chrono::milliseconds(static_cast<long long>(doctor_seconds * 500));
-  std::vector<podpath::app::Module*> started;
+  std::vector<podpath::module::Module*> started;
   auto stop_modules = [&] {
     for (auto it = started.rbegin(); it != started.rend(); ++it) (*it)->stop();
   };

@@ -29,7 +29,7 @@ struct Options {
 
 class AnalysisCollector final : public metrics::Collector, public Reporter, public app::StatusPage {
  public:
-  AnalysisCollector(Options options, app::ModuleContext& context)
+  AnalysisCollector(Options options, module::ModuleContext& context)
       : options_(std::move(options)),
         peers_(context.peers),
         kernel_(context.services.find<netlink::KernelView>()),
@@ -104,7 +104,7 @@ class AnalysisCollector final : public metrics::Collector, public Reporter, publ
   std::shared_ptr<const NodeReport> latest_;
 };
 
-class AnalysisModule final : public app::Module {
+class AnalysisModule final : public module::Module {
  public:
   std::string name() const override { return "analysis"; }
   std::string description() const override {
@@ -125,13 +125,13 @@ class AnalysisModule final : public app::Module {
                    "Seconds of probe results the verdict's RTT and loss are computed over.")
         ->capture_default_str();
   }
-  std::vector<std::shared_ptr<metrics::Collector>> start(app::ModuleContext& context) override {
+  std::vector<std::shared_ptr<metrics::Collector>> start(module::ModuleContext& context) override {
     if (options_.same_group_rtt_seconds <= 0 || options_.cross_group_rtt_seconds <= 0)
-      throw app::ConfigError(
+      throw module::ConfigError(
           "--analysis.same-group-rtt and --analysis.cross-group-rtt must be positive seconds, "
           "e.g. 0.02 and 0.1");
     if (options_.window_seconds < 1 || options_.window_seconds > 3600)
-      throw app::ConfigError("--analysis.window must be 1..3600 seconds, e.g. 30");
+      throw module::ConfigError("--analysis.window must be 1..3600 seconds, e.g. 30");
     auto collector = std::make_shared<AnalysisCollector>(options_, context);
     context.services.provide<Reporter>(collector);
     context.services.provide<app::StatusPage>(collector);
@@ -144,7 +144,7 @@ class AnalysisModule final : public app::Module {
 
 }  // namespace
 
-std::unique_ptr<app::Module> make_module() {
+std::unique_ptr<module::Module> make_module() {
   return std::make_unique<AnalysisModule>();
 }
 

@@ -6,11 +6,11 @@
 #include <memory>
 
 #include "analysis/verdict.h"
-#include "app/module.h"
+#include "module/module.h"
 
 namespace podpath::analysis {
 
-// Gives the latest report; provided to other code through app::Services.
+// Gives the latest report; provided to other code through module::Services.
 class Reporter {
  public:
   virtual ~Reporter() = default;
@@ -18,6 +18,6 @@ class Reporter {
   virtual std::shared_ptr<const NodeReport> latest() const = 0;
 };
 
-std::unique_ptr<app::Module> make_module();
+std::unique_ptr<module::Module> make_module();
 
 }  // namespace podpath::analysis

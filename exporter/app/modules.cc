@@ -1,6 +1,6 @@
 // The one place that lists podpath's modules. Each source of truth adds one line here.
 #include "analysis/module.h"
-#include "app/module.h"
+#include "app/modules.h"
 #include "flannel/module.h"
 #include "kubernetes/module.h"
 #include "netlink/module.h"
@@ -9,8 +9,8 @@
 
 namespace podpath::app {
 
-std::vector<std::unique_ptr<Module>> all_modules() {
-  std::vector<std::unique_ptr<Module>> modules;
+std::vector<std::unique_ptr<module::Module>> all_modules() {
+  std::vector<std::unique_ptr<module::Module>> modules;
   modules.push_back(netlink::make_module());
   modules.push_back(flannel::make_module());
   modules.push_back(std::make_unique<kubernetes::KubernetesModule>());

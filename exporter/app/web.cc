@@ -26,7 +26,7 @@ std::chrono::milliseconds scrape_budget(std::string_view header, const WebOption
   return budget;
 }
 
-Web::Web(WebOptions options, metrics::Scraper& scraper, Logger& log)
+Web::Web(WebOptions options, metrics::Scraper& scraper, base::Logger& log)
     : options_(std::move(options)), scraper_(scraper), log_(log) {}
 
 http::Response Web::handle(const http::Request& request) {

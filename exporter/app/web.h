@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-#include "app/logger.h"
+#include "base/logger.h"
 #include "http/server.h"
 #include "metrics/scraper.h"
 
@@ -37,7 +37,7 @@ class StatusPage {
 
 class Web {
  public:
-  Web(WebOptions options, metrics::Scraper& scraper, Logger& log);
+  Web(WebOptions options, metrics::Scraper& scraper, base::Logger& log);
   void set_status_page(std::shared_ptr<StatusPage> page) { status_page_ = std::move(page); }
   http::Response handle(const http::Request& request);
   void set_ready(bool ready) { ready_ = ready; }
@@ -48,7 +48,7 @@ class Web {
 
   WebOptions options_;
   metrics::Scraper& scraper_;
-  Logger& log_;
+  base::Logger& log_;
   std::atomic<bool> ready_{false};
   std::shared_ptr<StatusPage> status_page_;  // set before the server starts
 };

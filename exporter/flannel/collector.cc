@@ -51,7 +51,7 @@ FileRead read_whole_file(const std::string& path) {
   return {std::move(bytes), 0};
 }
 
-FlannelCollector::FlannelCollector(std::string subnet_file, app::Logger& log, UnixClock now,
+FlannelCollector::FlannelCollector(std::string subnet_file, base::Logger& log, UnixClock now,
                                    FileReader reader)
     : path_(std::move(subnet_file)), log_(log), now_(std::move(now)), reader_(std::move(reader)) {}
 

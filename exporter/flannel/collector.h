@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "app/logger.h"
+#include "base/logger.h"
 #include "flannel/subnet_env.h"
 #include "metrics/collector.h"
 
@@ -24,7 +24,7 @@ struct FileRead {
 using FileReader = std::function<FileRead(const std::string& path)>;
 FileRead read_whole_file(const std::string& path);
 
-// What other modules read (found through app::Services): the last good subnet.env.
+// What other modules read (found through module::Services): the last good subnet.env.
 class SubnetView {
  public:
   virtual ~SubnetView() = default;
@@ -35,7 +35,7 @@ class SubnetView {
 class FlannelCollector final : public metrics::Collector, public SubnetView {
  public:
   using UnixClock = std::function<double()>;
-  FlannelCollector(std::string subnet_file, app::Logger& log, UnixClock now,
+  FlannelCollector(std::string subnet_file, base::Logger& log, UnixClock now,
                    FileReader reader = read_whole_file);
 
   std::string name() const override { return "flannel"; }
@@ -45,7 +45,7 @@ class FlannelCollector final : public metrics::Collector, public SubnetView {
 
  private:
   const std::string path_;
-  app::Logger& log_;
+  base::Logger& log_;
   UnixClock now_;
   FileReader reader_;
 

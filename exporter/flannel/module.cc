@@ -9,7 +9,7 @@ namespace podpath::flannel {
 
 namespace {
 
-class FlannelModule final : public app::Module {
+class FlannelModule final : public module::Module {
  public:
   std::string name() const override { return "flannel"; }
   std::string description() const override { return "flannel's subnet.env (network, lease, MTU)"; }
@@ -20,9 +20,9 @@ class FlannelModule final : public app::Module {
         ->capture_default_str();
   }
 
-  std::vector<std::shared_ptr<metrics::Collector>> start(app::ModuleContext& context) override {
+  std::vector<std::shared_ptr<metrics::Collector>> start(module::ModuleContext& context) override {
     if (subnet_file_.empty())
-      throw app::ConfigError(
+      throw module::ConfigError(
           "--flannel.subnet-file must not be empty; the default is /run/flannel/subnet.env "
           "(or disable the collector with --no-collector.flannel)");
     auto now = [] {
@@ -40,7 +40,7 @@ class FlannelModule final : public app::Module {
 
 }  // namespace
 
-std::unique_ptr<app::Module> make_module() {
+std::unique_ptr<module::Module> make_module() {
   return std::make_unique<FlannelModule>();
 }
 

@@ -3,10 +3,10 @@
 
 #include <memory>
 
-#include "app/module.h"
+#include "module/module.h"
 
 namespace podpath::flannel {
 
-std::unique_ptr<app::Module> make_module();
+std::unique_ptr<module::Module> make_module();
 
 }  // namespace podpath::flannel

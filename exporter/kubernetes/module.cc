@@ -22,7 +22,7 @@ ResolvedConfig resolve_config(const ModuleFlags& flags, const std::string& servi
   if (!flags.kubeconfig.empty()) {
     std::ifstream in(flags.kubeconfig);
     if (!in)
-      throw app::ConfigError(
+      throw module::ConfigError(
           fmt::format("--kubeconfig: cannot read {}; point it at a readable kubeconfig file",
                       flags.kubeconfig));
     std::stringstream text;
@@ -31,7 +31,7 @@ ResolvedConfig resolve_config(const ModuleFlags& flags, const std::string& servi
     std::string base_dir = slash == std::string::npos ? "." : flags.kubeconfig.substr(0, slash);
     auto parsed =
         parse_kubeconfig(text.str(), base_dir, flags.context, "kubeconfig " + flags.kubeconfig);
-    if (!parsed.config) throw app::ConfigError("--kubeconfig: " + parsed.error);
+    if (!parsed.config) throw module::ConfigError("--kubeconfig: " + parsed.error);
     resolved.config = std::move(parsed.config);
     return resolved;
   }
@@ -96,7 +96,7 @@ void KubernetesModule::add_flags(CLI::App& app) {
 }
 
 std::vector<std::shared_ptr<metrics::Collector>> KubernetesModule::start(
-    app::ModuleContext& context) {
+    module::ModuleContext& context) {
   auto env = [](const char* name) {
     const char* value = std::getenv(name);
     return std::string(value != nullptr ? value : "");

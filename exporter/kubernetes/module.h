@@ -6,7 +6,7 @@
 #include <memory>
 #include <string>
 
-#include "app/module.h"
+#include "module/module.h"
 #include "kubernetes/kubeconfig.h"
 
 namespace podpath::kubernetes {
@@ -33,11 +33,11 @@ struct ResolvedConfig {
 };
 
 // --kubeconfig wins; else in-cluster when $KUBERNETES_SERVICE_HOST/PORT are set and the
-// token exists; else not applicable. Throws app::ConfigError for a broken --kubeconfig.
+// token exists; else not applicable. Throws module::ConfigError for a broken --kubeconfig.
 ResolvedConfig resolve_config(const ModuleFlags& flags, const std::string& service_host,
                               const std::string& service_port);
 
-class KubernetesModule final : public app::Module {
+class KubernetesModule final : public module::Module {
  public:
   KubernetesModule();
   ~KubernetesModule() override;
@@ -47,7 +47,7 @@ class KubernetesModule final : public app::Module {
            "API";
   }
   void add_flags(CLI::App& app) override;
-  std::vector<std::shared_ptr<metrics::Collector>> start(app::ModuleContext& context) override;
+  std::vector<std::shared_ptr<metrics::Collector>> start(module::ModuleContext& context) override;
   void stop() override;
 
  private:

@@ -15,7 +15,7 @@ constexpr ApiError kErrors[] = {ApiError::kConnect,      ApiError::kTls,  ApiErr
                                 ApiError::kOther};
 }  // namespace
 
-Watcher::Watcher(NodeApi& api, WatcherOptions options, Publish publish, app::Logger& log,
+Watcher::Watcher(NodeApi& api, WatcherOptions options, Publish publish, base::Logger& log,
                  std::function<double()> unix_now, std::function<double()> random01, Sleep sleep,
                  Monotonic monotonic)
     : api_(api),

@@ -16,7 +16,7 @@
 #include <thread>
 #include <vector>
 
-#include "app/logger.h"
+#include "base/logger.h"
 #include "kubernetes/api.h"
 #include "kubernetes/backoff.h"
 #include "model/peer.h"
@@ -59,7 +59,7 @@ class Watcher {
   // The monotonic clock that says how long a watch stayed open; tests pass a fake one.
   using Monotonic = std::function<std::chrono::steady_clock::time_point()>;
 
-  Watcher(NodeApi& api, WatcherOptions options, Publish publish, app::Logger& log,
+  Watcher(NodeApi& api, WatcherOptions options, Publish publish, base::Logger& log,
           std::function<double()> unix_now, std::function<double()> random01, Sleep sleep = {},
           Monotonic monotonic = {});
   ~Watcher();
@@ -84,7 +84,7 @@ class Watcher {
   NodeApi& api_;
   const WatcherOptions options_;
   const Publish publish_;
-  app::Logger& log_;
+  base::Logger& log_;
   const std::function<double()> unix_now_;
   const std::function<double()> random01_;
   Sleep sleep_;

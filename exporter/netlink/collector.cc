@@ -8,7 +8,7 @@
 namespace podpath::netlink {
 
 NetlinkCollector::NetlinkCollector(std::shared_ptr<KernelSource> source, CollectorOptions options,
-                                   model::PeerRegistry& peers, app::Logger& log, UnixClock now)
+                                   model::PeerRegistry& peers, base::Logger& log, UnixClock now)
     : source_(std::move(source)),
       options_(std::move(options)),
       peers_(peers),

@@ -8,7 +8,7 @@
 #include <mutex>
 #include <vector>
 
-#include "app/logger.h"
+#include "base/logger.h"
 #include "metrics/collector.h"
 #include "model/peer.h"
 #include "netlink/families.h"
@@ -18,7 +18,7 @@
 
 namespace podpath::netlink {
 
-// What other modules read (found through app::Services): the kernel snapshot of the
+// What other modules read (found through module::Services): the kernel snapshot of the
 // latest successful scrape, peer route lookups included.
 class KernelView {
  public:
@@ -37,7 +37,7 @@ class NetlinkCollector final : public metrics::Collector, public KernelView {
   using UnixClock = std::function<double()>;  // seconds since the epoch
 
   NetlinkCollector(std::shared_ptr<KernelSource> source, CollectorOptions options,
-                   model::PeerRegistry& peers, app::Logger& log, UnixClock now);
+                   model::PeerRegistry& peers, base::Logger& log, UnixClock now);
 
   std::string name() const override { return "netlink"; }
   metrics::CollectResult collect() override;
@@ -48,7 +48,7 @@ class NetlinkCollector final : public metrics::Collector, public KernelView {
   std::shared_ptr<KernelSource> source_;
   CollectorOptions options_;
   model::PeerRegistry& peers_;
-  app::Logger& log_;
+  base::Logger& log_;
   UnixClock now_;
 
   mutable std::mutex mutex_;  // guards the three members below

@@ -11,7 +11,7 @@ namespace podpath::netlink {
 
 namespace {
 
-class NetlinkModule final : public app::Module {
+class NetlinkModule final : public module::Module {
  public:
   std::string name() const override { return "netlink"; }
   std::string description() const override {
@@ -31,13 +31,13 @@ class NetlinkModule final : public app::Module {
         ->capture_default_str();
   }
 
-  std::vector<std::shared_ptr<metrics::Collector>> start(app::ModuleContext& context) override {
+  std::vector<std::shared_ptr<metrics::Collector>> start(module::ModuleContext& context) override {
     CollectorOptions options;
     options.devices.include = compile("--netlink.device-include", include_);
     options.devices.exclude = compile("--netlink.device-exclude", exclude_);
     auto flannel = compile("--netlink.flannel-devices", flannel_devices_);
     if (!flannel)
-      throw app::ConfigError(
+      throw module::ConfigError(
           "--netlink.flannel-devices must not be empty; the default is flannel\\.[0-9]+");
     options.flannel_devices = *flannel;
     auto now = [] {
@@ -56,7 +56,7 @@ class NetlinkModule final : public app::Module {
     try {
       return std::regex(pattern, std::regex::ECMAScript);
     } catch (const std::regex_error& e) {
-      throw app::ConfigError(fmt::format(
+      throw module::ConfigError(fmt::format(
           "{} \"{}\" is not a valid regular expression ({}); fix the pattern or leave it empty",
           flag, pattern, e.what()));
     }
@@ -69,7 +69,7 @@ class NetlinkModule final : public app::Module {
 
 }  // namespace
 
-std::unique_ptr<app::Module> make_module() {
+std::unique_ptr<module::Module> make_module() {
   return std::make_unique<NetlinkModule>();
 }
 

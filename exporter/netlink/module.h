@@ -4,10 +4,10 @@
 
 #include <memory>
 
-#include "app/module.h"
+#include "module/module.h"
 
 namespace podpath::netlink {
 
-std::unique_ptr<app::Module> make_module();
+std::unique_ptr<module::Module> make_module();
 
 }  // namespace podpath::netlink

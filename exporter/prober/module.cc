@@ -72,7 +72,7 @@ class ProberCollector final : public metrics::Collector {
   std::shared_ptr<Prober> prober_;
 };
 
-class ProberModule final : public app::Module {
+class ProberModule final : public module::Module {
  public:
   std::string name() const override { return "prober"; }
   std::string description() const override {
@@ -118,7 +118,7 @@ class ProberModule final : public app::Module {
                    "cluster's peers.");
   }
 
-  std::vector<std::shared_ptr<metrics::Collector>> start(app::ModuleContext& context) override {
+  std::vector<std::shared_ptr<metrics::Collector>> start(module::ModuleContext& context) override {
     ProberConfig config;
     config.node_name = context.node_name;
     config.interval = duration_flag("--prober.interval", interval_, false);
@@ -129,9 +129,9 @@ class ProberModule final : public app::Module {
         exposure_ ? duration_flag("--prober.exposure-interval", exposure_interval_, true)
                   : std::chrono::nanoseconds(0);
     if (config.interval < std::chrono::milliseconds(10))
-      throw app::ConfigError("--prober.interval must be at least 10ms, e.g. --prober.interval=1s");
+      throw module::ConfigError("--prober.interval must be at least 10ms, e.g. --prober.interval=1s");
     if (config.timeout > std::chrono::seconds(10))
-      throw app::ConfigError(
+      throw module::ConfigError(
           "--prober.timeout must be at most 10s (the sequence space must outlast it), e.g. "
           "--prober.timeout=1s");
     if (buckets_.empty()) {
@@ -140,25 +140,25 @@ class ProberModule final : public app::Module {
       std::string error;
       auto bounds = parse_buckets(buckets_, &error);
       if (!bounds)
-        throw app::ConfigError(fmt::format(
+        throw module::ConfigError(fmt::format(
             "--prober.buckets: {}; give increasing seconds, e.g. 0.0001,0.001,0.01,0.1,1", error));
       config.buckets = *bounds;
     }
     config.max_peers = max_peers_;
     if (vni_ < 0 || vni_ > 0xffffff)
-      throw app::ConfigError("--prober.vni must be in 0..16777215 (flannel's default is 1)");
+      throw module::ConfigError("--prober.vni must be in 0..16777215 (flannel's default is 1)");
     config.vxlan_port = vxlan_port_;
 
     std::optional<std::vector<model::Peer>> static_peers;
     if (!static_targets_.empty()) {
       auto text = read_file(static_targets_);
       if (!text)
-        throw app::ConfigError(
+        throw module::ConfigError(
             fmt::format("--prober.static-targets: cannot read \"{}\"", static_targets_));
       std::string error;
       static_peers = parse_static_targets(*text, &error);
       if (!static_peers)
-        throw app::ConfigError(
+        throw module::ConfigError(
             fmt::format("--prober.static-targets: {}: {}", static_targets_, error));
     }
 
@@ -168,11 +168,11 @@ class ProberModule final : public app::Module {
 
     std::string error;
     auto icmp = IcmpSocket::open(static_cast<std::uint16_t>(random()), &error);
-    if (!icmp) throw app::ConfigError(fmt::format("prober: {}", error));
+    if (!icmp) throw module::ConfigError(fmt::format("prober: {}", error));
     std::unique_ptr<UdpSocket> udp;
     if (config.exposure_interval.count() > 0) {
       udp = UdpSocket::open(&error);
-      if (!udp) throw app::ConfigError(fmt::format("prober: {}", error));
+      if (!udp) throw module::ConfigError(fmt::format("prober: {}", error));
     }
     context.log.info("prober socket",
                      {{"mode", std::string(to_string(icmp->mode()))},
@@ -234,7 +234,7 @@ class ProberModule final : public app::Module {
                                                 bool zero_allowed) {
     auto value = parse_duration(text);
     if (!value || (!zero_allowed && value->count() == 0))
-      throw app::ConfigError(fmt::format("{}: \"{}\" is not a {}duration; use e.g. 1s, 500ms or 1m",
+      throw module::ConfigError(fmt::format("{}: \"{}\" is not a {}duration; use e.g. 1s, 500ms or 1m",
                                          flag, text, zero_allowed ? "" : "positive "));
     return *value;
   }
@@ -255,7 +255,7 @@ class ProberModule final : public app::Module {
 
 }  // namespace
 
-std::unique_ptr<app::Module> make_prober_module() {
+std::unique_ptr<module::Module> make_prober_module() {
   return std::make_unique<ProberModule>();
 }
 

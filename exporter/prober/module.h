@@ -4,10 +4,10 @@
 
 #include <memory>
 
-#include "app/module.h"
+#include "module/module.h"
 
 namespace podpath::prober {
 
-std::unique_ptr<app::Module> make_prober_module();
+std::unique_ptr<module::Module> make_prober_module();
 
 }  // namespace podpath::prober

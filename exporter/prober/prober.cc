@@ -90,7 +90,7 @@ std::int64_t Prober::now_ns() const {
   return monotonic_ns();
 }
 
-void Prober::warn(std::string_view key, std::string_view message, const app::Fields& fields) {
+void Prober::warn(std::string_view key, std::string_view message, const base::Fields& fields) {
   if (env_.log) env_.log->warn_every(key, std::chrono::seconds(60), message, fields);
 }
 

@@ -17,7 +17,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "app/logger.h"
+#include "base/logger.h"
 #include "metrics/histogram.h"
 #include "model/peer.h"
 #include "prober/matcher.h"
@@ -54,7 +54,7 @@ struct LocalVtep {
 
 // Everything the loop reads from outside, injected so tests control it.
 struct ProberEnvironment {
-  app::Logger* log = nullptr;
+  base::Logger* log = nullptr;
   std::function<std::optional<int>()> overlay_mtu;       // the overlay device's MTU
   std::function<std::optional<LocalVtep>()> local_vtep;  // nullopt: exposure skipped
   std::function<std::uint64_t()> random;                 // seeds, identifier, cookie
@@ -123,7 +123,7 @@ class Prober {
   void publish(std::int64_t now_ns);
   std::int64_t now_ns() const;
   std::uint64_t next_random() { return rng_(); }
-  void warn(std::string_view key, std::string_view message, const app::Fields& fields);
+  void warn(std::string_view key, std::string_view message, const base::Fields& fields);
 
   const ProberConfig config_;
   const ProberEnvironment env_;

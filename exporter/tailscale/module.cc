@@ -31,21 +31,21 @@ void TailscaleModule::add_flags(CLI::App& app) {
 }
 
 std::vector<std::shared_ptr<metrics::Collector>> TailscaleModule::start(
-    app::ModuleContext& context) {
+    module::ModuleContext& context) {
   if (socket_path_.empty())
-    throw app::ConfigError(
+    throw module::ConfigError(
         "--tailscale.socket is empty; give tailscaled's socket, e.g. "
         "/var/run/tailscale/tailscaled.sock, or pass --no-collector.tailscale");
   if (socket_path_.size() >= sizeof(sockaddr_un{}.sun_path))
-    throw app::ConfigError(fmt::format(
+    throw module::ConfigError(fmt::format(
         "--tailscale.socket \"{}\" is {} bytes; a Unix socket path must be shorter than {}",
         socket_path_, socket_path_.size(), sizeof(sockaddr_un{}.sun_path)));
   if (!(interval_seconds_ >= 0.1 && interval_seconds_ <= 3600))
-    throw app::ConfigError(fmt::format(
+    throw module::ConfigError(fmt::format(
         "--tailscale.interval {} is out of range; give seconds between 0.1 and 3600, e.g. 5",
         interval_seconds_));
   if (!(timeout_seconds_ >= 0.01 && timeout_seconds_ <= interval_seconds_))
-    throw app::ConfigError(
+    throw module::ConfigError(
         fmt::format("--tailscale.timeout {} must be between 0.01 and --tailscale.interval ({}) "
                     "seconds, e.g. 2",
                     timeout_seconds_, interval_seconds_));

@@ -5,13 +5,13 @@
 #include <memory>
 #include <string>
 
-#include "app/module.h"
+#include "module/module.h"
 #include "tailscale/poller.h"
 #include "tailscale/snapshot.h"
 
 namespace podpath::tailscale {
 
-class TailscaleModule final : public app::Module {
+class TailscaleModule final : public module::Module {
  public:
   TailscaleModule();
   ~TailscaleModule() override;
@@ -21,7 +21,7 @@ class TailscaleModule final : public app::Module {
     return "Tailscale peers' transport (direct, peer relay, DERP) from tailscaled's LocalAPI";
   }
   void add_flags(CLI::App& app) override;
-  std::vector<std::shared_ptr<metrics::Collector>> start(app::ModuleContext& context) override;
+  std::vector<std::shared_ptr<metrics::Collector>> start(module::ModuleContext& context) override;
   void stop() override;
 
   // The latest Tailscale view per cluster peer, for the path analysis. Valid before start()

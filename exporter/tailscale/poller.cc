@@ -17,7 +17,7 @@ double unix_seconds(std::chrono::system_clock::time_point t) {
 }  // namespace
 
 Poller::Poller(std::unique_ptr<LocalApi> api, model::PeerRegistry& peers,
-               std::shared_ptr<SnapshotStore> store, app::Logger& log, PollerOptions options,
+               std::shared_ptr<SnapshotStore> store, base::Logger& log, PollerOptions options,
                WallClock clock)
     : api_(std::move(api)),
       peers_(peers),
@@ -105,7 +105,7 @@ void Poller::run() {
 }
 
 void Poller::log_transition(const Snapshot& before, const Snapshot& after) {
-  const app::Fields where{{"socket", options_.socket_path}};
+  const base::Fields where{{"socket", options_.socket_path}};
   if (after.availability != before.availability) {
     if (after.availability == Availability::kNotApplicable) {
       log_.info(

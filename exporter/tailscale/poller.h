@@ -11,7 +11,7 @@
 #include <string>
 #include <thread>
 
-#include "app/logger.h"
+#include "base/logger.h"
 #include "model/peer.h"
 #include "tailscale/localapi.h"
 #include "tailscale/snapshot.h"
@@ -28,7 +28,7 @@ class Poller {
   using WallClock = std::function<std::chrono::system_clock::time_point()>;
 
   Poller(std::unique_ptr<LocalApi> api, model::PeerRegistry& peers,
-         std::shared_ptr<SnapshotStore> store, app::Logger& log, PollerOptions options,
+         std::shared_ptr<SnapshotStore> store, base::Logger& log, PollerOptions options,
          WallClock clock);
   ~Poller();  // stops and joins
   Poller(const Poller&) = delete;
@@ -58,7 +58,7 @@ class Poller {
   std::unique_ptr<LocalApi> api_;  // used by the polling thread only
   model::PeerRegistry& peers_;
   std::shared_ptr<SnapshotStore> store_;
-  app::Logger& log_;
+  base::Logger& log_;
   const PollerOptions options_;
   WallClock clock_;
   std::shared_ptr<Wakeup> wakeup_;

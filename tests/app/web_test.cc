@@ -35,7 +35,7 @@ class Gauge : public metrics::Collector {
 };
 
 struct Fixture {
-  Fixture() : log(LogLevel::kError, LogFormat::kLogfmt, [](std::string_view) {}) {
+  Fixture() : log(base::LogLevel::kError, base::LogFormat::kLogfmt, [](std::string_view) {}) {
     scraper.add(std::make_shared<Gauge>());
   }
   http::Response get(const std::string& path, http::Request request = {}) {
@@ -44,7 +44,7 @@ struct Fixture {
     return web.handle(request);
   }
   metrics::Scraper scraper;
-  Logger log;
+  base::Logger log;
   Web web{WebOptions{"/metrics", 10000ms, 500ms, "node-a", "0.1.0"}, scraper, log};
 };
 

@@ -22,7 +22,7 @@ std::string render(const metrics::CollectResult& result) {
 
 struct Harness {
   std::vector<std::string> lines;
-  app::Logger log{app::LogLevel::kInfo, app::LogFormat::kLogfmt,
+  base::Logger log{base::LogLevel::kInfo, base::LogFormat::kLogfmt,
                   [this](std::string_view line) { lines.emplace_back(line); }};
   double now = 1700000000;
   FlannelCollector make(const std::string& path, FileReader reader = read_whole_file) {

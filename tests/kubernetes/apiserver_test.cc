@@ -53,7 +53,7 @@ double wait_until(F done, std::chrono::milliseconds timeout = 5000ms) {
 class Pipeline {
  public:
   explicit Pipeline(const ApiConfig& config, std::chrono::milliseconds request_timeout = 5000ms)
-      : log_(app::LogLevel::kDebug, app::LogFormat::kLogfmt,
+      : log_(base::LogLevel::kDebug, base::LogFormat::kLogfmt,
              [this](std::string_view line) {
                std::lock_guard lock(mutex_);
                lines_.emplace_back(line);
@@ -104,7 +104,7 @@ class Pipeline {
  private:
   std::mutex mutex_;
   std::vector<std::string> lines_;
-  app::Logger log_;
+  base::Logger log_;
   model::PeerRegistry registry_;
   std::mt19937_64 random_{42};
   std::unique_ptr<CurlNodeApi> api_;

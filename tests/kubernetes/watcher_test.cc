@@ -195,7 +195,7 @@ class WatcherTest : public testing::Test {
   }
 
   FakeApi api_;
-  app::Logger log_{app::LogLevel::kError, app::LogFormat::kLogfmt, [](std::string_view) {}};
+  base::Logger log_{base::LogLevel::kError, base::LogFormat::kLogfmt, [](std::string_view) {}};
   double random_ = 0.5;
   std::chrono::milliseconds publish_delay_ = 0ms;
   std::unique_ptr<Watcher> watcher_;

@@ -25,7 +25,7 @@ void expect_golden(const std::string& name, const std::string& actual) {
 
 struct Harness {
   std::vector<std::string> log_lines;
-  app::Logger log{app::LogLevel::kInfo, app::LogFormat::kLogfmt,
+  base::Logger log{base::LogLevel::kInfo, base::LogFormat::kLogfmt,
                   [this](std::string_view line) { log_lines.emplace_back(line); }};
   model::PeerRegistry peers{"lima-k3s-agent"};
   double now = 1700000000;

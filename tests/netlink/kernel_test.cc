@@ -144,7 +144,7 @@ TEST_F(KernelTest, EverythingReadAgreesWithIproute2) {
 }
 
 TEST_F(KernelTest, MetricsEqualTheGoldenFileOfTheCapturedTopology) {
-  app::Logger log(app::LogLevel::kError, app::LogFormat::kLogfmt, [](std::string_view) {});
+  base::Logger log(base::LogLevel::kError, base::LogFormat::kLogfmt, [](std::string_view) {});
   model::PeerRegistry peers("lima-k3s-agent");
   CollectorOptions options;
   options.devices = DeviceFilter::make("", kDefaultDeviceExclude);
@@ -160,7 +160,7 @@ TEST_F(KernelTest, MetricsEqualTheGoldenFileOfTheCapturedTopology) {
 }
 
 TEST_F(KernelTest, ChangesShowOnTheNextScrapeAndPeersAreRepublished) {
-  app::Logger log(app::LogLevel::kError, app::LogFormat::kLogfmt, [](std::string_view) {});
+  base::Logger log(base::LogLevel::kError, base::LogFormat::kLogfmt, [](std::string_view) {});
   model::PeerRegistry peers("lima-k3s-agent");
   NetlinkCollector collector(std::make_shared<NetlinkSource>(), CollectorOptions{}, peers, log,
                              [] { return 0.0; });
@@ -206,7 +206,7 @@ TEST_F(KernelTest, ChangesShowOnTheNextScrapeAndPeersAreRepublished) {
 }
 
 TEST_F(KernelTest, OneSocketPerRunAndNoneLeaked) {
-  app::Logger log(app::LogLevel::kError, app::LogFormat::kLogfmt, [](std::string_view) {});
+  base::Logger log(base::LogLevel::kError, base::LogFormat::kLogfmt, [](std::string_view) {});
   model::PeerRegistry peers("lima-k3s-agent");
   NetlinkCollector collector(std::make_shared<NetlinkSource>(), CollectorOptions{}, peers, log,
                              [] { return 0.0; });

@@ -97,7 +97,7 @@ class PollerTest : public ::testing::Test {
   std::shared_ptr<SnapshotStore> store_ = std::make_shared<SnapshotStore>();
   std::vector<std::string> log_lines_;
   std::mutex log_mutex_;
-  app::Logger log_{app::LogLevel::kDebug, app::LogFormat::kLogfmt,
+  base::Logger log_{base::LogLevel::kDebug, base::LogFormat::kLogfmt,
                    [this](std::string_view line) {
                      std::lock_guard lock(log_mutex_);
                      log_lines_.emplace_back(line);

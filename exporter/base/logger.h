@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-namespace podpath::app {
+namespace podpath::base {
 
 enum class LogLevel { kDebug = 0, kInfo = 1, kWarn = 2, kError = 3 };
 enum class LogFormat { kLogfmt, kJson };
@@ -53,4 +53,4 @@ class Logger {
   std::map<std::string, std::chrono::system_clock::time_point, std::less<>> last_logged_;
 };
 
-}  // namespace podpath::app
+}  // namespace podpath::base

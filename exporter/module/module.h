@@ -11,7 +11,7 @@
 #include <typeindex>
 #include <vector>
 
-#include "app/logger.h"
+#include "base/logger.h"
 #include "metrics/collector.h"
 #include "model/peer.h"
 
@@ -19,7 +19,7 @@ namespace CLI {
 class App;
 }
 
-namespace podpath::app {
+namespace podpath::module {
 
 // Bad start-up configuration: the message names the flag and the fix; main exits 2.
 class ConfigError : public std::runtime_error {
@@ -50,7 +50,7 @@ class Services {
 
 struct ModuleContext {
   std::string node_name;
-  Logger& log;
+  base::Logger& log;
   model::PeerRegistry& peers;
   Services services;
   // How soon the first result of slow periodic work (path MTU searches, exposure checks)
@@ -74,7 +74,4 @@ class Module {
   virtual void stop() {}
 };
 
-// Every module the binary knows, in a fixed order (app/modules.cc).
-std::vector<std::unique_ptr<Module>> all_modules();
-
-}  // namespace podpath::app
+}  // namespace podpath::module

@@ -1,8 +1,8 @@
-#include "app/logger.h"
+#include "base/logger.h"
 
 #include <gtest/gtest.h>
 
-namespace podpath::app {
+namespace podpath::base {
 namespace {
 
 using namespace std::chrono_literals;
@@ -83,4 +83,4 @@ TEST(Logger, ParsesLevelsAndFormats) {
 }
 
 }  // namespace
-}  // namespace podpath::app
+}  // namespace podpath::base

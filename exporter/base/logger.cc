@@ -1,9 +1,9 @@
-#include "app/logger.h"
+#include "base/logger.h"
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
-namespace podpath::app {
+namespace podpath::base {
 
 std::optional<LogLevel> parse_log_level(std::string_view text) {
   if (text == "debug") return LogLevel::kDebug;
@@ -169,4 +169,4 @@ bool Logger::warn_every(std::string_view key, std::chrono::seconds every, std::s
   return true;
 }
 
-}  // namespace podpath::app
+}  // namespace podpath::base
