@@ -13,15 +13,16 @@
 
 #include "analysis/module.h"
 #include "analysis/render.h"
-#include "base/logger.h"
 #include "app/modules.h"
-#include "module/module.h"
 #include "app/web.h"
+#include "base/clock.h"
+#include "base/logger.h"
 #include "http/basic_auth.h"
 #include "http/server.h"
 #include "http/web_config_watcher.h"
 #include "metrics/scraper.h"
 #include "model/peer.h"
+#include "module/module.h"
 #include "self/identity_collector.h"
 #include "self/process_collector.h"
 #include "version.h"
@@ -207,7 +208,7 @@ int run(int argc, char** argv) {
   }
 
   podpath::base::Logger log(*podpath::base::parse_log_level(log_level),
-                           *podpath::base::parse_log_format(log_format));
+                            *podpath::base::parse_log_format(log_format));
   if (node_name.empty()) node_name = default_node_name();
 
   for (const auto& text : listen_addresses) {
@@ -245,10 +246,7 @@ int run(int argc, char** argv) {
   if (!web_config_file.empty()) {
     podpath::http::WebConfigWatcher::Options watch;
     watch.path = web_config_file;
-    watch.now_unix = [] {
-      return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-          .count();
-    };
+    watch.now_unix = podpath::base::unix_now;
     watch.on_rejected = [&log](const std::string& error) {
       log.error("web config reload refused", {{"err", error}});
     };

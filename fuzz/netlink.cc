@@ -3,6 +3,7 @@
 // parser reads the same bytes, so one corpus of captured replies serves them all.
 #include <algorithm>
 
+#include "base/errno.h"
 #include "check.h"
 #include "netlink/parse.h"
 
@@ -57,7 +58,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_CHECK(lookup.error >= 0, "route lookup: negative errno");
   FUZZ_CHECK(lookup.ok() == lookup.error_name.empty(), "route lookup: error without a name");
   nl::resolve_names(lookup, snapshot);
-  (void)nl::errno_name(lookup.error);
+  (void)podpath::base::errno_name(lookup.error);
 
   (void)nl::mac_to_string(reply.first(std::min<std::size_t>(reply.size(), 32)));
   // Framing a reply into another keeps it whole.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "base/duration.h"
 #include "check.h"
 #include "prober/options.h"
 #include "prober/plan.h"
@@ -27,7 +28,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     FUZZ_CHECK(error.starts_with("line "), text);
   }
 
-  if (auto duration = pr::parse_duration(text)) FUZZ_CHECK(duration->count() >= 0, text);
+  if (auto duration = podpath::base::parse_duration(text)) FUZZ_CHECK(duration->count() >= 0, text);
 
   error.clear();
   if (auto buckets = pr::parse_buckets(text, &error)) {

@@ -1,9 +1,7 @@
 #include "flannel/collector.h"
 
-#include <fcntl.h>
 #include <fmt/format.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <cerrno>
 
@@ -24,35 +22,8 @@ std::vector<metrics::MetricFamily> subnet_families(const SubnetEnv& env) {
   return {info, mtu};
 }
 
-FileRead read_whole_file(const std::string& path) {
-  // One open and reads to EOF of that one file description: flannel replaces the file by
-  // rename, so this sees either the old or the new file, never a mix.
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return {std::nullopt, errno};
-  std::string bytes;
-  char buffer[4096];
-  for (;;) {
-    ssize_t n = ::read(fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      int error = errno;
-      ::close(fd);
-      return {std::nullopt, error};
-    }
-    if (n == 0) break;
-    bytes.append(buffer, static_cast<std::size_t>(n));
-    // subnet.env is a few hundred bytes; anything this large is not it.
-    if (bytes.size() > (1u << 20)) {
-      ::close(fd);
-      return {std::nullopt, EFBIG};
-    }
-  }
-  ::close(fd);
-  return {std::move(bytes), 0};
-}
-
 FlannelCollector::FlannelCollector(std::string subnet_file, base::Logger& log, UnixClock now,
-                                   FileReader reader)
+                                   base::FileReader reader)
     : path_(std::move(subnet_file)), log_(log), now_(std::move(now)), reader_(std::move(reader)) {}
 
 std::optional<SubnetEnv> FlannelCollector::latest() const {
@@ -61,7 +32,7 @@ std::optional<SubnetEnv> FlannelCollector::latest() const {
 }
 
 metrics::CollectResult FlannelCollector::collect() {
-  FileRead file = reader_(path_);
+  base::FileRead file = reader_(path_);
   std::lock_guard lock(mutex_);
   if (!file.bytes && (file.error == ENOENT || file.error == ENOTDIR)) {
     // Not a flannel node (or flannel not started yet): nothing to report, not a failure.

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "base/file.h"
 #include "base/logger.h"
 #include "flannel/subnet_env.h"
 #include "metrics/collector.h"
@@ -16,13 +17,10 @@ namespace podpath::flannel {
 // podpath_flannel_subnet_info (one series per address family) and podpath_flannel_mtu_bytes.
 std::vector<metrics::MetricFamily> subnet_families(const SubnetEnv& env);
 
-// The file's bytes, read in one go; nullopt with errno_out = ENOENT when it does not exist.
-struct FileRead {
-  std::optional<std::string> bytes;
-  int error = 0;  // errno of the failed open/read
-};
-using FileReader = std::function<FileRead(const std::string& path)>;
-FileRead read_whole_file(const std::string& path);
+// subnet.env is a few hundred bytes; anything larger than this is not it.
+inline base::FileRead read_subnet_file(const std::string& path) {
+  return base::read_file(path, std::size_t{1} << 20);
+}
 
 // What other modules read (found through module::Services): the last good subnet.env.
 class SubnetView {
@@ -36,7 +34,7 @@ class FlannelCollector final : public metrics::Collector, public SubnetView {
  public:
   using UnixClock = std::function<double()>;
   FlannelCollector(std::string subnet_file, base::Logger& log, UnixClock now,
-                   FileReader reader = read_whole_file);
+                   base::FileReader reader = read_subnet_file);
 
   std::string name() const override { return "flannel"; }
   metrics::CollectResult collect() override;
@@ -47,7 +45,7 @@ class FlannelCollector final : public metrics::Collector, public SubnetView {
   const std::string path_;
   base::Logger& log_;
   UnixClock now_;
-  FileReader reader_;
+  base::FileReader reader_;
 
   mutable std::mutex mutex_;  // guards everything below
   std::optional<SubnetEnv> latest_;

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <chrono>
 
+#include "base/clock.h"
 #include "flannel/collector.h"
 
 namespace podpath::flannel {
@@ -25,10 +26,7 @@ class FlannelModule final : public module::Module {
       throw module::ConfigError(
           "--flannel.subnet-file must not be empty; the default is /run/flannel/subnet.env "
           "(or disable the collector with --no-collector.flannel)");
-    auto now = [] {
-      return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-          .count();
-    };
+    auto now = base::unix_now;
     auto collector = std::make_shared<FlannelCollector>(subnet_file_, context.log, now);
     context.services.provide<SubnetView>(collector);
     return {collector};

@@ -317,15 +317,6 @@ WebConfigParse parse_web_config(std::string_view yaml, std::string_view base_dir
   }
 }
 
-std::string read_whole_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(std::strerror(errno));
-  std::ostringstream out;
-  out << in.rdbuf();
-  if (in.bad()) throw std::runtime_error(std::strerror(errno));
-  return out.str();
-}
-
 std::pair<std::shared_ptr<const TlsSettings>, std::string> load_tls_settings(
     const TlsFileConfig& config, const ReadFile& read) {
   auto settings = std::make_shared<TlsSettings>();
@@ -335,11 +326,9 @@ std::pair<std::shared_ptr<const TlsSettings>, std::string> load_tls_settings(
       out = inline_pem;
       return {};
     }
-    try {
-      out = read(path);
-    } catch (const std::exception& e) {
-      return fmt::format("tls_server_config.{}: cannot read {}: {}", field, path, e.what());
-    }
+    auto file = read(path);
+    if (!file.ok()) return fmt::format("tls_server_config.{}: {}", field, file.message(path));
+    out = std::move(*file.bytes);
     return {};
   };
   if (auto e = load(config.cert, config.cert_file, "cert_file", settings->cert_pem); !e.empty())

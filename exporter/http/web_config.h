@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/file.h"
 #include "http/server.h"
 
 namespace podpath::http {
@@ -51,8 +52,7 @@ struct WebConfigParse {
 WebConfigParse parse_web_config(std::string_view yaml, std::string_view base_dir);
 
 // Reads a whole file or throws std::runtime_error naming the reason (injected for tests).
-using ReadFile = std::function<std::string(const std::string& path)>;
-std::string read_whole_file(const std::string& path);
+using ReadFile = base::FileReader;
 
 // Reads the PEM the TLS section names. Returns the settings, or an error naming the field
 // and the file.

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cstring>
+
 namespace podpath::http {
 namespace {
 
@@ -54,13 +56,9 @@ WebConfigWatcher::~WebConfigWatcher() {
 }
 
 WebConfigWatcher::Loaded WebConfigWatcher::read_config() const {
-  std::string text;
-  try {
-    text = options_.read(options_.path);
-  } catch (const std::exception& e) {
-    return {nullptr, fmt::format("cannot read it: {}", e.what())};
-  }
-  auto parsed = parse_web_config(text, directory_of(options_.path));
+  auto file = options_.read(options_.path);
+  if (!file.ok()) return {nullptr, fmt::format("cannot read it: {}", std::strerror(file.error))};
+  auto parsed = parse_web_config(*file.bytes, directory_of(options_.path));
   if (!parsed.config) return {nullptr, parsed.error};
   auto active = std::make_shared<ActiveWebConfig>();
   active->config = std::move(*parsed.config);

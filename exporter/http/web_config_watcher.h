@@ -28,7 +28,7 @@ class WebConfigWatcher {
  public:
   struct Options {
     std::string path;
-    ReadFile read = read_whole_file;
+    ReadFile read = [](const std::string& path) { return base::read_file(path); };
     std::function<double()> now_unix;                           // wall clock, for the metric
     std::function<void(const std::string& error)> on_rejected;  // once per distinct problem
     std::function<void()> on_applied;                           // after a successful reload

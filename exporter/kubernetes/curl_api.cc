@@ -10,6 +10,8 @@
 #include <sstream>
 #include <streambuf>
 
+#include "base/file.h"
+
 namespace podpath::kubernetes {
 
 std::string_view to_string(ApiError error) {
@@ -181,17 +183,6 @@ class CurlNodeApi::Transfer : public std::streambuf {
 
 namespace {
 
-std::string read_file(const std::string& path, std::string& error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error = fmt::format("cannot read {}: {}", path, std::strerror(errno));
-    return {};
-  }
-  std::stringstream content;
-  content << in.rdbuf();
-  return content.str();
-}
-
 std::string trim_token(std::string token) {
   while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' '))
     token.pop_back();
@@ -349,9 +340,9 @@ std::string configure(CURL* easy, const ApiConfig& config, const CurlOptions& op
   std::string token = config.token;
   if (!config.token_file.empty()) {
     // Re-read on every request: service-account tokens are rotated on disk.
-    std::string error;
-    token = trim_token(read_file(config.token_file, error));
-    if (!error.empty()) return error;
+    auto file = base::read_file(config.token_file);
+    if (!file.ok()) return file.message(config.token_file);
+    token = trim_token(std::move(*file.bytes));
   }
   if (!token.empty()) headers.push_back("Authorization: Bearer " + token);
   return {};

@@ -9,6 +9,8 @@
 #include <random>
 #include <sstream>
 
+#include "base/clock.h"
+#include "base/file.h"
 #include "kubernetes/collector.h"
 #include "kubernetes/curl_api.h"
 #include "kubernetes/watcher.h"
@@ -20,17 +22,15 @@ ResolvedConfig resolve_config(const ModuleFlags& flags, const std::string& servi
                               const std::string& service_port) {
   ResolvedConfig resolved;
   if (!flags.kubeconfig.empty()) {
-    std::ifstream in(flags.kubeconfig);
-    if (!in)
+    auto file = base::read_file(flags.kubeconfig);
+    if (!file.ok())
       throw module::ConfigError(
           fmt::format("--kubeconfig: cannot read {}; point it at a readable kubeconfig file",
                       flags.kubeconfig));
-    std::stringstream text;
-    text << in.rdbuf();
     auto slash = flags.kubeconfig.rfind('/');
     std::string base_dir = slash == std::string::npos ? "." : flags.kubeconfig.substr(0, slash);
     auto parsed =
-        parse_kubeconfig(text.str(), base_dir, flags.context, "kubeconfig " + flags.kubeconfig);
+        parse_kubeconfig(*file.bytes, base_dir, flags.context, "kubeconfig " + flags.kubeconfig);
     if (!parsed.config) throw module::ConfigError("--kubeconfig: " + parsed.error);
     resolved.config = std::move(parsed.config);
     return resolved;
@@ -137,10 +137,7 @@ std::vector<std::shared_ptr<metrics::Collector>> KubernetesModule::start(
   auto random01 = [random] {
     return std::uniform_real_distribution<double>(0.0, 1.0)(*random);  // watcher thread only
   };
-  auto unix_now = [] {
-    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  };
+  auto unix_now = base::unix_now;
   model::PeerRegistry& peers = context.peers;
   watcher_ = std::make_shared<Watcher>(
       *api_, options,

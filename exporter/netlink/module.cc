@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <chrono>
 
+#include "base/clock.h"
 #include "netlink/collector.h"
 
 namespace podpath::netlink {
@@ -40,10 +41,7 @@ class NetlinkModule final : public module::Module {
       throw module::ConfigError(
           "--netlink.flannel-devices must not be empty; the default is flannel\\.[0-9]+");
     options.flannel_devices = *flannel;
-    auto now = [] {
-      return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-          .count();
-    };
+    auto now = base::unix_now;
     auto collector = std::make_shared<NetlinkCollector>(
         std::make_shared<NetlinkSource>(), std::move(options), context.peers, context.log, now);
     context.services.provide<KernelView>(collector);

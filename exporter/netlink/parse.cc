@@ -21,6 +21,8 @@
 #include <optional>
 #include <tuple>
 
+#include "base/errno.h"
+
 namespace podpath::netlink {
 
 namespace {
@@ -202,12 +204,6 @@ std::string rule_action_name(std::uint8_t action) {
     default:
       return fmt::format("action-{}", action);
   }
-}
-
-std::string errno_name(int error) {
-  if (error == 0) return {};
-  const char* name = strerrorname_np(error);
-  return name != nullptr ? name : fmt::format("errno-{}", error);
 }
 
 std::string table_name(std::uint32_t table) {
@@ -431,7 +427,7 @@ RouteLookup parse_route_lookup(ByteView reply, model::Ipv4 destination) {
       lookup.prefsrc = route.prefsrc;
     }
   }
-  lookup.error_name = errno_name(lookup.error);
+  lookup.error_name = base::errno_name(lookup.error);
   return lookup;
 }
 

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "base/errno.h"
+
 namespace podpath::netlink {
 
 namespace {
@@ -18,7 +20,7 @@ bool take(const Reply& reply, Dump what, Parsed<T> (*parse)(ByteView), std::vect
   ReplyStatus status = scan_reply(reply.bytes);
   if (status.error != 0) {
     read.error =
-        fmt::format("{} dump: kernel answered {}", to_string(what), errno_name(status.error));
+        fmt::format("{} dump: kernel answered {}", to_string(what), base::errno_name(status.error));
     return false;
   }
   if (!status.complete) {

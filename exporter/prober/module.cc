@@ -14,6 +14,9 @@
 #include <random>
 #include <sstream>
 
+#include "base/clock.h"
+#include "base/duration.h"
+#include "base/file.h"
 #include "prober/options.h"
 #include "prober/prober.h"
 
@@ -21,16 +24,8 @@ namespace podpath::prober {
 
 namespace {
 
-std::optional<std::string> read_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 std::optional<int> read_device_mtu(const std::string& device) {
-  auto text = read_file(fmt::format("/sys/class/net/{}/mtu", device));
+  auto text = base::read_file(fmt::format("/sys/class/net/{}/mtu", device)).bytes;
   if (!text) return std::nullopt;
   try {
     int mtu = std::stoi(*text);
@@ -129,7 +124,8 @@ class ProberModule final : public module::Module {
         exposure_ ? duration_flag("--prober.exposure-interval", exposure_interval_, true)
                   : std::chrono::nanoseconds(0);
     if (config.interval < std::chrono::milliseconds(10))
-      throw module::ConfigError("--prober.interval must be at least 10ms, e.g. --prober.interval=1s");
+      throw module::ConfigError(
+          "--prober.interval must be at least 10ms, e.g. --prober.interval=1s");
     if (config.timeout > std::chrono::seconds(10))
       throw module::ConfigError(
           "--prober.timeout must be at most 10s (the sequence space must outlast it), e.g. "
@@ -151,7 +147,7 @@ class ProberModule final : public module::Module {
 
     std::optional<std::vector<model::Peer>> static_peers;
     if (!static_targets_.empty()) {
-      auto text = read_file(static_targets_);
+      auto text = base::read_file(static_targets_).bytes;
       if (!text)
         throw module::ConfigError(
             fmt::format("--prober.static-targets: cannot read \"{}\"", static_targets_));
@@ -186,7 +182,7 @@ class ProberModule final : public module::Module {
     const std::uint32_t vni = static_cast<std::uint32_t>(vni_);
     model::PeerRegistry* registry = &context.peers;
     env.local_vtep = [device_name, vni, registry]() -> std::optional<LocalVtep> {
-      auto mac_text = read_file(fmt::format("/sys/class/net/{}/address", device_name));
+      auto mac_text = base::read_file(fmt::format("/sys/class/net/{}/address", device_name)).bytes;
       if (!mac_text) return std::nullopt;
       auto mac = parse_mac(mac_text->substr(0, mac_text->find('\n')));
       if (!mac) return std::nullopt;
@@ -200,10 +196,7 @@ class ProberModule final : public module::Module {
       return LocalVtep{vni, *mac, *address};
     };
     env.random = random;
-    env.unix_now = [] {
-      return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-          .count();
-    };
+    env.unix_now = base::unix_now;
 
     prober_ = std::make_shared<Prober>(config, env, std::move(icmp), std::move(udp));
     if (static_peers) {
@@ -232,10 +225,11 @@ class ProberModule final : public module::Module {
  private:
   static std::chrono::nanoseconds duration_flag(const char* flag, const std::string& text,
                                                 bool zero_allowed) {
-    auto value = parse_duration(text);
+    auto value = base::parse_duration(text);
     if (!value || (!zero_allowed && value->count() == 0))
-      throw module::ConfigError(fmt::format("{}: \"{}\" is not a {}duration; use e.g. 1s, 500ms or 1m",
-                                         flag, text, zero_allowed ? "" : "positive "));
+      throw module::ConfigError(
+          fmt::format("{}: \"{}\" is not a {}duration; use e.g. 1s, 500ms or 1m", flag, text,
+                      zero_allowed ? "" : "positive "));
     return *value;
   }
 

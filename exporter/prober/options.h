@@ -9,10 +9,6 @@
 
 namespace podpath::prober {
 
-// Prometheus-style durations: "1s", "250ms", "1m", "1m30s", "0" (and a bare number of
-// seconds, e.g. "0.5"). nullopt when malformed.
-std::optional<std::chrono::nanoseconds> parse_duration(std::string_view text);
-
 // "0.0001,0.001,0.01": strictly increasing, positive, finite. nullopt and `error` otherwise.
 std::optional<std::vector<double>> parse_buckets(std::string_view text, std::string* error);
 

@@ -11,6 +11,7 @@
 #include <limits>
 #include <stdexcept>
 
+#include "base/errno.h"
 #include "prober/schedule.h"
 
 namespace podpath::prober {
@@ -133,7 +134,7 @@ void Prober::run() {
 
     int n = epoll_wait(epoll_fd_, events, 8, -1);
     if (n < 0 && errno != EINTR) {
-      warn("prober-epoll", "prober: epoll_wait failed", {{"err", errno_name(errno)}});
+      warn("prober-epoll", "prober: epoll_wait failed", {{"err", base::errno_name(errno)}});
     }
     for (int i = 0; i < n; ++i) {
       std::uint64_t count;
@@ -285,12 +286,12 @@ void Prober::send_echo(std::uint32_t id, EchoJob& job, std::int64_t now) {
   ++job.requests;
   if (int error = send_icmp(job.spec.address, packet, false); error != 0) {
     matcher_.cancel(sequence);
-    ++job.send_errors[errno_name(error)];
+    ++job.send_errors[base::errno_name(error)];
     warn("prober-send-" + job.spec.address.to_string(), "prober: cannot send echo request",
          {{"peer", job.spec.labels.peer},
           {"target", std::string(to_string(job.spec.target))},
           {"address", job.spec.address.to_string()},
-          {"err", errno_name(error)}});
+          {"err", base::errno_name(error)}});
   }
   dirty_ = true;
   // Next round: the nominal slot moves by exactly one interval; jitter never accumulates.
@@ -334,7 +335,7 @@ void Prober::send_pmtu_step(std::uint32_t id, PmtuJob& job, std::int64_t now) {
       continue;
     }
     warn("prober-pmtu-" + job.spec.overlay.to_string(), "prober: cannot send path MTU probe",
-         {{"peer", job.spec.labels.peer}, {"err", errno_name(error)}});
+         {{"peer", job.spec.labels.peer}, {"err", base::errno_name(error)}});
     job.search.reset();
     break;
   }
@@ -379,7 +380,7 @@ void Prober::send_exposure(std::uint32_t id, ExposureJob& job, std::int64_t now)
          "prober: cannot send VXLAN exposure probe",
          {{"peer", job.spec.labels.peer},
           {"address", job.spec.address.to_string()},
-          {"err", errno_name(error)}});
+          {"err", base::errno_name(error)}});
   }
 }
 
@@ -401,7 +402,7 @@ void Prober::drain_errors() {
       case ProbeKind::kEcho:
         // Left in flight: it times out and counts as lost, not as a response.
         if (auto it = echo_.find(record->job); it != echo_.end()) {
-          ++it->second.send_errors[errno_name(message->error)];
+          ++it->second.send_errors[base::errno_name(message->error)];
           dirty_ = true;
         }
         break;

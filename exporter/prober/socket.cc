@@ -15,6 +15,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/errno.h"
+#include "base/file.h"
 #include "prober/packet.h"
 
 namespace podpath::prober {
@@ -38,11 +40,8 @@ sockaddr_in to_sockaddr(model::Ipv4 address, std::uint16_t port) {
   return sa;
 }
 
-std::string read_first_line(const char* path) {
-  std::ifstream in(path);
-  std::string line;
-  std::getline(in, line);
-  return line;
+std::string first_line(const std::optional<std::string>& text) {
+  return text ? text->substr(0, text->find('\n')) : std::string();
 }
 
 // Kernel timestamps in software: RX when the packet enters the stack, TX when it enters the
@@ -85,11 +84,6 @@ std::string_view to_string(SocketMode mode) {
   return mode == SocketMode::kRaw ? "raw" : "datagram";
 }
 
-std::string errno_name(int error) {
-  if (const char* name = strerrorname_np(error)) return name;
-  return fmt::format("errno_{}", error);
-}
-
 IcmpSocket::IcmpSocket(int fd, SocketMode mode, std::uint16_t identifier)
     : fd_(fd), mode_(mode), identifier_(identifier), buffer_(kBufferSize), control_(kControlSize) {}
 
@@ -118,7 +112,7 @@ std::unique_ptr<IcmpSocket> IcmpSocket::open(SocketMode mode, std::uint16_t rand
   if (mode == SocketMode::kRaw) {
     int fd = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMP);
     if (fd < 0) {
-      if (error) *error = fmt::format("raw ICMP needs CAP_NET_RAW ({})", errno_name(errno));
+      if (error) *error = fmt::format("raw ICMP needs CAP_NET_RAW ({})", base::errno_name(errno));
       return nullptr;
     }
     sock.reset(new IcmpSocket(fd, SocketMode::kRaw, random_identifier));
@@ -130,7 +124,8 @@ std::unique_ptr<IcmpSocket> IcmpSocket::open(SocketMode mode, std::uint16_t rand
         *error = fmt::format(
             "unprivileged ICMP needs this process's group (gid {}) inside "
             "net.ipv4.ping_group_range, which is \"{}\" ({})",
-            getgid(), read_first_line("/proc/sys/net/ipv4/ping_group_range"), errno_name(errno));
+            getgid(), first_line(base::read_file("/proc/sys/net/ipv4/ping_group_range").bytes),
+            base::errno_name(errno));
       }
       return nullptr;
     }

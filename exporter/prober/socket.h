@@ -92,7 +92,4 @@ class UdpSocket {
   int fd_;
 };
 
-// "EHOSTUNREACH" for EHOSTUNREACH: the label value of podpath_probe_send_errors_total.
-std::string errno_name(int error);
-
 }  // namespace podpath::prober

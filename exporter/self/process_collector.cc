@@ -7,19 +7,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/file.h"
+
 namespace podpath::self {
-
-namespace {
-
-std::optional<std::string> read_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
-}  // namespace
 
 std::optional<StatFields> parse_proc_pid_stat(std::string_view text) {
   auto close = text.rfind(')');
@@ -97,23 +87,23 @@ ProcessCollector::ProcessCollector(std::string proc_root, std::string pid)
 metrics::CollectResult ProcessCollector::collect() {
   using metrics::MetricFamily;
   using metrics::MetricType;
-  const std::string base = fmt::format("{}/{}", proc_root_, pid_);
-  auto stat_text = read_file(base + "/stat");
-  auto proc_stat_text = read_file(proc_root_ + "/stat");
-  auto limits_text = read_file(base + "/limits");
+  const std::string dir = fmt::format("{}/{}", proc_root_, pid_);
+  auto stat_text = base::read_file(dir + "/stat").bytes;
+  auto proc_stat_text = base::read_file(proc_root_ + "/stat").bytes;
+  auto limits_text = base::read_file(dir + "/limits").bytes;
   if (!stat_text || !proc_stat_text || !limits_text)
-    return metrics::CollectResult::failure(fmt::format("cannot read {}/stat or limits", base));
+    return metrics::CollectResult::failure(fmt::format("cannot read {}/stat or limits", dir));
   auto stat = parse_proc_pid_stat(*stat_text);
   auto boot = parse_boot_time(*proc_stat_text);
   auto max_fds = parse_max_open_files(*limits_text);
   if (!stat || !boot || !max_fds)
-    return metrics::CollectResult::failure(fmt::format("cannot parse {}/stat or limits", base));
+    return metrics::CollectResult::failure(fmt::format("cannot parse {}/stat or limits", dir));
 
   const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
   const double page = static_cast<double>(sysconf(_SC_PAGESIZE));
   std::error_code ec;
   double fds = 0;
-  for (auto it = std::filesystem::directory_iterator(base + "/fd", ec);
+  for (auto it = std::filesystem::directory_iterator(dir + "/fd", ec);
        !ec && it != std::filesystem::directory_iterator(); it.increment(ec))
     ++fds;
 

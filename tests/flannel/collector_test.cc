@@ -23,9 +23,9 @@ std::string render(const metrics::CollectResult& result) {
 struct Harness {
   std::vector<std::string> lines;
   base::Logger log{base::LogLevel::kInfo, base::LogFormat::kLogfmt,
-                  [this](std::string_view line) { lines.emplace_back(line); }};
+                   [this](std::string_view line) { lines.emplace_back(line); }};
   double now = 1700000000;
-  FlannelCollector make(const std::string& path, FileReader reader = read_whole_file) {
+  FlannelCollector make(const std::string& path, base::FileReader reader = read_subnet_file) {
     return FlannelCollector(
         path, log, [this] { return now; }, std::move(reader));
   }
@@ -75,7 +75,9 @@ TEST(FlannelCollector, MalformedFileFailsNamingTheLineAndKeepsTheLastGoodSeries)
   Harness h;
   std::string content =
       "FLANNEL_NETWORK=10.42.0.0/16\nFLANNEL_SUBNET=10.42.2.1/24\nFLANNEL_MTU=1450\n";
-  auto collector = h.make("subnet.env", [&](const std::string&) { return FileRead{content, 0}; });
+  auto collector = h.make("subnet.env", [&](const std::string&) {
+    return base::FileRead{content, 0};
+  });
   metrics::CollectResult good = collector.collect();
   ASSERT_TRUE(good.success);
   h.now += 60;
@@ -101,7 +103,7 @@ TEST(FlannelCollector, MalformedFileBeforeAnySuccessHasNoSeries) {
 TEST(FlannelCollector, UnreadableFileIsAFailure) {
   Harness h;
   auto collector = h.make("/run/x.env", [](const std::string&) {
-    return FileRead{std::nullopt, EACCES};
+    return base::FileRead{std::nullopt, EACCES};
   });
   metrics::CollectResult result = collector.collect();
   EXPECT_FALSE(result.success);

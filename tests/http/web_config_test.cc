@@ -155,12 +155,8 @@ TEST(WebConfig, TypeErrorsNameTheField) {
   EXPECT_TRUE(parsed.config) << parsed.error;
 }
 
-std::string read_fixture_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error("No such file or directory");
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
+base::FileRead read_fixture_file(const std::string& path) {
+  return base::read_file(path);
 }
 
 TEST(WebConfig, LoadsAndChecksTheTlsFiles) {
@@ -180,7 +176,7 @@ TEST(WebConfig, LoadsAndChecksTheTlsFiles) {
 
   TlsFileConfig missing = *parsed.config->tls;
   missing.cert_file = "/nonexistent/server.crt";
-  EXPECT_EQ(load_tls_settings(missing, read_whole_file).second,
+  EXPECT_EQ(load_tls_settings(missing, read_fixture_file).second,
             "tls_server_config.cert_file: cannot read /nonexistent/server.crt: No such file or "
             "directory");
 

@@ -12,6 +12,7 @@
 #include <limits>
 #include <random>
 
+#include "base/errno.h"
 #include "netlink/kernel_peers.h"
 #include "netlink/reader.h"
 #include "testlib.h"
@@ -304,8 +305,8 @@ TEST(Names, AreTheOnesOperatorsKnow) {
   EXPECT_EQ(operstate_name(6), "up");
   EXPECT_EQ(operstate_name(2), "down");
   EXPECT_EQ(operstate_name(200), "operstate-200");
-  EXPECT_EQ(errno_name(EHOSTUNREACH), "EHOSTUNREACH");
-  EXPECT_EQ(errno_name(0), "");
+  EXPECT_EQ(base::errno_name(EHOSTUNREACH), "EHOSTUNREACH");
+  EXPECT_EQ(base::errno_name(0), "");
   EXPECT_EQ(rule_action_name(1), "lookup");
   EXPECT_EQ(route_type_name(RTN_UNREACHABLE), "unreachable");
   const std::uint8_t mac[] = {0x32, 0xf3, 0x9e, 0x5f, 0x0e, 0x68};
