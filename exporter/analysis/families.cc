@@ -1,5 +1,7 @@
 #include "analysis/families.h"
 
+#include "model/peer_labels.h"
+
 namespace podpath::analysis {
 
 std::vector<metrics::MetricFamily> to_families(const NodeReport& report) {
@@ -28,8 +30,7 @@ std::vector<metrics::MetricFamily> to_families(const NodeReport& report) {
                        "status page for the explanation and the fix); value is 1.",
                        MetricType::kGauge);
   for (const auto& v : report.peers) {
-    const Labels base{
-        {"peer", v.peer}, {"peer_group", v.group}, {"same_group", v.same_group ? "true" : "false"}};
+    const Labels base = model::PeerLabels{v.peer, v.group, v.same_group}.pairs();
     auto with = [&](std::initializer_list<std::pair<std::string, std::string>> extra) {
       Labels l = base;
       l.insert(l.end(), extra.begin(), extra.end());

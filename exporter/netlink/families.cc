@@ -1,5 +1,7 @@
 #include "netlink/families.h"
 
+#include "model/peer_labels.h"
+
 namespace podpath::netlink {
 
 DeviceFilter DeviceFilter::make(const std::string& include, const std::string& exclude) {
@@ -52,15 +54,13 @@ metrics::MetricFamily peer_route_family(const KernelSnapshot& snapshot) {
       "kernel's error (e.g. ENETUNREACH).",
       metrics::MetricType::kInfo);
   auto add = [&](const PeerRoutes& peer, const char* target, const RouteLookup& lookup) {
-    family.add({{"peer", peer.peer},
-                {"peer_group", peer.group},
-                {"same_group", peer.same_group ? "true" : "false"},
-                {"target", target},
-                {"destination", lookup.destination.to_string()},
-                {"device", lookup.ok() ? lookup.device : ""},
-                {"table", lookup.ok() ? table_name(lookup.table) : ""},
-                {"source", lookup.ok() && lookup.prefsrc ? lookup.prefsrc->to_string() : ""},
-                {"error", lookup.error_name}},
+    family.add(model::PeerLabels{peer.peer, peer.group, peer.same_group}.pairs(
+                   {{"target", target},
+                    {"destination", lookup.destination.to_string()},
+                    {"device", lookup.ok() ? lookup.device : ""},
+                    {"table", lookup.ok() ? table_name(lookup.table) : ""},
+                    {"source", lookup.ok() && lookup.prefsrc ? lookup.prefsrc->to_string() : ""},
+                    {"error", lookup.error_name}}),
                1);
   };
   for (const auto& peer : snapshot.peer_routes) {

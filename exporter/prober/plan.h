@@ -10,19 +10,14 @@
 
 #include "model/ip.h"
 #include "model/peer.h"
+#include "model/peer_labels.h"
 
 namespace podpath::prober {
 
 enum class TargetKind { kOverlay, kUnderlay };
 std::string_view to_string(TargetKind kind);
 
-// The labels every per-peer series carries (metrics contract).
-struct PeerLabels {
-  std::string peer;
-  std::string group;
-  bool same_group = false;
-  auto operator<=>(const PeerLabels&) const = default;
-};
+using model::PeerLabels;
 
 struct EchoSpec {
   PeerLabels labels;

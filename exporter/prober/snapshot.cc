@@ -4,14 +4,8 @@ namespace podpath::prober {
 
 namespace {
 
-metrics::Labels peer_labels(const PeerLabels& labels) {
-  return {{"peer", labels.peer},
-          {"peer_group", labels.group},
-          {"same_group", labels.same_group ? "true" : "false"}};
-}
-
 metrics::Labels target_labels(const TargetResult& result) {
-  auto labels = peer_labels(result.labels);
+  auto labels = result.labels.pairs();
   labels.emplace_back("target", std::string(to_string(result.target)));
   return labels;
 }
@@ -54,7 +48,7 @@ std::vector<metrics::MetricFamily> to_families(const Snapshot& snapshot) {
   MetricFamily mtu("podpath_peer_path_mtu_bytes",
                    "The largest packet the overlay path to the peer carries.", MetricType::kGauge);
   for (const auto& result : snapshot.path_mtu) {
-    auto labels = peer_labels(result.labels);
+    auto labels = result.labels.pairs();
     labels.emplace_back("source", "probed");
     mtu.add(std::move(labels), result.bytes);
   }
@@ -63,7 +57,7 @@ std::vector<metrics::MetricFamily> to_families(const Snapshot& snapshot) {
                        "public address.",
                        MetricType::kGauge);
   for (const auto& result : snapshot.exposure) {
-    auto labels = peer_labels(result.labels);
+    auto labels = result.labels.pairs();
     labels.emplace_back("address", result.address.to_string());
     exposed.add(std::move(labels), result.exposed ? 1 : 0);
   }

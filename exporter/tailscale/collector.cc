@@ -1,5 +1,7 @@
 #include "tailscale/collector.h"
 
+#include "model/peer_labels.h"
+
 namespace podpath::tailscale {
 
 namespace {
@@ -9,10 +11,8 @@ using metrics::MetricFamily;
 using metrics::MetricType;
 
 Labels peer_labels(const MappedPeer& mapped) {
-  return {{"peer", mapped.peer},
-          {"peer_group", mapped.group},
-          {"same_group", mapped.same_group ? "true" : "false"},
-          {"tailscale_peer", display_name(mapped.tailscale)}};
+  return model::PeerLabels{mapped.peer, mapped.group, mapped.same_group}.pairs(
+      {{"tailscale_peer", display_name(mapped.tailscale)}});
 }
 
 Labels with(Labels labels, std::initializer_list<std::pair<std::string, std::string>> more) {

@@ -1,0 +1,33 @@
+// The labels every per-peer series carries (the metrics contract): `peer` (the node name, or
+// the pod subnet when only the kernel knows the peer), `peer_group` (its group, empty when
+// unset) and `same_group` ("true" when this node and the peer share a non-empty group). Built
+// here only, so every collector spells them the same way.
+#pragma once
+
+#include <compare>
+#include <initializer_list>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace podpath::model {
+
+// The same type as metrics::Labels; model/ does not depend on metrics/.
+using LabelPairs = std::vector<std::pair<std::string, std::string>>;
+
+struct PeerLabels {
+  std::string peer;
+  std::string group;
+  bool same_group = false;
+
+  // peer, peer_group, same_group, then `extra` in the order given.
+  LabelPairs pairs(std::initializer_list<std::pair<std::string, std::string>> extra = {}) const {
+    LabelPairs labels{
+        {"peer", peer}, {"peer_group", group}, {"same_group", same_group ? "true" : "false"}};
+    labels.insert(labels.end(), extra.begin(), extra.end());
+    return labels;
+  }
+  auto operator<=>(const PeerLabels&) const = default;
+};
+
+}  // namespace podpath::model
