@@ -1,24 +1,58 @@
-// The one place that lists podpath's modules. Each source of truth adds one line here.
-#include "analysis/module.h"
 #include "app/modules.h"
-#include "flannel/module.h"
-#include "kubernetes/module.h"
-#include "netlink/module.h"
-#include "prober/module.h"
-#include "tailscale/module.h"
+
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
 
 namespace podpath::app {
 
-std::vector<std::unique_ptr<module::Module>> all_modules() {
-  std::vector<std::unique_ptr<module::Module>> modules;
-  modules.push_back(netlink::make_module());
-  modules.push_back(flannel::make_module());
-  modules.push_back(std::make_unique<kubernetes::KubernetesModule>());
-  modules.push_back(std::make_unique<tailscale::TailscaleModule>());
-  modules.push_back(prober::make_prober_module());
-  // Last: it joins what the modules above provide.
-  modules.push_back(analysis::make_module());
-  return modules;
+Modules::Modules()
+    : prober_(prober::make_prober_module()),
+      analysis_(analysis::Sources{
+          [this] { return netlink_.kernel_view(); },
+          [this] { return flannel_.subnet_view(); },
+          [this] { return tailscale_.view(); },
+          [this] { return prober_->results(); },
+      }),
+      order_{&netlink_, &flannel_, &kubernetes_, &tailscale_, prober_.get(), &analysis_} {}
+
+Modules::~Modules() {
+  stop();
+}
+
+void Modules::add_flags(CLI::App& app) {
+  for (module::Module* module : order_) {
+    bool& on = enabled_[module->name()] = module->enabled_by_default();
+    app.add_flag(fmt::format("--collector.{0},!--no-collector.{0}", module->name()), on,
+                 fmt::format("Enable the {} collector: {} (default: {}).", module->name(),
+                             module->description(), on ? "on" : "off"));
+    module->add_flags(app);
+  }
+}
+
+void Modules::start(const StartOptions& options, base::Logger& log, model::PeerRegistry& peers,
+                    metrics::Scraper& scraper) {
+  for (module::Module* module : order_) {
+    if (!enabled_[module->name()]) {
+      log.info("collector disabled", {{"collector", module->name()}});
+      continue;
+    }
+    module::ModuleContext& context = contexts_.emplace_back(
+        module::ModuleContext{options.node_name, log.with({{"collector", module->name()}}), peers,
+                              options.overlay_device, options.first_results_within});
+    try {
+      for (auto& collector : module->start(context)) scraper.add(std::move(collector));
+    } catch (const module::ConfigError&) {
+      stop();
+      throw;
+    }
+    started_.push_back(module);
+  }
+}
+
+void Modules::stop() {
+  for (auto it = started_.rbegin(); it != started_.rend(); ++it) (*it)->stop();
+  started_.clear();
 }
 
 }  // namespace podpath::app

@@ -122,48 +122,60 @@ std::string logfmt_value(std::string_view s) {
 }  // namespace
 
 Logger::Logger(LogLevel level, LogFormat format, Sink sink, Clock clock)
-    : level_(level), format_(format), sink_(std::move(sink)), clock_(std::move(clock)) {
-  if (!sink_)
-    sink_ = [](std::string_view line) {
+    : shared_(std::make_shared<Shared>()) {
+  shared_->level = level;
+  shared_->format = format;
+  shared_->sink = std::move(sink);
+  shared_->clock = std::move(clock);
+  if (!shared_->sink)
+    shared_->sink = [](std::string_view line) {
       std::fwrite(line.data(), 1, line.size(), stderr);
       std::fflush(stderr);
     };
-  if (!clock_) clock_ = [] { return std::chrono::system_clock::now(); };
+  if (!shared_->clock) shared_->clock = [] { return std::chrono::system_clock::now(); };
+}
+
+Logger Logger::with(const Fields& context) const {
+  Logger child = *this;
+  child.context_.insert(child.context_.end(), context.begin(), context.end());
+  return child;
 }
 
 std::string Logger::format_line(LogLevel level, std::string_view message,
                                 const Fields& fields) const {
-  auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(clock_());
+  auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(shared_->clock());
   std::string ts = fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", now);
   std::string line;
-  if (format_ == LogFormat::kJson) {
+  if (shared_->format == LogFormat::kJson) {
     line = fmt::format("{{\"ts\":{},\"level\":{},\"msg\":{}", json_string(ts),
                        json_string(level_name(level)), json_string(message));
-    for (const auto& [k, v] : fields) line += fmt::format(",{}:{}", json_string(k), json_string(v));
+    for (const Fields* set : {&context_, &fields})
+      for (const auto& [k, v] : *set) line += fmt::format(",{}:{}", json_string(k), json_string(v));
     line += "}\n";
   } else {
     line = fmt::format("ts={} level={} msg={}", ts, level_name(level), logfmt_value(message));
-    for (const auto& [k, v] : fields) line += fmt::format(" {}={}", k, logfmt_value(v));
+    for (const Fields* set : {&context_, &fields})
+      for (const auto& [k, v] : *set) line += fmt::format(" {}={}", k, logfmt_value(v));
     line += '\n';
   }
   return line;
 }
 
 void Logger::log(LogLevel level, std::string_view message, const Fields& fields) {
-  if (level < level_) return;
+  if (level < shared_->level) return;
   std::string line = format_line(level, message, fields);
-  std::lock_guard lock(mutex_);
-  sink_(line);
+  std::lock_guard lock(shared_->mutex);
+  shared_->sink(line);
 }
 
 bool Logger::warn_every(std::string_view key, std::chrono::seconds every, std::string_view message,
                         const Fields& fields) {
   {
-    std::lock_guard lock(mutex_);
-    auto now = clock_();
-    auto it = last_logged_.find(key);
-    if (it != last_logged_.end() && now - it->second < every) return false;
-    last_logged_[std::string(key)] = now;
+    std::lock_guard lock(shared_->mutex);
+    auto now = shared_->clock();
+    auto it = shared_->last_logged.find(key);
+    if (it != shared_->last_logged.end() && now - it->second < every) return false;
+    shared_->last_logged[std::string(key)] = now;
   }
   warn(message, fields);
   return true;

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -24,6 +25,9 @@ std::optional<LogFormat> parse_log_format(std::string_view text);
 
 using Fields = std::vector<std::pair<std::string, std::string>>;
 
+// Copies share one sink, level filter and rate limit: with() gives a module its own logger
+// whose every line carries its fields (collector=<name>), while the process still writes one
+// line at a time to one place.
 class Logger {
  public:
   using Sink = std::function<void(std::string_view line)>;
@@ -31,13 +35,17 @@ class Logger {
 
   Logger(LogLevel level, LogFormat format, Sink sink = {}, Clock clock = {});
 
+  // A logger that adds `context` before the fields of every line it writes.
+  Logger with(const Fields& context) const;
+
   void log(LogLevel level, std::string_view message, const Fields& fields = {});
   void debug(std::string_view m, const Fields& f = {}) { log(LogLevel::kDebug, m, f); }
   void info(std::string_view m, const Fields& f = {}) { log(LogLevel::kInfo, m, f); }
   void warn(std::string_view m, const Fields& f = {}) { log(LogLevel::kWarn, m, f); }
   void error(std::string_view m, const Fields& f = {}) { log(LogLevel::kError, m, f); }
 
-  // Logs at most once per `every` for the same key; returns whether it logged.
+  // Logs at most once per `every` for the same key; returns whether it logged. Keys are
+  // shared by every copy, so two modules' keys must differ (they carry the module's name).
   bool warn_every(std::string_view key, std::chrono::seconds every, std::string_view message,
                   const Fields& fields = {});
 
@@ -45,12 +53,16 @@ class Logger {
   std::string format_line(LogLevel level, std::string_view message, const Fields& fields) const;
 
  private:
-  LogLevel level_;
-  LogFormat format_;
-  Sink sink_;
-  Clock clock_;
-  std::mutex mutex_;  // guards last_logged_ and serialises writes
-  std::map<std::string, std::chrono::system_clock::time_point, std::less<>> last_logged_;
+  struct Shared {
+    LogLevel level;
+    LogFormat format;
+    Sink sink;
+    Clock clock;
+    std::mutex mutex;  // guards last_logged and serialises writes
+    std::map<std::string, std::chrono::system_clock::time_point, std::less<>> last_logged;
+  };
+  std::shared_ptr<Shared> shared_;
+  Fields context_;
 };
 
 }  // namespace podpath::base

@@ -10,6 +10,7 @@
 #include "base/file.h"
 #include "base/logger.h"
 #include "flannel/subnet_env.h"
+#include "flannel/view.h"
 #include "metrics/collector.h"
 
 namespace podpath::flannel {
@@ -21,14 +22,6 @@ std::vector<metrics::MetricFamily> subnet_families(const SubnetEnv& env);
 inline base::FileRead read_subnet_file(const std::string& path) {
   return base::read_file(path, std::size_t{1} << 20);
 }
-
-// What other modules read (found through module::Services): the last good subnet.env.
-class SubnetView {
- public:
-  virtual ~SubnetView() = default;
-  // nullopt before the first successful read, or once the file is gone.
-  virtual std::optional<SubnetEnv> latest() const = 0;
-};
 
 class FlannelCollector final : public metrics::Collector, public SubnetView {
  public:

@@ -14,6 +14,7 @@
 #include "kubernetes/collector.h"
 #include "kubernetes/curl_api.h"
 #include "kubernetes/watcher.h"
+#include "module/flags.h"
 #include "version.h"
 
 namespace podpath::kubernetes {
@@ -72,23 +73,22 @@ void KubernetesModule::add_flags(CLI::App& app) {
   app.add_option("--peers.group-label", flags_.group_label,
                  "Node label whose value groups nodes (same_group, peer_group).")
       ->capture_default_str();
-  app.add_option("--kubernetes.watch-timeout", flags_.watch_timeout_seconds,
-                 "Seconds after which the API server ends a node watch (randomised up to twice "
-                 "that); the watch then resumes from its last version.")
-      ->check(CLI::Range(1.0, 86400.0))
-      ->capture_default_str();
-  app.add_option("--kubernetes.request-timeout", flags_.request_timeout_seconds,
-                 "Seconds a request to the API may stay silent (and connect) before it fails.")
-      ->check(CLI::Range(0.1, 3600.0))
-      ->capture_default_str();
-  app.add_option("--kubernetes.backoff-initial", flags_.backoff_initial_seconds,
-                 "First retry delay in seconds after an API error (doubles, with jitter).")
-      ->check(CLI::Range(0.001, 3600.0))
-      ->capture_default_str();
-  app.add_option("--kubernetes.backoff-max", flags_.backoff_max_seconds,
-                 "Largest retry delay in seconds after API errors.")
-      ->check(CLI::Range(0.001, 3600.0))
-      ->capture_default_str();
+  using std::chrono::hours;
+  using std::chrono::milliseconds;
+  using std::chrono::seconds;
+  module::add_duration_flag(app, "--kubernetes.watch-timeout", flags_.watch_timeout,
+                            "Time after which the API server ends a node watch (randomised up to "
+                            "twice that); the watch then resumes from its last version.",
+                            {seconds(1), hours(24)});
+  module::add_duration_flag(app, "--kubernetes.request-timeout", flags_.request_timeout,
+                            "How long a request to the API may stay silent (and connect) before "
+                            "it fails.",
+                            {milliseconds(100), hours(1)});
+  module::add_duration_flag(app, "--kubernetes.backoff-initial", flags_.backoff_initial,
+                            "First retry delay after an API error (doubles, with jitter).",
+                            {milliseconds(1), hours(1)});
+  module::add_duration_flag(app, "--kubernetes.backoff-max", flags_.backoff_max,
+                            "Largest retry delay after API errors.", {milliseconds(1), hours(1)});
   app.add_option("--kubernetes.list-page-size", flags_.list_page_size,
                  "Nodes per page when listing.")
       ->check(CLI::Range(1, 100000))
@@ -114,23 +114,23 @@ std::vector<std::shared_ptr<metrics::Collector>> KubernetesModule::start(
     context.log.warn("the kubeconfig disables TLS verification of the API server",
                      {{"source", resolved.config->source}});
 
-  auto millis = [](double seconds) {
-    return std::chrono::milliseconds(static_cast<long long>(seconds * 1000));
+  auto millis = [](std::chrono::nanoseconds d) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(d);
   };
   NodeParseOptions parse_options{flags_.group_label, flags_.annotation_prefix};
   CurlOptions curl_options;
-  curl_options.request_timeout = millis(flags_.request_timeout_seconds);
-  curl_options.connect_timeout = std::min(curl_options.request_timeout, millis(10));
+  curl_options.request_timeout = millis(flags_.request_timeout);
+  curl_options.connect_timeout =
+      std::min(curl_options.request_timeout, std::chrono::milliseconds(std::chrono::seconds(10)));
   curl_options.page_size = flags_.list_page_size;
   curl_options.user_agent = std::string("podpath/") + PODPATH_VERSION;
   api_ = std::make_unique<CurlNodeApi>(*resolved.config, curl_options, parse_options);
 
   WatcherOptions options;
   options.self_name = context.node_name;
-  options.watch_timeout = std::chrono::seconds(
-      std::max<long long>(1, static_cast<long long>(flags_.watch_timeout_seconds)));
-  options.backoff_initial = millis(flags_.backoff_initial_seconds);
-  options.backoff_max = millis(flags_.backoff_max_seconds);
+  options.watch_timeout = std::chrono::duration_cast<std::chrono::seconds>(flags_.watch_timeout);
+  options.backoff_initial = millis(flags_.backoff_initial);
+  options.backoff_max = millis(flags_.backoff_max);
 
   // The composition root owns the clock and the random source the watcher is given.
   auto random = std::make_shared<std::mt19937_64>(std::random_device{}());

@@ -3,11 +3,12 @@
 // Without either, the exporter runs in kernel-only mode.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
-#include "module/module.h"
 #include "kubernetes/kubeconfig.h"
+#include "module/module.h"
 
 namespace podpath::kubernetes {
 
@@ -20,10 +21,10 @@ struct ModuleFlags {
   std::string service_account_dir = "/var/run/secrets/kubernetes.io/serviceaccount";
   std::string annotation_prefix = "flannel.alpha.coreos.com";
   std::string group_label = "topology.kubernetes.io/zone";
-  double watch_timeout_seconds = 300;
-  double request_timeout_seconds = 30;
-  double backoff_initial_seconds = 1;
-  double backoff_max_seconds = 30;
+  std::chrono::nanoseconds watch_timeout = std::chrono::minutes(5);
+  std::chrono::nanoseconds request_timeout = std::chrono::seconds(30);
+  std::chrono::nanoseconds backoff_initial = std::chrono::seconds(1);
+  std::chrono::nanoseconds backoff_max = std::chrono::seconds(30);
   int list_page_size = 500;
 };
 

@@ -15,17 +15,9 @@
 #include "netlink/kernel.h"
 #include "netlink/regex.h"
 #include "netlink/session.h"
+#include "netlink/view.h"
 
 namespace podpath::netlink {
-
-// What other modules read (found through module::Services): the kernel snapshot of the
-// latest successful scrape, peer route lookups included.
-class KernelView {
- public:
-  virtual ~KernelView() = default;
-  // nullptr before the first successful collection.
-  virtual std::shared_ptr<const KernelSnapshot> latest() const = 0;
-};
 
 struct CollectorOptions {
   DeviceFilter devices;

@@ -67,7 +67,7 @@ class ProberCollector final : public metrics::Collector {
   std::shared_ptr<Prober> prober_;
 };
 
-class ProberModule final : public module::Module {
+class ProberModuleImpl final : public ProberModule {
  public:
   std::string name() const override { return "prober"; }
   std::string description() const override {
@@ -90,10 +90,6 @@ class ProberModule final : public module::Module {
         ->capture_default_str();
     app.add_option("--prober.pmtu-interval", pmtu_interval_,
                    "Time between path MTU searches per peer (0 disables).")
-        ->capture_default_str();
-    app.add_option("--prober.overlay-device", overlay_device_,
-                   "The flannel VXLAN device: its MTU sizes the path MTU probes, its MAC and "
-                   "address source the exposure probe.")
         ->capture_default_str();
     app.add_flag("--prober.exposure,!--no-prober.exposure", exposure_,
                  "Check once per --prober.exposure-interval whether each peer's VXLAN port "
@@ -177,7 +173,7 @@ class ProberModule final : public module::Module {
 
     ProberEnvironment env;
     env.log = &context.log;
-    const std::string device_name = overlay_device_;
+    const std::string device_name = context.overlay_device;
     env.overlay_mtu = [device_name] { return read_device_mtu(device_name); };
     const std::uint32_t vni = static_cast<std::uint32_t>(vni_);
     model::PeerRegistry* registry = &context.peers;
@@ -214,13 +210,14 @@ class ProberModule final : public module::Module {
       prober_->set_peers(context.peers.current());
     }
     prober_->start();
-    context.services.provide<Prober>(prober_);
     return {std::make_shared<ProberCollector>(prober_)};
   }
 
   void stop() override {
     if (prober_) prober_->stop();
   }
+
+  std::shared_ptr<const ResultsView> results() const override { return prober_; }
 
  private:
   static std::chrono::nanoseconds duration_flag(const char* flag, const std::string& text,
@@ -238,7 +235,6 @@ class ProberModule final : public module::Module {
   std::string buckets_;
   std::size_t max_peers_ = 100;
   std::string pmtu_interval_ = "1m";
-  std::string overlay_device_ = "flannel.1";
   bool exposure_ = true;
   std::string exposure_interval_ = "1m";
   int vni_ = 1;
@@ -249,8 +245,8 @@ class ProberModule final : public module::Module {
 
 }  // namespace
 
-std::unique_ptr<module::Module> make_prober_module() {
-  return std::make_unique<ProberModule>();
+std::unique_ptr<ProberModule> make_prober_module() {
+  return std::make_unique<ProberModuleImpl>();
 }
 
 }  // namespace podpath::prober

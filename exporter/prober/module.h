@@ -5,9 +5,16 @@
 #include <memory>
 
 #include "module/module.h"
+#include "prober/view.h"
 
 namespace podpath::prober {
 
-std::unique_ptr<module::Module> make_prober_module();
+class ProberModule : public module::Module {
+ public:
+  // nullptr until started (and when the collector is disabled).
+  virtual std::shared_ptr<const ResultsView> results() const = 0;
+};
+
+std::unique_ptr<ProberModule> make_prober_module();
 
 }  // namespace podpath::prober

@@ -26,6 +26,7 @@
 #include "prober/pmtu.h"
 #include "prober/snapshot.h"
 #include "prober/socket.h"
+#include "prober/view.h"
 
 namespace podpath::prober {
 
@@ -61,7 +62,7 @@ struct ProberEnvironment {
   std::function<double()> unix_now;                      // for the snapshot's timestamp
 };
 
-class Prober {
+class Prober final : public ResultsView {
  public:
   Prober(ProberConfig config, ProberEnvironment environment, std::unique_ptr<IcmpSocket> icmp,
          std::unique_ptr<UdpSocket> udp);
@@ -75,7 +76,7 @@ class Prober {
   // Thread-safe; the loop reconciles its targets on its next turn.
   void set_peers(std::shared_ptr<const model::PeerSet> peers);
   // The latest published results; never blocks on the loop.
-  std::shared_ptr<const Snapshot> snapshot() const;
+  std::shared_ptr<const Snapshot> snapshot() const override;
 
  private:
   enum class EventKind : std::uint8_t { kEcho, kPmtu, kExposure };

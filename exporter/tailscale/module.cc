@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "module/flags.h"
 #include "tailscale/collector.h"
 #include "tailscale/localapi.h"
 
@@ -21,13 +22,15 @@ void TailscaleModule::add_flags(CLI::App& app) {
                  "tailscaled's LocalAPI Unix socket. When it does not exist the collector "
                  "reports nothing (Tailscale not on this node) and keeps checking.")
       ->capture_default_str();
-  app.add_option("--tailscale.timeout", timeout_seconds_,
-                 "Seconds one LocalAPI request may take before the poll counts as failed.")
-      ->capture_default_str();
-  app.add_option("--tailscale.interval", interval_seconds_,
-                 "Seconds between LocalAPI polls; keep it well under the scrape interval so a "
-                 "switch between direct and DERP shows at the next scrape.")
-      ->capture_default_str();
+  module::add_duration_flag(
+      app, "--tailscale.timeout", timeout_,
+      "How long one LocalAPI request may take before the poll counts as failed (at most "
+      "--tailscale.interval).",
+      {std::chrono::milliseconds(10), std::chrono::hours(1)});
+  module::add_duration_flag(app, "--tailscale.interval", interval_,
+                            "Time between LocalAPI polls; keep it well under the scrape interval "
+                            "so a switch between direct and DERP shows at the next scrape.",
+                            {std::chrono::milliseconds(100), std::chrono::hours(1)});
 }
 
 std::vector<std::shared_ptr<metrics::Collector>> TailscaleModule::start(
@@ -40,24 +43,17 @@ std::vector<std::shared_ptr<metrics::Collector>> TailscaleModule::start(
     throw module::ConfigError(fmt::format(
         "--tailscale.socket \"{}\" is {} bytes; a Unix socket path must be shorter than {}",
         socket_path_, socket_path_.size(), sizeof(sockaddr_un{}.sun_path)));
-  if (!(interval_seconds_ >= 0.1 && interval_seconds_ <= 3600))
+  if (timeout_ > interval_)
     throw module::ConfigError(fmt::format(
-        "--tailscale.interval {} is out of range; give seconds between 0.1 and 3600, e.g. 5",
-        interval_seconds_));
-  if (!(timeout_seconds_ >= 0.01 && timeout_seconds_ <= interval_seconds_))
-    throw module::ConfigError(
-        fmt::format("--tailscale.timeout {} must be between 0.01 and --tailscale.interval ({}) "
-                    "seconds, e.g. 2",
-                    timeout_seconds_, interval_seconds_));
-  auto ms = [](double seconds) {
-    return std::chrono::milliseconds(static_cast<long long>(seconds * 1000));
+        "--tailscale.timeout {} must not be longer than --tailscale.interval {}, e.g. 2s and 5s",
+        module::format_duration(timeout_), module::format_duration(interval_)));
+  auto ms = [](std::chrono::nanoseconds d) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(d);
   };
-  poller_ = std::make_unique<Poller>(make_curl_localapi(socket_path_, ms(timeout_seconds_)),
-                                     context.peers, store_, context.log,
-                                     PollerOptions{socket_path_, ms(interval_seconds_)},
-                                     [] { return std::chrono::system_clock::now(); });
+  poller_ = std::make_unique<Poller>(
+      make_curl_localapi(socket_path_, ms(timeout_)), context.peers, store_, context.log,
+      PollerOptions{socket_path_, ms(interval_)}, [] { return std::chrono::system_clock::now(); });
   poller_->start();
-  context.services.provide<View>(store_);
   return {std::make_shared<TailscaleCollector>(store_)};
 }
 

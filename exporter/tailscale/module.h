@@ -2,6 +2,7 @@
 // DERP relay, from tailscaled's LocalAPI.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 
@@ -24,14 +25,14 @@ class TailscaleModule final : public module::Module {
   std::vector<std::shared_ptr<metrics::Collector>> start(module::ModuleContext& context) override;
   void stop() override;
 
-  // The latest Tailscale view per cluster peer, for the path analysis. Valid before start()
-  // (empty, Availability::kUnknown) and after stop() (the last snapshot).
-  std::shared_ptr<const View> view() const { return store_; }
+  // The latest Tailscale view per cluster peer, for the path analysis; nullptr until started
+  // (and when the collector is disabled). After stop() it keeps the last snapshot.
+  std::shared_ptr<const View> view() const { return poller_ ? store_ : nullptr; }
 
  private:
   std::string socket_path_ = "/var/run/tailscale/tailscaled.sock";
-  double timeout_seconds_ = 2;
-  double interval_seconds_ = 5;
+  std::chrono::nanoseconds timeout_ = std::chrono::seconds(2);
+  std::chrono::nanoseconds interval_ = std::chrono::seconds(5);
   std::shared_ptr<SnapshotStore> store_;
   std::unique_ptr<Poller> poller_;
 };

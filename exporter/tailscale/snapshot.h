@@ -16,6 +16,7 @@
 #include "tailscale/mapping.h"
 #include "tailscale/status.h"
 #include "tailscale/usermetrics.h"
+#include "tailscale/view.h"
 
 namespace podpath::tailscale {
 
@@ -41,13 +42,6 @@ struct Snapshot {
   bool stale() const { return !error.empty(); }
   // The mapped Tailscale view of one cluster peer, or nullptr when it has none.
   const MappedPeer* find(std::string_view peer) const;
-};
-
-// The small interface the path analysis depends on.
-class View {
- public:
-  virtual ~View() = default;
-  virtual std::shared_ptr<const Snapshot> latest() const = 0;
 };
 
 // Thread-safe holder of the latest snapshot.

@@ -75,6 +75,22 @@ TEST(Logger, WarnEveryRateLimitsPerKey) {
   EXPECT_EQ(c.lines.size(), 3u);
 }
 
+TEST(Logger, AModulesLoggerNamesItsCollectorOnEveryLineAndSharesTheSink) {
+  Captured c;
+  auto log = c.make(LogLevel::kInfo, LogFormat::kLogfmt);
+  auto netlink = log.with({{"collector", "netlink"}});
+  netlink.warn("dump interrupted", {{"attempts", "5"}});
+  log.info("listening");
+  ASSERT_EQ(c.lines.size(), 2u);
+  EXPECT_EQ(c.lines[0],
+            "ts=2026-11-25T09:46:40Z level=warn msg=\"dump interrupted\" collector=netlink "
+            "attempts=5\n");
+  EXPECT_EQ(c.lines[1], "ts=2026-11-25T09:46:40Z level=info msg=listening\n");
+  // One rate limit for the process: a key spent through one copy is spent for all.
+  EXPECT_TRUE(netlink.warn_every("netlink-dump", 60s, "x"));
+  EXPECT_FALSE(log.warn_every("netlink-dump", 60s, "x"));
+}
+
 TEST(Logger, ParsesLevelsAndFormats) {
   EXPECT_EQ(parse_log_level("debug"), LogLevel::kDebug);
   EXPECT_FALSE(parse_log_level("loud"));
