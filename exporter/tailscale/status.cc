@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
@@ -134,17 +135,6 @@ bool expect(std::string_view text, size_t& pos, char c) {
   return true;
 }
 
-// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant, "chrono-compatible
-// low-level date algorithms", days_from_civil).
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
 }  // namespace
 
 bool parse_rfc3339(std::string_view text, std::optional<double>& unix_seconds) {
@@ -187,21 +177,21 @@ bool parse_rfc3339(std::string_view text, std::optional<double>& unix_seconds) {
     return false;
   }
   if (pos != text.size()) return false;
-  static constexpr int kDaysIn[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-  if (month < 1 || month > 12 || day < 1 || day > kDaysIn[month - 1] ||
-      (month == 2 && day == 29 && !leap) || hour > 23 || minute > 59 || second > 59)
-    return false;
+  // <chrono>'s civil calendar checks the date (month lengths, leap years) and counts the days;
+  // libstdc++ 12 has no std::chrono::parse, hence the hand-read fields above.
+  const std::chrono::year_month_day date{std::chrono::year(year),
+                                         std::chrono::month(static_cast<unsigned>(month)),
+                                         std::chrono::day(static_cast<unsigned>(day))};
+  if (!date.ok() || hour > 23 || minute > 59 || second > 59) return false;
   // Go's zero time.Time, which tailscaled sends for "never happened".
   if (year == 1 && month == 1 && day == 1 && hour == 0 && minute == 0 && second == 0 &&
       fraction == 0 && offset_seconds == 0) {
     unix_seconds.reset();
     return true;
   }
-  const std::int64_t days =
-      days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
-  const std::int64_t whole = days * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;
-  unix_seconds = static_cast<double>(whole) + fraction;
+  const auto at = std::chrono::sys_days(date) + std::chrono::hours(hour) +
+                  std::chrono::minutes(minute) + std::chrono::seconds(second - offset_seconds);
+  unix_seconds = static_cast<double>(at.time_since_epoch().count()) + fraction;
   return true;
 }
 
