@@ -6,6 +6,8 @@
 
 #include "check.h"
 
+using podpath::model::IpAddress;
+using podpath::model::IpPrefix;
 using podpath::model::Ipv4;
 using podpath::model::Ipv4Prefix;
 
@@ -31,6 +33,25 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (slash != std::string_view::npos)
       FUZZ_CHECK(text.substr(slash + 1) == std::to_string(prefix->length), text);
     FUZZ_CHECK(prefix->contains(*Ipv4::parse(text.substr(0, slash))), text);
+  }
+
+  // Both families: whatever parses prints canonically and parses back to itself.
+  if (auto ip = IpAddress::parse(text)) {
+    const std::string formatted = ip->to_string();
+    auto again = IpAddress::parse(formatted);
+    FUZZ_CHECK(again && *again == *ip && again->to_string() == formatted, formatted);
+    FUZZ_CHECK(IpAddress::from_bytes(ip->bytes()) == ip, formatted);
+    if (ip->is_v4()) FUZZ_CHECK(formatted == text, text);
+    (void)to_string(classify(*ip));
+  }
+  if (auto prefix = IpPrefix::parse(text)) {
+    FUZZ_CHECK(prefix->length() >= 0 && prefix->length() <= (prefix->address().is_v4() ? 32 : 128),
+               text);
+    const std::string formatted = prefix->to_string();
+    auto again = IpPrefix::parse(formatted);
+    FUZZ_CHECK(again && *again == *prefix, formatted);
+    FUZZ_CHECK(prefix->contains(prefix->address()) && prefix->contains(*prefix), formatted);
+    FUZZ_CHECK(prefix->contains(*IpAddress::parse(text.substr(0, text.find('/')))), text);
   }
   return 0;
 }

@@ -43,6 +43,80 @@ TEST(Classify, NamesTheScopesTheFieldReportMeets) {
   EXPECT_EQ(scope("0.0.0.0"), "unspecified");
 }
 
+TEST(IpAddress, BothFamiliesParseAndPrintCanonically) {
+  auto v4 = IpAddress::parse("10.42.1.0");
+  ASSERT_TRUE(v4);
+  EXPECT_EQ(v4->family(), Family::kIpv4);
+  EXPECT_EQ(v4->v4_value(), 0x0a2a0100u);
+  EXPECT_EQ(v4->bytes().size(), 4u);
+  EXPECT_EQ(v4->to_string(), "10.42.1.0");
+  // RFC 5952: lower case, the longest run of zero groups as "::".
+  auto v6 = IpAddress::parse("FD00:0042:0001:0000:0000:0000:0000:0000");
+  ASSERT_TRUE(v6);
+  EXPECT_EQ(v6->family(), Family::kIpv6);
+  EXPECT_EQ(v6->bytes().size(), 16u);
+  EXPECT_EQ(v6->to_string(), "fd00:42:1::");
+  EXPECT_EQ(IpAddress::parse("2001:db8::1")->to_string(), "2001:db8::1");
+  // An IPv4-mapped address stays IPv6, as in Go's net/netip.
+  EXPECT_EQ(IpAddress::parse("::ffff:10.42.1.0")->family(), Family::kIpv6);
+  EXPECT_NE(*IpAddress::parse("::ffff:10.42.1.0"), *v4);
+  for (const char* bad : {"", "fd00::1%eth0", "[fd00::1]", "fd00:::1", "1:2:3:4:5:6:7:8:9", "g::1",
+                          "01.2.3.4", "fd00::1/64", " fd00::1"})
+    EXPECT_FALSE(IpAddress::parse(bad)) << bad;
+  // IPv4 sorts before IPv6, so per-family lists come out in a stable order.
+  EXPECT_LT(*v4, *v6);
+}
+
+TEST(IpAddress, FromTheBytesNetlinkAndSocketsHandOver) {
+  const std::uint8_t four[] = {172, 26, 2, 70};
+  EXPECT_EQ(IpAddress::from_bytes(four)->to_string(), "172.26.2.70");
+  std::array<std::uint8_t, 16> sixteen{0xfd, 0x7a, 0x11, 0x5c, 0xa1, 0xe0};
+  sixteen[15] = 1;
+  EXPECT_EQ(IpAddress::from_bytes(sixteen)->to_string(), "fd7a:115c:a1e0::1");
+  const std::uint8_t five[] = {1, 2, 3, 4, 5};
+  EXPECT_FALSE(IpAddress::from_bytes(five));
+}
+
+TEST(IpPrefix, BothFamiliesClearHostBitsAndContain) {
+  auto v4 = IpPrefix::parse("10.42.2.1/24");
+  ASSERT_TRUE(v4);
+  EXPECT_EQ(v4->to_string(), "10.42.2.0/24");
+  EXPECT_TRUE(v4->contains(*IpAddress::parse("10.42.2.255")));
+  EXPECT_FALSE(v4->contains(*IpAddress::parse("10.42.3.0")));
+  auto v6 = IpPrefix::parse("fd00:42:1::1/64");
+  ASSERT_TRUE(v6);
+  EXPECT_EQ(v6->to_string(), "fd00:42:1::/64");
+  EXPECT_EQ(v6->family(), Family::kIpv6);
+  EXPECT_TRUE(v6->contains(*IpAddress::parse("fd00:42:1::ffff")));
+  EXPECT_FALSE(v6->contains(*IpAddress::parse("fd00:42:2::")));
+  EXPECT_TRUE(IpPrefix::parse("fd00:42::/32")->contains(*v6));
+  EXPECT_FALSE(v6->contains(*IpPrefix::parse("fd00:42::/32")));
+  // A /12 boundary inside a byte, and /0 holding a whole family but not the other.
+  EXPECT_EQ(IpPrefix::parse("fd7f:ffff::/12")->to_string(), "fd70::/12");
+  EXPECT_TRUE(IpPrefix::parse("::/0")->contains(*IpAddress::parse("2001:db8::1")));
+  EXPECT_FALSE(IpPrefix::parse("::/0")->contains(*IpAddress::parse("10.0.0.1")));
+  EXPECT_FALSE(IpPrefix::parse("0.0.0.0/0")->contains(*IpAddress::parse("::ffff:10.0.0.1")));
+  EXPECT_EQ(IpPrefix::parse("fd00::1")->length(), 128);
+  EXPECT_EQ(IpPrefix::parse("10.0.0.1")->length(), 32);
+  for (const char* bad :
+       {"fd00::/129", "10.0.0.0/33", "fd00::/", "fd00::/064", "fd00::/-1", "/64", "fd00::/+8"})
+    EXPECT_FALSE(IpPrefix::parse(bad)) << bad;
+}
+
+TEST(Classify, IpV6ScopesAndTailscalesRange) {
+  auto scope = [](const char* ip) {
+    return std::string(to_string(classify(*IpAddress::parse(ip))));
+  };
+  EXPECT_EQ(scope("::1"), "loopback");
+  EXPECT_EQ(scope("::"), "unspecified");
+  EXPECT_EQ(scope("fe80::1"), "link-local");
+  EXPECT_EQ(scope("fd00:42::1"), "private");         // unique local
+  EXPECT_EQ(scope("fd7a:115c:a1e0::1"), "tailnet");  // Tailscale's IPv6 range
+  EXPECT_EQ(scope("2001:db8::1"), "global");
+  EXPECT_EQ(scope("::ffff:192.168.105.2"), "private");  // IPv4-mapped: its IPv4 scope
+  EXPECT_EQ(scope("172.26.2.70"), "private");           // IPv4 through the same function
+}
+
 ClusterNode node(const std::string& name, const std::string& cidr, const std::string& group) {
   ClusterNode n;
   n.name = name;
