@@ -6,6 +6,8 @@
 #include <charconv>
 #include <set>
 
+#include "base/result.h"
+
 namespace podpath::flannel {
 
 namespace {
@@ -22,6 +24,68 @@ bool valid_ipv6_prefix(std::string_view text) {
     return false;
   in6_addr address;
   return inet_pton(AF_INET6, std::string(text.substr(0, slash)).c_str(), &address) == 1;
+}
+
+using base::Status;
+
+// FLANNEL_NETWORK or FLANNEL_SUBNET: kept as written and as a prefix.
+Status read_ipv4_prefix(std::string_view key, std::string_view value, SubnetEnv& env) {
+  auto prefix = model::Ipv4Prefix::parse(value);
+  if (!prefix || value.find('/') == std::string_view::npos)
+    return Status::failure(
+        fmt::format("{}={}: not an IPv4 prefix such as 10.42.0.0/16", key, value));
+  if (key == "FLANNEL_NETWORK") {
+    env.network = std::string(value);
+    env.network_prefix = prefix;
+  } else {
+    env.subnet = std::string(value);
+    env.subnet_prefix = prefix;
+  }
+  return Status::success();
+}
+
+Status read_mtu(std::string_view value, SubnetEnv& env) {
+  int mtu = 0;
+  auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), mtu);
+  // 68 is the smallest MTU IPv4 allows (RFC 791), 65535 the largest an IP packet has.
+  if (ec != std::errc() || end != value.data() + value.size() || mtu < 68 || mtu > 65535)
+    return Status::failure(fmt::format("FLANNEL_MTU={}: not an MTU between 68 and 65535", value));
+  env.mtu = mtu;
+  return Status::success();
+}
+
+// One KEY=VALUE entry into `env`; the failure says what is wrong with it.
+Status read_entry(std::string_view key, std::string_view value, SubnetEnv& env) {
+  if (key == "FLANNEL_NETWORK" || key == "FLANNEL_SUBNET") return read_ipv4_prefix(key, value, env);
+  if (key == "FLANNEL_MTU") return read_mtu(value, env);
+  if (key == "FLANNEL_IPMASQ") {
+    if (value != "true" && value != "false")
+      return Status::failure(fmt::format("FLANNEL_IPMASQ={}: not true or false", value));
+    env.ipmasq = value == "true";
+  } else if (key == "FLANNEL_IPV6_NETWORK" || key == "FLANNEL_IPV6_SUBNET") {
+    if (!valid_ipv6_prefix(value))
+      return Status::failure(
+          fmt::format("{}={}: not an IPv6 prefix such as fd00:42::/56", key, value));
+    (key == "FLANNEL_IPV6_NETWORK" ? env.ipv6_network : env.ipv6_subnet) = std::string(value);
+  } else if (!key.starts_with("FLANNEL_")) {
+    return Status::failure(fmt::format("unexpected key {}", key));
+  }
+  return Status::success();
+}
+
+// What the whole file must hold once every line is read.
+Status check_complete(const SubnetEnv& env) {
+  if (env.subnet.empty() && env.ipv6_subnet.empty())
+    return Status::failure("neither FLANNEL_SUBNET nor FLANNEL_IPV6_SUBNET is set");
+  if (env.network.empty() != env.subnet.empty())
+    return Status::failure("FLANNEL_NETWORK and FLANNEL_SUBNET must be set together");
+  if (env.ipv6_network.empty() != env.ipv6_subnet.empty())
+    return Status::failure("FLANNEL_IPV6_NETWORK and FLANNEL_IPV6_SUBNET must be set together");
+  if (!env.mtu) return Status::failure("FLANNEL_MTU is not set");
+  if (env.network_prefix && !env.network_prefix->contains(*env.subnet_prefix))
+    return Status::failure(
+        fmt::format("FLANNEL_SUBNET={} is not inside FLANNEL_NETWORK={}", env.subnet, env.network));
+  return Status::success();
 }
 
 }  // namespace
@@ -47,52 +111,13 @@ SubnetEnvParse parse_subnet_env(std::string_view text) {
     if (equals == std::string_view::npos || equals == 0)
       return fail(fmt::format("\"{}\" is not KEY=VALUE", line));
     std::string_view key = line.substr(0, equals);
-    std::string_view value = line.substr(equals + 1);
     if (!seen.insert(std::string(key)).second)
       return fail(fmt::format("{} appears more than once", key));
-    if (key == "FLANNEL_NETWORK" || key == "FLANNEL_SUBNET") {
-      auto prefix = model::Ipv4Prefix::parse(value);
-      if (!prefix || value.find('/') == std::string_view::npos)
-        return fail(fmt::format("{}={}: not an IPv4 prefix such as 10.42.0.0/16", key, value));
-      if (key == "FLANNEL_NETWORK") {
-        env.network = std::string(value);
-        env.network_prefix = prefix;
-      } else {
-        env.subnet = std::string(value);
-        env.subnet_prefix = prefix;
-      }
-    } else if (key == "FLANNEL_MTU") {
-      int mtu = 0;
-      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), mtu);
-      // 68 is the smallest MTU IPv4 allows (RFC 791), 65535 the largest an IP packet has.
-      if (ec != std::errc() || end != value.data() + value.size() || mtu < 68 || mtu > 65535)
-        return fail(fmt::format("FLANNEL_MTU={}: not an MTU between 68 and 65535", value));
-      env.mtu = mtu;
-    } else if (key == "FLANNEL_IPMASQ") {
-      if (value != "true" && value != "false")
-        return fail(fmt::format("FLANNEL_IPMASQ={}: not true or false", value));
-      env.ipmasq = value == "true";
-    } else if (key == "FLANNEL_IPV6_NETWORK" || key == "FLANNEL_IPV6_SUBNET") {
-      if (!valid_ipv6_prefix(value))
-        return fail(fmt::format("{}={}: not an IPv6 prefix such as fd00:42::/56", key, value));
-      (key == "FLANNEL_IPV6_NETWORK" ? env.ipv6_network : env.ipv6_subnet) = std::string(value);
-    } else if (!key.starts_with("FLANNEL_")) {
-      return fail(fmt::format("unexpected key {}", key));
-    }
+    if (auto read = read_entry(key, line.substr(equals + 1), env); !read) return fail(read.error());
   }
-  auto missing = [&](std::string why) {
-    return SubnetEnvParse{std::nullopt, fmt::format("{} (file has {} lines)", why, number)};
-  };
-  if (env.subnet.empty() && env.ipv6_subnet.empty())
-    return missing("neither FLANNEL_SUBNET nor FLANNEL_IPV6_SUBNET is set");
-  if (env.network.empty() != env.subnet.empty())
-    return missing("FLANNEL_NETWORK and FLANNEL_SUBNET must be set together");
-  if (env.ipv6_network.empty() != env.ipv6_subnet.empty())
-    return missing("FLANNEL_IPV6_NETWORK and FLANNEL_IPV6_SUBNET must be set together");
-  if (!env.mtu) return missing("FLANNEL_MTU is not set");
-  if (env.network_prefix && !env.network_prefix->contains(*env.subnet_prefix))
-    return missing(
-        fmt::format("FLANNEL_SUBNET={} is not inside FLANNEL_NETWORK={}", env.subnet, env.network));
+  if (auto complete = check_complete(env); !complete)
+    return SubnetEnvParse{std::nullopt,
+                          fmt::format("{} (file has {} lines)", complete.error(), number)};
   return SubnetEnvParse{std::move(env), {}};
 }
 

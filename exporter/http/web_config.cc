@@ -121,9 +121,10 @@ ClientAuth client_auth(const YAML::Node& node) {
                            field));
 }
 
-TlsFileConfig parse_tls(const YAML::Node& node, std::string_view base_dir) {
-  TlsFileConfig tls;
-  bool any = false;  // exporter-toolkit: TLS is on when any TLS field is set
+// Reads tls_server_config's fields into `tls`; true when a field other than min_version and
+// max_version is set (exporter-toolkit: TLS is on when any TLS field is set).
+bool read_tls_fields(const YAML::Node& node, std::string_view base_dir, TlsFileConfig& tls) {
+  bool any = false;
   std::optional<TlsVersion> min, max;
   each_field(node, "tls_server_config",
              {"cert", "key", "client_ca", "cert_file", "key_file", "client_auth_type",
@@ -150,7 +151,11 @@ TlsFileConfig parse_tls(const YAML::Node& node, std::string_view base_dir) {
              });
   if (min) tls.min_version = *min;
   if (max) tls.max_version = *max;
-  if (!any) return tls;
+  return any;
+}
+
+// Throws Invalid for the first combination of fields that cannot work together.
+void check_tls_fields(const TlsFileConfig& tls) {
   if (tls.cert.empty() && tls.cert_file.empty())
     throw Invalid("tls_server_config: missing one of cert or cert_file");
   if (!tls.cert.empty() && !tls.cert_file.empty())
@@ -180,6 +185,11 @@ TlsFileConfig parse_tls(const YAML::Node& node, std::string_view base_dir) {
   if (tls.min_version > tls.max_version)
     throw Invalid(fmt::format("tls_server_config: min_version {} is above max_version {}",
                               version_name(tls.min_version), version_name(tls.max_version)));
+}
+
+TlsFileConfig parse_tls(const YAML::Node& node, std::string_view base_dir) {
+  TlsFileConfig tls;
+  if (read_tls_fields(node, base_dir, tls)) check_tls_fields(tls);
   return tls;
 }
 

@@ -7,52 +7,53 @@ namespace podpath::kubernetes {
 using metrics::MetricFamily;
 using metrics::MetricType;
 
-std::vector<MetricFamily> build_families(const WatcherSnapshot& snapshot) {
-  std::vector<MetricFamily> families;
+namespace {
 
-  if (snapshot.self) {
-    const model::ClusterNode& self = *snapshot.self;
-    std::string public_ip = self.public_ip ? self.public_ip->to_string() : "";
-    std::string scope =
-        self.public_ip ? std::string(model::to_string(model::classify(*self.public_ip))) : "";
-    families.push_back(
-        MetricFamily("podpath_flannel_annotation_info",
-                     "flannel's annotations on this node: public_ip is where peers send its "
-                     "VXLAN (public-ip-overwrite when set); value is 1.",
-                     MetricType::kInfo)
-            .add({{"backend_type", self.backend_type},
-                  {"public_ip", public_ip},
-                  {"public_ip_scope", scope},
-                  {"vni", self.vni ? std::to_string(*self.vni) : ""},
-                  {"vtep_mac", self.vtep_mac},
-                  {"public_ip_overwrite",
-                   self.public_ip_overwrite ? self.public_ip_overwrite->to_string() : ""}},
-                 1));
-  }
+// This node's flannel lease as its annotations state it.
+MetricFamily self_annotation_family(const model::ClusterNode& self) {
+  std::string public_ip = self.public_ip ? self.public_ip->to_string() : "";
+  std::string scope =
+      self.public_ip ? std::string(model::to_string(model::classify(*self.public_ip))) : "";
+  return MetricFamily("podpath_flannel_annotation_info",
+                      "flannel's annotations on this node: public_ip is where peers send its "
+                      "VXLAN (public-ip-overwrite when set); value is 1.",
+                      MetricType::kInfo)
+      .add({{"backend_type", self.backend_type},
+            {"public_ip", public_ip},
+            {"public_ip_scope", scope},
+            {"vni", self.vni ? std::to_string(*self.vni) : ""},
+            {"vtep_mac", self.vtep_mac},
+            {"public_ip_overwrite",
+             self.public_ip_overwrite ? self.public_ip_overwrite->to_string() : ""}},
+           1);
+}
 
-  if (snapshot.synced) {
-    families.push_back(MetricFamily("podpath_kubernetes_nodes",
-                                    "Nodes known from the Kubernetes API (the last good list "
-                                    "and watch events).",
-                                    MetricType::kGauge)
-                           .add({}, static_cast<double>(snapshot.node_count)));
-    MetricFamily errors_count("podpath_kubernetes_node_annotation_errors",
-                              "Nodes whose flannel or k3s annotations (or pod CIDR) cannot be "
-                              "read; they are still watched.",
-                              MetricType::kGauge);
-    errors_count.add({}, static_cast<double>(snapshot.annotation_errors.size()));
-    families.push_back(std::move(errors_count));
-    if (!snapshot.annotation_errors.empty()) {
-      MetricFamily broken("podpath_kubernetes_node_annotation_error_info",
-                          "A node whose annotation cannot be read, and the first such "
-                          "annotation; value is 1.",
-                          MetricType::kInfo);
-      for (const auto& [node, field] : snapshot.annotation_errors)
-        broken.add({{"node", node}, {"annotation", field}}, 1);
-      families.push_back(std::move(broken));
-    }
-  }
+// The node count and the nodes whose annotations cannot be read; shown once a list has
+// succeeded.
+void add_node_families(const WatcherSnapshot& snapshot, std::vector<MetricFamily>& families) {
+  families.push_back(MetricFamily("podpath_kubernetes_nodes",
+                                  "Nodes known from the Kubernetes API (the last good list "
+                                  "and watch events).",
+                                  MetricType::kGauge)
+                         .add({}, static_cast<double>(snapshot.node_count)));
+  MetricFamily errors_count("podpath_kubernetes_node_annotation_errors",
+                            "Nodes whose flannel or k3s annotations (or pod CIDR) cannot be "
+                            "read; they are still watched.",
+                            MetricType::kGauge);
+  errors_count.add({}, static_cast<double>(snapshot.annotation_errors.size()));
+  families.push_back(std::move(errors_count));
+  if (snapshot.annotation_errors.empty()) return;
+  MetricFamily broken("podpath_kubernetes_node_annotation_error_info",
+                      "A node whose annotation cannot be read, and the first such "
+                      "annotation; value is 1.",
+                      MetricType::kInfo);
+  for (const auto& [node, field] : snapshot.annotation_errors)
+    broken.add({{"node", node}, {"annotation", field}}, 1);
+  families.push_back(std::move(broken));
+}
 
+// How the watch fares: events by type, relists, failed requests by reason, the last event.
+void add_watch_families(const WatcherSnapshot& snapshot, std::vector<MetricFamily>& families) {
   MetricFamily events("podpath_kubernetes_watch_events_total",
                       "Events received on the node watch, by type.", MetricType::kCounter);
   for (const auto& [type, count] : snapshot.events)
@@ -78,7 +79,15 @@ std::vector<MetricFamily> build_families(const WatcherSnapshot& snapshot) {
                                     MetricType::kGauge)
                            .add({}, *snapshot.last_event_unix));
   }
+}
 
+}  // namespace
+
+std::vector<MetricFamily> build_families(const WatcherSnapshot& snapshot) {
+  std::vector<MetricFamily> families;
+  if (snapshot.self) families.push_back(self_annotation_family(*snapshot.self));
+  if (snapshot.synced) add_node_families(snapshot, families);
+  add_watch_families(snapshot, families);
   families.push_back(MetricFamily("podpath_kubernetes_view_stale",
                                   "1 while the Kubernetes API cannot be reached and the nodes "
                                   "shown are the last good copy (or none yet).",

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include "base/result.h"
 #include "encoding/base64.h"
 
 namespace podpath::kubernetes {
@@ -36,112 +37,122 @@ std::string resolve_path(const std::string& path, const std::string& base_dir) {
   return base_dir + "/" + path;
 }
 
+// The base64 field `key` of `map` decoded into `out`; an absent field leaves `out` empty.
+base::Status decode_field(const YAML::Node& map, const char* key, const std::string& source_name,
+                          std::string& out) {
+  std::string text = scalar(map, key);
+  if (text.empty()) return base::Status::success();
+  auto decoded = encoding::decode_base64(text);
+  if (!decoded)
+    return base::Status::failure(fmt::format("{}: {} is not valid base64", source_name, key));
+  out = std::move(*decoded);
+  return base::Status::success();
+}
+
+// Where the server is and which CA to trust.
+base::Status read_cluster(const YAML::Node& cluster, const std::string& cluster_name,
+                          const std::string& base_dir, const std::string& source_name,
+                          ApiConfig& config) {
+  config.server = scalar(cluster, "server");
+  while (!config.server.empty() && config.server.back() == '/') config.server.pop_back();
+  if (config.server.empty())
+    return base::Status::failure(
+        fmt::format("{}: cluster \"{}\" has no server", source_name, cluster_name));
+  if (!config.server.starts_with("https://") && !config.server.starts_with("http://"))
+    return base::Status::failure(
+        fmt::format("{}: server \"{}\" is not an http(s) URL", source_name, config.server));
+  if (auto decoded =
+          decode_field(cluster, "certificate-authority-data", source_name, config.ca_pem);
+      !decoded)
+    return decoded;
+  config.ca_file = resolve_path(scalar(cluster, "certificate-authority"), base_dir);
+  std::string insecure = scalar(cluster, "insecure-skip-tls-verify");
+  config.insecure_skip_tls_verify = insecure == "true" || insecure == "True";
+  return base::Status::success();
+}
+
+// The credentials: a client certificate and key, a token or a token file. Exec and
+// auth-provider plugins are not run, so a user with nothing else is refused.
+base::Status read_user(const YAML::Node& user, const std::string& user_name,
+                       const std::string& base_dir, const std::string& source_name,
+                       ApiConfig& config) {
+  if (auto decoded =
+          decode_field(user, "client-certificate-data", source_name, config.client_cert_pem);
+      !decoded)
+    return decoded;
+  if (auto decoded = decode_field(user, "client-key-data", source_name, config.client_key_pem);
+      !decoded)
+    return decoded;
+  config.client_cert_file = resolve_path(scalar(user, "client-certificate"), base_dir);
+  config.client_key_file = resolve_path(scalar(user, "client-key"), base_dir);
+  config.token = scalar(user, "token");
+  config.token_file = resolve_path(scalar(user, "tokenFile"), base_dir);
+  const bool has_cert = !config.client_cert_pem.empty() || !config.client_cert_file.empty();
+  const bool has_key = !config.client_key_pem.empty() || !config.client_key_file.empty();
+  if ((user["exec"] || user["auth-provider"]) && config.token.empty() &&
+      config.token_file.empty() && !has_cert)
+    return base::Status::failure(fmt::format(
+        "{}: user \"{}\" authenticates with an exec or auth-provider plugin, which podpath "
+        "does not run; use a token, tokenFile or client certificate",
+        source_name, user_name));
+  if (has_cert != has_key)
+    return base::Status::failure(
+        fmt::format("{}: user \"{}\" has a client certificate without its key (or the reverse)",
+                    source_name, user_name));
+  return base::Status::success();
+}
+
+// The context's cluster and, when it names one, its user.
+base::Result<ApiConfig> read_context(const YAML::Node& root, const std::string& context_name,
+                                     const std::string& base_dir, const std::string& source_name) {
+  using Config = base::Result<ApiConfig>;
+  auto context = find_named(root, "contexts", "context", context_name);
+  if (!context)
+    return Config::failure(fmt::format("{}: context \"{}\" not found", source_name, context_name));
+  const std::string cluster_name = scalar(*context, "cluster");
+  const std::string user_name = scalar(*context, "user");
+  auto cluster = find_named(root, "clusters", "cluster", cluster_name);
+  if (!cluster)
+    return Config::failure(fmt::format("{}: cluster \"{}\" (of context \"{}\") not found",
+                                       source_name, cluster_name, context_name));
+  ApiConfig config;
+  config.source = fmt::format("{} (context {})", source_name, context_name);
+  if (auto read = read_cluster(*cluster, cluster_name, base_dir, source_name, config); !read)
+    return Config::failure(read.error());
+  if (user_name.empty()) return config;
+  auto user = find_named(root, "users", "user", user_name);
+  if (!user)
+    return Config::failure(fmt::format("{}: user \"{}\" (of context \"{}\") not found", source_name,
+                                       user_name, context_name));
+  if (auto read = read_user(*user, user_name, base_dir, source_name, config); !read)
+    return Config::failure(read.error());
+  return config;
+}
+
 }  // namespace
 
 KubeconfigResult parse_kubeconfig(const std::string& yaml_text, const std::string& base_dir,
                                   const std::string& context, const std::string& source_name) {
-  KubeconfigResult result;
   YAML::Node root;
   try {
     root = YAML::Load(yaml_text);
   } catch (const YAML::Exception& e) {
-    result.error = fmt::format("{}: not valid YAML: {}", source_name, e.what());
-    return result;
+    return {std::nullopt, fmt::format("{}: not valid YAML: {}", source_name, e.what())};
   }
-  if (!root || !root.IsMap()) {
-    result.error = fmt::format("{}: not a kubeconfig (expected a mapping)", source_name);
-    return result;
-  }
+  if (!root || !root.IsMap())
+    return {std::nullopt, fmt::format("{}: not a kubeconfig (expected a mapping)", source_name)};
   try {
-    std::string context_name = context.empty() ? scalar(root, "current-context") : context;
-    if (context_name.empty()) {
-      result.error = fmt::format(
-          "{}: no current-context; set one (kubectl config use-context) or pass "
-          "--kubernetes.context",
-          source_name);
-      return result;
-    }
-    auto found_context = find_named(root, "contexts", "context", context_name);
-    if (!found_context) {
-      result.error = fmt::format("{}: context \"{}\" not found", source_name, context_name);
-      return result;
-    }
-    const std::string cluster_name = scalar(*found_context, "cluster");
-    const std::string user_name = scalar(*found_context, "user");
-    auto found_cluster = find_named(root, "clusters", "cluster", cluster_name);
-    if (!found_cluster) {
-      result.error = fmt::format("{}: cluster \"{}\" (of context \"{}\") not found", source_name,
-                                 cluster_name, context_name);
-      return result;
-    }
-    const YAML::Node& cluster = *found_cluster;
-    ApiConfig config;
-    config.source = fmt::format("{} (context {})", source_name, context_name);
-    config.server = scalar(cluster, "server");
-    while (!config.server.empty() && config.server.back() == '/') config.server.pop_back();
-    if (config.server.empty()) {
-      result.error = fmt::format("{}: cluster \"{}\" has no server", source_name, cluster_name);
-      return result;
-    }
-    if (!config.server.starts_with("https://") && !config.server.starts_with("http://")) {
-      result.error =
-          fmt::format("{}: server \"{}\" is not an http(s) URL", source_name, config.server);
-      return result;
-    }
-    auto decode_field = [&](const YAML::Node& map, const char* key, std::string& out) -> bool {
-      std::string text = scalar(map, key);
-      if (text.empty()) return true;
-      auto decoded = encoding::decode_base64(text);
-      if (!decoded) {
-        result.error = fmt::format("{}: {} is not valid base64", source_name, key);
-        return false;
-      }
-      out = std::move(*decoded);
-      return true;
-    };
-    if (!decode_field(cluster, "certificate-authority-data", config.ca_pem)) return result;
-    config.ca_file = resolve_path(scalar(cluster, "certificate-authority"), base_dir);
-    std::string insecure = scalar(cluster, "insecure-skip-tls-verify");
-    config.insecure_skip_tls_verify = insecure == "true" || insecure == "True";
-
-    if (!user_name.empty()) {
-      auto found_user = find_named(root, "users", "user", user_name);
-      if (!found_user) {
-        result.error = fmt::format("{}: user \"{}\" (of context \"{}\") not found", source_name,
-                                   user_name, context_name);
-        return result;
-      }
-      const YAML::Node& user = *found_user;
-      if (!decode_field(user, "client-certificate-data", config.client_cert_pem)) return result;
-      if (!decode_field(user, "client-key-data", config.client_key_pem)) return result;
-      config.client_cert_file = resolve_path(scalar(user, "client-certificate"), base_dir);
-      config.client_key_file = resolve_path(scalar(user, "client-key"), base_dir);
-      config.token = scalar(user, "token");
-      config.token_file = resolve_path(scalar(user, "tokenFile"), base_dir);
-      if (user["exec"] || user["auth-provider"]) {
-        if (config.token.empty() && config.token_file.empty() && config.client_cert_pem.empty() &&
-            config.client_cert_file.empty()) {
-          result.error = fmt::format(
-              "{}: user \"{}\" authenticates with an exec or auth-provider plugin, which "
-              "podpath does not run; use a token, tokenFile or client certificate",
-              source_name, user_name);
-          return result;
-        }
-      }
-      bool has_cert = !config.client_cert_pem.empty() || !config.client_cert_file.empty();
-      bool has_key = !config.client_key_pem.empty() || !config.client_key_file.empty();
-      if (has_cert != has_key) {
-        result.error =
-            fmt::format("{}: user \"{}\" has a client certificate without its key (or the reverse)",
-                        source_name, user_name);
-        return result;
-      }
-    }
-    result.config = std::move(config);
+    const std::string context_name = context.empty() ? scalar(root, "current-context") : context;
+    if (context_name.empty())
+      return {std::nullopt, fmt::format("{}: no current-context; set one (kubectl config "
+                                        "use-context) or pass --kubernetes.context",
+                                        source_name)};
+    auto config = read_context(root, context_name, base_dir, source_name);
+    if (!config) return {std::nullopt, config.error()};
+    return {std::move(*config), {}};
   } catch (const YAML::Exception& e) {
-    result.error = fmt::format("{}: unexpected structure: {}", source_name, e.what());
+    return {std::nullopt, fmt::format("{}: unexpected structure: {}", source_name, e.what())};
   }
-  return result;
 }
 
 std::optional<ApiConfig> in_cluster_config(const std::string& host, const std::string& port,

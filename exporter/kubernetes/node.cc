@@ -120,6 +120,62 @@ bool is_wireguard_key(std::string_view text) {
   return key && key->size() == 32 && text.size() == 44;
 }
 
+namespace {
+
+// The vxlan backend's data: {"VNI":1,"VtepMAC":"32:f3:9e:5f:0e:68"}
+// (flannel-io/flannel pkg/backend/vxlan).
+void read_vxlan_data(const json& parsed, std::string_view text, BackendData& data) {
+  if (!parsed.is_object()) {
+    data.error = fmt::format("vxlan backend data must be an object: {}", text);
+    return;
+  }
+  if (auto it = parsed.find("VNI"); it != parsed.end()) {
+    // VXLAN network identifiers are 24 bits.
+    if (!it->is_number_integer() || it->get<long long>() < 0 || it->get<long long>() > 0xffffff) {
+      data.error = fmt::format("VNI {} is not a 24-bit number", it->dump());
+      return;
+    }
+    data.vni = it->get<int>();
+  }
+  auto mac_it = parsed.find("VtepMAC");
+  if (mac_it == parsed.end() || !mac_it->is_string()) {
+    data.error = "VtepMAC missing";
+    return;
+  }
+  auto mac = parse_mac(mac_it->get_ref<const std::string&>());
+  if (!mac) {
+    data.error =
+        fmt::format("VtepMAC \"{}\" is not a MAC address", mac_it->get_ref<const std::string&>());
+    return;
+  }
+  data.vtep_mac = *mac;
+}
+
+// The wireguard backend's data: {"PublicKey":"<base64>","Port":51820}
+// (flannel-io/flannel pkg/backend/wireguard).
+void read_wireguard_data(const json& parsed, std::string_view text, BackendData& data) {
+  if (!parsed.is_object()) {
+    data.error = fmt::format("wireguard backend data must be an object: {}", text);
+    return;
+  }
+  std::string_view key = string_at(parsed, "PublicKey");
+  if (!is_wireguard_key(key)) {
+    data.error = fmt::format("PublicKey \"{}\" is not a WireGuard key", key);
+    return;
+  }
+  data.wireguard_public_key = std::string(key);
+  if (auto it = parsed.find("Port"); it != parsed.end()) {
+    // flannel decodes Port into a uint16: a string or an out-of-range number fails there too.
+    if (!it->is_number_integer() || it->get<long long>() < 1 || it->get<long long>() > 65535) {
+      data.error = fmt::format("Port {} is not a UDP port number", it->dump());
+      return;
+    }
+    data.wireguard_port = it->get<int>();
+  }
+}
+
+}  // namespace
+
 BackendData parse_backend_data(std::string_view backend_type, std::string_view text) {
   BackendData data;
   if (trim(text).empty()) {
@@ -131,131 +187,93 @@ BackendData parse_backend_data(std::string_view backend_type, std::string_view t
     data.error = fmt::format("not valid JSON: {}", text);
     return data;
   }
-  if (backend_type == "vxlan") {
-    if (!parsed.is_object()) {
-      data.error = fmt::format("vxlan backend data must be an object: {}", text);
-      return data;
-    }
-    if (auto it = parsed.find("VNI"); it != parsed.end()) {
-      // VXLAN network identifiers are 24 bits.
-      if (!it->is_number_integer() || it->get<long long>() < 0 || it->get<long long>() > 0xffffff) {
-        data.error = fmt::format("VNI {} is not a 24-bit number", it->dump());
-        return data;
-      }
-      data.vni = it->get<int>();
-    }
-    auto mac_it = parsed.find("VtepMAC");
-    if (mac_it == parsed.end() || !mac_it->is_string()) {
-      data.error = "VtepMAC missing";
-      return data;
-    }
-    auto mac = parse_mac(mac_it->get_ref<const std::string&>());
-    if (!mac) {
-      data.error =
-          fmt::format("VtepMAC \"{}\" is not a MAC address", mac_it->get_ref<const std::string&>());
-      return data;
-    }
-    data.vtep_mac = *mac;
-    return data;
-  }
-  if (backend_type == "wireguard") {
-    if (!parsed.is_object()) {
-      data.error = fmt::format("wireguard backend data must be an object: {}", text);
-      return data;
-    }
-    std::string_view key = string_at(parsed, "PublicKey");
-    if (!is_wireguard_key(key)) {
-      data.error = fmt::format("PublicKey \"{}\" is not a WireGuard key", key);
-      return data;
-    }
-    data.wireguard_public_key = std::string(key);
-    if (auto it = parsed.find("Port"); it != parsed.end()) {
-      // flannel decodes Port into a uint16: a string or an out-of-range number fails there too.
-      if (!it->is_number_integer() || it->get<long long>() < 1 || it->get<long long>() > 65535) {
-        data.error = fmt::format("Port {} is not a UDP port number", it->dump());
-        return data;
-      }
-      data.wireguard_port = it->get<int>();
-    }
-    return data;
-  }
+  if (backend_type == "vxlan")
+    read_vxlan_data(parsed, text, data);
+  else if (backend_type == "wireguard")
+    read_wireguard_data(parsed, text, data);
   // host-gw writes null, extension (k3s' Tailscale mode) whatever its hooks return: nothing
   // podpath reads, but it must still be JSON, as flannel requires.
   return data;
 }
 
-ParsedNode parse_node(const json& node, const NodeParseOptions& options) {
-  ParsedNode parsed;
-  model::ClusterNode& out = parsed.node;
-  ErrorSink errors{parsed};
-  const AnnotationKeys keys(options.annotation_prefix);
+namespace {
 
-  static const json kEmpty = json::object();
-  const json* metadata = object_at(node, "metadata");
-  if (metadata == nullptr) metadata = &kEmpty;
-  out.name = std::string(string_at(*metadata, "name"));
-  parsed.resource_version = std::string(string_at(*metadata, "resourceVersion"));
-  if (const json* labels = object_at(*metadata, "labels"))
-    out.group = std::string(string_at(*labels, options.group_label));
+// metadata: the name, the version the watch resumes from, and the group label.
+void read_metadata(const json& metadata, const std::string& group_label, ParsedNode& parsed) {
+  parsed.node.name = std::string(string_at(metadata, "name"));
+  parsed.resource_version = std::string(string_at(metadata, "resourceVersion"));
+  if (const json* labels = object_at(metadata, "labels"))
+    parsed.node.group = std::string(string_at(*labels, group_label));
+}
 
-  // spec: pod CIDRs and cordon.
-  if (const json* spec = object_at(node, "spec")) {
-    std::vector<std::string> cidrs;
-    if (const json* list = array_at(*spec, "podCIDRs")) {
-      for (const auto& item : *list)
-        if (item.is_string()) cidrs.push_back(item.get<std::string>());
-    }
-    if (std::string_view single = string_at(*spec, "podCIDR"); !single.empty()) {
-      if (std::find(cidrs.begin(), cidrs.end(), single) == cidrs.end())
-        cidrs.insert(cidrs.begin(), std::string(single));
-    }
-    for (const auto& cidr : cidrs) {
-      if (cidr.find(':') != std::string::npos) continue;  // IPv6 half of dual stack
-      auto prefix = model::Ipv4Prefix::parse(cidr);
-      if (!prefix) {
-        errors.add("spec.podCIDR", fmt::format("\"{}\" is not a CIDR", cidr));
-        continue;
-      }
-      if (!out.pod_cidr) out.pod_cidr = prefix;
-    }
-    out.pod_cidrs = std::move(cidrs);
-    if (auto it = spec->find("unschedulable"); it != spec->end() && it->is_boolean())
-      out.unschedulable = it->get<bool>();
+// spec.podCIDRs, with spec.podCIDR first when the list lacks it.
+std::vector<std::string> pod_cidr_texts(const json& spec) {
+  std::vector<std::string> cidrs;
+  if (const json* list = array_at(spec, "podCIDRs")) {
+    for (const auto& item : *list)
+      if (item.is_string()) cidrs.push_back(item.get<std::string>());
   }
+  if (std::string_view single = string_at(spec, "podCIDR"); !single.empty()) {
+    if (std::find(cidrs.begin(), cidrs.end(), single) == cidrs.end())
+      cidrs.insert(cidrs.begin(), std::string(single));
+  }
+  return cidrs;
+}
 
-  // status: addresses and the Ready condition.
-  if (const json* status = object_at(node, "status")) {
-    if (const json* addresses = array_at(*status, "addresses")) {
-      for (const auto& address : *addresses) {
-        std::string_view type = string_at(address, "type");
-        auto ip = model::Ipv4::parse(string_at(address, "address"));
-        if (!ip) continue;  // Hostname entries, IPv6
-        if (type == "InternalIP") add_unique(out.internal_addresses, *ip);
-        if (type == "ExternalIP") add_unique(out.external_addresses, *ip);
-      }
+// spec: pod CIDRs and cordon.
+void read_spec(const json& spec, model::ClusterNode& out, ErrorSink& errors) {
+  std::vector<std::string> cidrs = pod_cidr_texts(spec);
+  for (const auto& cidr : cidrs) {
+    if (cidr.find(':') != std::string::npos) continue;  // IPv6 half of dual stack
+    auto prefix = model::Ipv4Prefix::parse(cidr);
+    if (!prefix) {
+      errors.add("spec.podCIDR", fmt::format("\"{}\" is not a CIDR", cidr));
+      continue;
     }
-    if (const json* conditions = array_at(*status, "conditions")) {
-      for (const auto& condition : *conditions)
-        if (string_at(condition, "type") == "Ready")
-          out.ready = string_at(condition, "status") == "True";
+    if (!out.pod_cidr) out.pod_cidr = prefix;
+  }
+  out.pod_cidrs = std::move(cidrs);
+  if (auto it = spec.find("unschedulable"); it != spec.end() && it->is_boolean())
+    out.unschedulable = it->get<bool>();
+}
+
+// status: addresses and the Ready condition.
+void read_status(const json& status, model::ClusterNode& out) {
+  if (const json* addresses = array_at(status, "addresses")) {
+    for (const auto& address : *addresses) {
+      std::string_view type = string_at(address, "type");
+      auto ip = model::Ipv4::parse(string_at(address, "address"));
+      if (!ip) continue;  // Hostname entries, IPv6
+      if (type == "InternalIP") add_unique(out.internal_addresses, *ip);
+      if (type == "ExternalIP") add_unique(out.external_addresses, *ip);
     }
   }
+  if (const json* conditions = array_at(status, "conditions")) {
+    for (const auto& condition : *conditions)
+      if (string_at(condition, "type") == "Ready")
+        out.ready = string_at(condition, "status") == "True";
+  }
+}
 
-  // Annotations: flannel's lease and k3s' addresses.
-  const json* annotations = object_at(*metadata, "annotations");
-  if (annotations == nullptr) annotations = &kEmpty;
+// k3s' address annotations, added to the addresses of the status.
+void read_k3s_addresses(const json& annotations, const AnnotationKeys& keys,
+                        model::ClusterNode& out, ErrorSink& errors) {
   if (auto error =
-          add_address_list(string_at(*annotations, keys.k3s_internal_ip), out.internal_addresses);
+          add_address_list(string_at(annotations, keys.k3s_internal_ip), out.internal_addresses);
       !error.empty())
     errors.add(keys.k3s_internal_ip, error);
   if (auto error =
-          add_address_list(string_at(*annotations, keys.k3s_external_ip), out.external_addresses);
+          add_address_list(string_at(annotations, keys.k3s_external_ip), out.external_addresses);
       !error.empty())
     errors.add(keys.k3s_external_ip, error);
+}
 
-  out.backend_type = std::string(string_at(*annotations, keys.backend_type));
+// flannel's lease: backend type and data, and the public IP peers send to.
+void read_flannel_lease(const json& annotations, const AnnotationKeys& keys,
+                        model::ClusterNode& out, ErrorSink& errors) {
+  out.backend_type = std::string(string_at(annotations, keys.backend_type));
   auto read_ip = [&](const std::string& key) -> std::optional<model::Ipv4> {
-    std::string_view text = trim(string_at(*annotations, key));
+    std::string_view text = trim(string_at(annotations, key));
     if (text.empty()) return std::nullopt;
     auto ip = model::Ipv4::parse(text);
     if (!ip) errors.add(key, fmt::format("\"{}\" is not an IPv4 address", text));
@@ -266,15 +284,35 @@ ParsedNode parse_node(const json& node, const NodeParseOptions& options) {
   // flannel publishes the overwrite as the lease's address: peers send VXLAN there.
   out.public_ip = out.public_ip_overwrite ? out.public_ip_overwrite : public_ip;
 
-  if (has_key(annotations, keys.backend_data) || !out.backend_type.empty()) {
+  if (has_key(&annotations, keys.backend_data) || !out.backend_type.empty()) {
     BackendData data =
-        parse_backend_data(out.backend_type, string_at(*annotations, keys.backend_data));
+        parse_backend_data(out.backend_type, string_at(annotations, keys.backend_data));
     if (!data.error.empty()) errors.add(keys.backend_data, data.error);
     out.vni = data.vni;
     out.vtep_mac = std::move(data.vtep_mac);
     out.wireguard_public_key = std::move(data.wireguard_public_key);
     out.wireguard_port = data.wireguard_port;
   }
+}
+
+}  // namespace
+
+ParsedNode parse_node(const json& node, const NodeParseOptions& options) {
+  ParsedNode parsed;
+  ErrorSink errors{parsed};
+  const AnnotationKeys keys(options.annotation_prefix);
+  static const json kEmpty = json::object();
+  const json* metadata = object_at(node, "metadata");
+  if (metadata == nullptr) metadata = &kEmpty;
+  const json* annotations = object_at(*metadata, "annotations");
+  if (annotations == nullptr) annotations = &kEmpty;
+
+  read_metadata(*metadata, options.group_label, parsed);
+  if (const json* spec = object_at(node, "spec")) read_spec(*spec, parsed.node, errors);
+  if (const json* status = object_at(node, "status")) read_status(*status, parsed.node);
+  // Annotations: k3s' addresses, then flannel's lease.
+  read_k3s_addresses(*annotations, keys, parsed.node, errors);
+  read_flannel_lease(*annotations, keys, parsed.node, errors);
   return parsed;
 }
 

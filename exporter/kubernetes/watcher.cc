@@ -119,6 +119,13 @@ void Watcher::record_error(const ApiResult& result, bool unhealthy) {
                   {{"reason", std::string(to_string(result.error))}, {"err", result.message}});
 }
 
+void Watcher::warn_if_unreadable(const ParsedNode& parsed) {
+  if (parsed.error_field.empty()) return;
+  log_.warn_every("annotation:" + parsed.node.name, std::chrono::seconds(600),
+                  "node annotations cannot be read",
+                  {{"node", parsed.node.name}, {"err", parsed.node.annotation_error}});
+}
+
 bool Watcher::sleep_backoff() {
   auto delay = backoff_.next(random01_());
   log_.debug("retrying the Kubernetes API", {{"in", fmt::format("{}ms", delay.count())}});
@@ -131,12 +138,8 @@ bool Watcher::list() {
   std::string version;
   ApiResult result = api_.list_nodes(
       [&](ParsedNode&& parsed) {
-        if (!parsed.error_field.empty()) {
-          fresh_errors[parsed.node.name] = parsed.error_field;
-          log_.warn_every("annotation:" + parsed.node.name, std::chrono::seconds(600),
-                          "node annotations cannot be read",
-                          {{"node", parsed.node.name}, {"err", parsed.node.annotation_error}});
-        }
+        if (!parsed.error_field.empty()) fresh_errors[parsed.node.name] = parsed.error_field;
+        warn_if_unreadable(parsed);
         std::string name = parsed.node.name;
         fresh.insert_or_assign(std::move(name), std::move(parsed.node));
       },
@@ -201,67 +204,80 @@ void Watcher::apply(WatchEvent&& event) {
   }
 }
 
-void Watcher::watch() {
-  // client-go's reflector: timeoutSeconds random in [T, 2T).
-  const auto base = options_.watch_timeout.count();
-  const int timeout = static_cast<int>(base + static_cast<long long>(random01_() * base));
-  bool gone = false;
-  bool got_event = false;
-  ApiResult error_event;
-  const auto started = monotonic_();
+// What one watch saw, for deciding how to go on when it ends.
+struct Watcher::WatchRound {
+  std::chrono::steady_clock::time_point started;
   std::optional<std::chrono::steady_clock::time_point> opened_at;
+  bool got_event = false;
+  bool gone = false;      // an ERROR event said 410
+  ApiResult error_event;  // any other ERROR event
+};
+
+void Watcher::watch() {
+  const int timeout = next_watch_timeout();
+  WatchRound round;
+  round.started = monotonic_();
   ApiResult result = api_.watch_nodes(
-      resource_version_, timeout,
-      [&] {
-        opened_at = monotonic_();
-        bool recovered = false;
-        {
-          std::lock_guard lock(mutex_);
-          recovered = !stats_.healthy;
-          watching_ = true;
-          stats_.healthy = true;
-          stats_.last_error.clear();
-          last_good_unix_ = unix_now_();
-        }
-        if (recovered) log_.info("Kubernetes API reachable again");
-      },
-      [&](WatchEvent&& event) {
-        got_event = true;
-        if (event.type == "ERROR") {
-          {
-            std::lock_guard lock(mutex_);
-            ++stats_.events["ERROR"];
-            stats_.last_event_unix = unix_now_();
-          }
-          // The apiserver reports a too-old resourceVersion as an ERROR event, code 410.
-          if (event.status.code == 410) {
-            gone = true;
-          } else {
-            error_event =
-                ApiResult::failed(ApiError::kHttp,
-                                  fmt::format("watch ERROR event {} {}: {}", event.status.code,
-                                              event.status.reason, event.status.message),
-                                  true);
-          }
-          return false;
-        }
-        if (event.type == "ADDED" || event.type == "MODIFIED") {
-          if (!event.node.error_field.empty())
-            log_.warn_every(
-                "annotation:" + event.node.node.name, std::chrono::seconds(600),
-                "node annotations cannot be read",
-                {{"node", event.node.node.name}, {"err", event.node.node.annotation_error}});
-        }
-        apply(std::move(event));
-        return true;
-      });
+      resource_version_, timeout, [&] { on_watch_opened(round); },
+      [&](WatchEvent&& event) { return on_watch_event(std::move(event), round); });
   {
     std::lock_guard lock(mutex_);
     if (watching_) last_good_unix_ = unix_now_();
     watching_ = false;
   }
   if (result.kind == ApiResult::Kind::kStopped) return;
-  if (gone || result.kind == ApiResult::Kind::kGone) {
+  after_watch(std::move(result), round);
+}
+
+int Watcher::next_watch_timeout() {
+  // client-go's reflector: timeoutSeconds random in [T, 2T).
+  const auto base = options_.watch_timeout.count();
+  return static_cast<int>(base + static_cast<long long>(random01_() * base));
+}
+
+void Watcher::on_watch_opened(WatchRound& round) {
+  round.opened_at = monotonic_();
+  bool recovered = false;
+  {
+    std::lock_guard lock(mutex_);
+    recovered = !stats_.healthy;
+    watching_ = true;
+    stats_.healthy = true;
+    stats_.last_error.clear();
+    last_good_unix_ = unix_now_();
+  }
+  if (recovered) log_.info("Kubernetes API reachable again");
+}
+
+bool Watcher::on_watch_event(WatchEvent&& event, WatchRound& round) {
+  round.got_event = true;
+  if (event.type == "ERROR") {
+    on_watch_error(event.status, round);
+    return false;
+  }
+  if (event.type == "ADDED" || event.type == "MODIFIED") warn_if_unreadable(event.node);
+  apply(std::move(event));
+  return true;
+}
+
+void Watcher::on_watch_error(const ApiStatus& status, WatchRound& round) {
+  {
+    std::lock_guard lock(mutex_);
+    ++stats_.events["ERROR"];
+    stats_.last_event_unix = unix_now_();
+  }
+  // The apiserver reports a too-old resourceVersion as an ERROR event, code 410.
+  if (status.code == 410) {
+    round.gone = true;
+    return;
+  }
+  round.error_event = ApiResult::failed(
+      ApiError::kHttp,
+      fmt::format("watch ERROR event {} {}: {}", status.code, status.reason, status.message), true);
+}
+
+void Watcher::after_watch(ApiResult result, const WatchRound& round) {
+  if (round.gone || result.kind == ApiResult::Kind::kGone) {
     log_.info("watch resourceVersion expired; listing again",
               {{"resource_version", resource_version_}});
     std::lock_guard lock(mutex_);
@@ -269,12 +285,13 @@ void Watcher::watch() {
     resource_version_.clear();
     return;
   }
-  if (error_event.kind == ApiResult::Kind::kError) result = error_event;
+  if (round.error_event.kind == ApiResult::Kind::kError) result = round.error_event;
   if (result.kind == ApiResult::Kind::kError) {
     // A stream that worked (an event, or open for a second) means the API was back: this
     // cut is a new fault and is retried soon. Otherwise the delays an outage raised would
     // stay raised until the next event, a bookmark up to a minute later.
-    if (got_event || (opened_at && monotonic_() - *opened_at >= std::chrono::seconds(1)))
+    if (round.got_event ||
+        (round.opened_at && monotonic_() - *round.opened_at >= std::chrono::seconds(1)))
       backoff_.reset();
     // A watch the server cut (reset, timeout) is part of a watch's life and resumes; one
     // whose stream cannot be read is the API failing, however often it accepts the watch.
@@ -284,7 +301,7 @@ void Watcher::watch() {
   }
   // A clean end (timeoutSeconds) resumes at once. One that comes back immediately and
   // empty, again and again, must not spin: treat a sub-second empty watch like an error.
-  if (!got_event && monotonic_() - started < std::chrono::seconds(1)) {
+  if (!round.got_event && monotonic_() - round.started < std::chrono::seconds(1)) {
     sleep_backoff();
     return;
   }

@@ -75,8 +75,17 @@ class Watcher {
   void run();
   void publish_loop();
   bool list();
+  // One watch from resource_version_, then what its end calls for: a list, a backoff, or
+  // nothing (the loop resumes the watch).
+  struct WatchRound;
   void watch();
+  int next_watch_timeout();
+  void on_watch_opened(WatchRound& round);
+  bool on_watch_event(WatchEvent&& event, WatchRound& round);  // false ends the watch
+  void on_watch_error(const ApiStatus& status, WatchRound& round);
+  void after_watch(ApiResult result, const WatchRound& round);
   void apply(WatchEvent&& event);
+  void warn_if_unreadable(const ParsedNode& parsed);
   void record_error(const ApiResult& result, bool unhealthy);
   bool sleep_backoff();
   void mark_dirty_locked();

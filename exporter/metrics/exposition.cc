@@ -241,13 +241,10 @@ std::string_view strip_suffix(std::string_view name, std::string_view suffix) {
   return name;
 }
 
-}  // namespace
-
-std::string render(const std::vector<MetricFamily>& families, Format format) {
-  const bool om = format == Format::kOpenMetrics100;
-  std::string out;
-  // Reserve about the final size: growing a multi-megabyte body by doubling would copy it
-  // several times and hold two copies at once at the peak (1,000 peers' histograms: 3 MB).
+// About the final size, so the body is reserved once: growing a multi-megabyte body by
+// doubling would copy it several times and hold two copies at once at the peak (1,000
+// peers' histograms: 3 MB).
+size_t estimated_size(const std::vector<MetricFamily>& families) {
   size_t estimate = 0;
   for (const auto& family : families) {
     estimate += 128 + family.help.size();
@@ -259,84 +256,134 @@ std::string render(const std::vector<MetricFamily>& families, Format format) {
       estimate += lines * (family.name.size() + labels + 40);
     }
   }
-  out.reserve(estimate);
-  for (const auto& family : families) {
-    std::string_view type_name;
-    std::string_view family_name = family.name;
-    switch (family.type) {
-      case MetricType::kCounter:
-        type_name = "counter";
-        // OpenMetrics names the counter family without _total; its samples keep it.
-        if (om) family_name = strip_suffix(family_name, "_total");
-        break;
-      case MetricType::kGauge:
+  return estimate;
+}
+
+// The `# HELP` and `# TYPE` lines. The name they give differs from the samples' in
+// OpenMetrics: a counter family is named without _total and an info family without _info.
+void append_header(std::string& out, const MetricFamily& family, bool om) {
+  std::string_view type_name;
+  std::string_view family_name = family.name;
+  switch (family.type) {
+    case MetricType::kCounter:
+      type_name = "counter";
+      if (om) family_name = strip_suffix(family_name, "_total");
+      break;
+    case MetricType::kGauge:
+      type_name = "gauge";
+      break;
+    case MetricType::kHistogram:
+      type_name = "histogram";
+      break;
+    case MetricType::kInfo:
+      if (om) {
+        type_name = "info";
+        family_name = strip_suffix(family_name, "_info");
+      } else {
         type_name = "gauge";
-        break;
-      case MetricType::kHistogram:
-        type_name = "histogram";
-        break;
-      case MetricType::kInfo:
-        if (om) {
-          type_name = "info";
-          family_name = strip_suffix(family_name, "_info");
-        } else {
-          type_name = "gauge";
-        }
-        break;
+      }
+      break;
+  }
+  out += "# HELP ";
+  out += family_name;
+  out += ' ';
+  out += om ? escape_label_value(family.help) : escape_help(family.help);
+  out += "\n# TYPE ";
+  out += family_name;
+  out += ' ';
+  out += type_name;
+  out += '\n';
+}
+
+// One series as open_label_set() writes it ("{a=\"x\"" without the closing brace), and
+// whether it has labels at all (then no braces are written).
+struct SeriesLabels {
+  std::string open;
+  bool any;
+
+  explicit SeriesLabels(const Labels& labels)
+      : open(open_label_set(labels)), any(!labels.empty()) {}
+};
+
+// `name{labels} value`.
+void append_sample(std::string& out, std::string_view name, const SeriesLabels& labels,
+                   double value) {
+  out += name;
+  if (labels.any) {
+    out += labels.open;
+    out += '}';
+  }
+  out += ' ';
+  append_value(out, value);
+  out += '\n';
+}
+
+// Counters, gauges and info: one sample per series (an info sample is always 1).
+void append_plain_series(std::string& out, const MetricFamily& family) {
+  for (const auto& metric : family.metrics)
+    append_sample(out, family.name, SeriesLabels(metric.labels),
+                  family.type == MetricType::kInfo ? 1.0 : metric.value);
+}
+
+// The `le` texts of a family's buckets, "+Inf" last. Bounds are usually shared by every
+// series of a family, so they are formatted again only when a series' bounds differ.
+class BucketBounds {
+ public:
+  explicit BucketBounds(Format format) : format_(format) {}
+
+  const std::vector<std::string>& texts(const Histogram& h, size_t buckets) {
+    if (texts_.size() != buckets + 1 || bounds_ != h.upper_bounds) {
+      bounds_ = h.upper_bounds;
+      texts_.clear();
+      for (size_t i = 0; i < buckets; ++i) texts_.push_back(le_value(h.upper_bounds[i], format_));
+      texts_.push_back("+Inf");
     }
-    out += "# HELP ";
-    out += family_name;
-    out += ' ';
-    out += om ? escape_label_value(family.help) : escape_help(family.help);
-    out += "\n# TYPE ";
-    out += family_name;
-    out += ' ';
-    out += type_name;
-    out += '\n';
-    const std::string bucket_name = family.name + "_bucket";
-    const std::string sum_name = family.name + "_sum";
-    const std::string count_name = family.name + "_count";
-    std::vector<double> le_bounds;  // the bounds le_texts was formatted for
-    std::vector<std::string> le_texts;
-    for (const auto& metric : family.metrics) {
-      const std::string label_set = open_label_set(metric.labels);  // "{..." without "}"
-      const bool has_labels = !metric.labels.empty();
-      auto sample = [&](const std::string& name, double value) {
-        out += name;
-        if (has_labels) {
-          out += label_set;
-          out += '}';
-        }
-        out += ' ';
-        append_value(out, value);
-        out += '\n';
-      };
-      if (family.type != MetricType::kHistogram) {
-        sample(family.name, family.type == MetricType::kInfo ? 1.0 : metric.value);
-        continue;
-      }
-      const Histogram& h = metric.histogram;
-      const size_t buckets = std::min(h.upper_bounds.size(), h.cumulative_counts.size());
-      // Bounds are usually shared by every series of a family: format them once.
-      if (le_texts.size() != buckets + 1 || le_bounds != h.upper_bounds) {
-        le_bounds = h.upper_bounds;
-        le_texts.clear();
-        for (size_t i = 0; i < buckets; ++i)
-          le_texts.push_back(le_value(h.upper_bounds[i], format));
-        le_texts.push_back("+Inf");
-      }
-      for (size_t i = 0; i <= buckets; ++i) {
-        out += bucket_name;
-        out += label_set;
-        out += has_labels ? ",le=\"" : "le=\"";
-        out += le_texts[i];
-        out += "\"} ";
-        append_value(out, static_cast<double>(i == buckets ? h.count : h.cumulative_counts[i]));
-        out += '\n';
-      }
-      sample(sum_name, h.sum);
-      sample(count_name, static_cast<double>(h.count));
+    return texts_;
+  }
+
+ private:
+  const Format format_;
+  std::vector<double> bounds_;  // the bounds texts_ was formatted for
+  std::vector<std::string> texts_;
+};
+
+// A histogram series: its cumulative buckets, then _sum and _count.
+void append_histogram_series(std::string& out, const MetricFamily& family, Format format) {
+  const std::string bucket_name = family.name + "_bucket";
+  const std::string sum_name = family.name + "_sum";
+  const std::string count_name = family.name + "_count";
+  BucketBounds bounds(format);
+  for (const auto& metric : family.metrics) {
+    const SeriesLabels labels(metric.labels);
+    const Histogram& h = metric.histogram;
+    const size_t buckets = std::min(h.upper_bounds.size(), h.cumulative_counts.size());
+    const std::vector<std::string>& le_texts = bounds.texts(h, buckets);
+    for (size_t i = 0; i <= buckets; ++i) {
+      out += bucket_name;
+      out += labels.open;
+      out += labels.any ? ",le=\"" : "le=\"";
+      out += le_texts[i];
+      out += "\"} ";
+      append_value(out, static_cast<double>(i == buckets ? h.count : h.cumulative_counts[i]));
+      out += '\n';
     }
+    append_sample(out, sum_name, labels, h.sum);
+    append_sample(out, count_name, labels, static_cast<double>(h.count));
+  }
+}
+
+}  // namespace
+
+std::string render(const std::vector<MetricFamily>& families, Format format) {
+  const bool om = format == Format::kOpenMetrics100;
+  std::string out;
+  out.reserve(estimated_size(families));
+  for (const auto& family : families) {
+    append_header(out, family, om);
+    if (family.type == MetricType::kHistogram)
+      append_histogram_series(out, family, format);
+    else
+      append_plain_series(out, family);
   }
   if (om) out += "# EOF\n";
   return out;

@@ -31,10 +31,10 @@ metrics::CollectResult NetlinkCollector::collect() {
     return result;
   };
 
-  std::string error;
-  auto session = source_->open(error);
-  if (!session) return fail(error);
-  KernelRead read = read_state(*session);
+  auto opened = source_->open();
+  if (!opened) return fail(opened.error());
+  KernelSession& session = **opened;
+  KernelRead read = read_state(session);
   if (!read.problems.empty())
     log_.warn_every("netlink-unreadable-messages", std::chrono::minutes(5),
                     "skipped unreadable netlink messages",
@@ -45,7 +45,7 @@ metrics::CollectResult NetlinkCollector::collect() {
   // this same scrape; the registry republishes only when something changed.
   peers_.set_kernel_peers(kernel_peers(read.snapshot, options_.flannel_devices));
   auto peer_set = peers_.current();
-  if (std::string lookup_error = add_peer_routes(*session, *peer_set, read.snapshot);
+  if (std::string lookup_error = add_peer_routes(session, *peer_set, read.snapshot);
       !lookup_error.empty())
     return fail(lookup_error);
 

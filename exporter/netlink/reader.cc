@@ -84,11 +84,15 @@ std::string add_peer_routes(KernelSession& session, const model::PeerSet& peers,
 
 KernelRead read_kernel(KernelSource& source, const model::PeerSet& peers) {
   KernelRead read;
-  auto session = source.open(read.error);
-  if (!session) return read;
-  read = read_state(*session);
+  auto opened = source.open();
+  if (!opened) {
+    read.error = opened.error();
+    return read;
+  }
+  KernelSession& session = **opened;
+  read = read_state(session);
   if (!read.ok()) return read;
-  read.error = add_peer_routes(*session, peers, read.snapshot);
+  read.error = add_peer_routes(session, peers, read.snapshot);
   return read;
 }
 

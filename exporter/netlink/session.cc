@@ -169,27 +169,21 @@ class NetlinkSession final : public KernelSession {
 
 }  // namespace
 
-std::unique_ptr<KernelSession> NetlinkSource::open(std::string& error) {
+base::Result<std::unique_ptr<KernelSession>> NetlinkSource::open() {
+  using Opened = base::Result<std::unique_ptr<KernelSession>>;
   SocketPtr socket(nl_socket_alloc());
-  if (!socket) {
-    error = "netlink: cannot allocate a socket";
-    return nullptr;
-  }
+  if (!socket) return Opened::failure("netlink: cannot allocate a socket");
   // Flags and sequence checks are ours: no automatic ACK on dumps, and peeking lets
   // nl_recv size its buffer for large dump datagrams.
   nl_socket_disable_auto_ack(socket.get());
   nl_socket_enable_msg_peek(socket.get());
-  if (int rc = nl_connect(socket.get(), NETLINK_ROUTE); rc < 0) {
-    error = fmt::format("netlink: connect: {}", nl_geterror(rc));
-    return nullptr;
-  }
+  if (int rc = nl_connect(socket.get(), NETLINK_ROUTE); rc < 0)
+    return Opened::failure(fmt::format("netlink: connect: {}", nl_geterror(rc)));
   timeval timeout{kReceiveTimeoutSeconds, 0};
   if (setsockopt(nl_socket_get_fd(socket.get()), SOL_SOCKET, SO_RCVTIMEO, &timeout,
-                 sizeof timeout) != 0) {
-    error = "netlink: cannot set a receive timeout";
-    return nullptr;
-  }
-  return std::make_unique<NetlinkSession>(std::move(socket));
+                 sizeof timeout) != 0)
+    return Opened::failure("netlink: cannot set a receive timeout");
+  return std::unique_ptr<KernelSession>(std::make_unique<NetlinkSession>(std::move(socket)));
 }
 
 }  // namespace podpath::netlink

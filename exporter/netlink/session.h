@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "base/result.h"
 #include "model/ip.h"
 #include "netlink/parse.h"
 
@@ -34,14 +35,14 @@ class KernelSession {
 class KernelSource {
  public:
   virtual ~KernelSource() = default;
-  // nullptr and `error` set when no session can be opened (e.g. socket refused).
-  virtual std::unique_ptr<KernelSession> open(std::string& error) = 0;
+  // A session, or why none can be opened (e.g. the socket is refused).
+  virtual base::Result<std::unique_ptr<KernelSession>> open() = 0;
 };
 
 // rtnetlink through libnl-3, in the network namespace of the calling thread.
 class NetlinkSource final : public KernelSource {
  public:
-  std::unique_ptr<KernelSession> open(std::string& error) override;
+  base::Result<std::unique_ptr<KernelSession>> open() override;
 };
 
 // How often an interrupted dump is tried before giving up. A dump is interrupted when

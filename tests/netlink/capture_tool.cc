@@ -40,14 +40,13 @@ int main(int argc, char** argv) {
     sleep(2);
   }
   NetlinkSource source;
-  std::string error;
-  auto session = source.open(error);
+  auto session = source.open();
   if (!session) {
-    std::cerr << error << "\n";
+    std::cerr << session.error() << "\n";
     return 1;
   }
   auto destinations = testing::topology_destinations();
-  error = testing::save_capture(*session, destinations, dir);
+  std::string error = testing::save_capture(**session, destinations, dir);
   if (!error.empty()) {
     std::cerr << error << "\n";
     return 1;

@@ -26,7 +26,7 @@ void expect_golden(const std::string& name, const std::string& actual) {
 struct Harness {
   std::vector<std::string> log_lines;
   base::Logger log{base::LogLevel::kInfo, base::LogFormat::kLogfmt,
-                  [this](std::string_view line) { log_lines.emplace_back(line); }};
+                   [this](std::string_view line) { log_lines.emplace_back(line); }};
   model::PeerRegistry peers{"lima-k3s-agent"};
   double now = 1700000000;
 
@@ -142,12 +142,11 @@ TEST(NetlinkCollector, DeviceFiltersSelectSeries) {
 class FlakySource final : public KernelSource {
  public:
   explicit FlakySource(std::string dir) : fixture_(std::move(dir)) {}
-  std::unique_ptr<KernelSession> open(std::string& error) override {
-    if (++opens_ > 1) {
-      error = "netlink: connect: Too many open files";
-      return nullptr;
-    }
-    return fixture_.open(error);
+  base::Result<std::unique_ptr<KernelSession>> open() override {
+    if (++opens_ > 1)
+      return base::Result<std::unique_ptr<KernelSession>>::failure(
+          "netlink: connect: Too many open files");
+    return fixture_.open();
   }
 
  private:

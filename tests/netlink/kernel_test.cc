@@ -132,11 +132,11 @@ TEST_F(KernelTest, EverythingReadAgreesWithIproute2) {
   for (const auto& d : testing::compare(read.snapshot, view)) ADD_FAILURE() << d;
 
   NetlinkSource source;
+  auto session = source.open();
+  ASSERT_TRUE(session.ok()) << session.error();
   std::string error;
-  auto session = source.open(error);
-  ASSERT_NE(session, nullptr) << error;
   for (auto destination : destinations) {
-    RouteLookup lookup = lookup_route(*session, destination, read.snapshot, error);
+    RouteLookup lookup = lookup_route(**session, destination, read.snapshot, error);
     ASSERT_TRUE(error.empty()) << error;
     for (const auto& d : testing::compare(lookup, view.route_get[destination.to_string()]))
       ADD_FAILURE() << d;
@@ -250,12 +250,11 @@ TEST_F(KernelTest, DumpsStayConsistentUnderConcurrentChanges) {
   int reads = 0, failures = 0, retried = 0, exhausted = 0;
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   while ((batches < 5 || reads < 40) && std::chrono::steady_clock::now() < until) {
-    std::string error;
-    auto session = source.open(error);
-    ASSERT_NE(session, nullptr) << error;
-    Reply links = session->dump(Dump::kLinks);
+    auto session = source.open();
+    ASSERT_TRUE(session.ok()) << session.error();
+    Reply links = (*session)->dump(Dump::kLinks);
     retried += links.attempts - 1;
-    KernelRead read = read_state(*session);
+    KernelRead read = read_state(**session);
     ++reads;
     // The property: an interrupted dump is never passed on as good data. Retries make the
     // give-up rare, but against non-stop churn never is a matter of luck, so it is bounded.

@@ -28,9 +28,7 @@ model::Ipv4 ip(const char* text) {
 
 KernelRead read_fixture() {
   testing::FixtureSource source(kTopology);
-  std::string error;
-  auto session = source.open(error);
-  return read_state(*session);
+  return read_state(*source.open().value());
 }
 
 TEST(CapturedTopology, EveryDumpAgreesWithIproute2) {
@@ -83,12 +81,13 @@ TEST(CapturedTopology, RouteLookupsMatchIproute2AndKeepTheTableAndErrno) {
   KernelRead read = read_fixture();
   ASSERT_TRUE(read.ok());
   testing::FixtureSource source(kTopology);
-  std::string error;
-  auto session = source.open(error);
+  auto session = source.open();
+  ASSERT_TRUE(session.ok()) << session.error();
   auto expected = testing::load_iproute2(kTopology).route_get;
   std::map<std::string, RouteLookup> lookups;
+  std::string error;
   for (auto destination : testing::topology_destinations()) {
-    RouteLookup lookup = lookup_route(*session, destination, read.snapshot, error);
+    RouteLookup lookup = lookup_route(**session, destination, read.snapshot, error);
     ASSERT_TRUE(error.empty()) << error;
     ASSERT_TRUE(expected.contains(destination.to_string()));
     for (const auto& d : testing::compare(lookup, expected[destination.to_string()]))

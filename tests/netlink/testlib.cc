@@ -134,8 +134,8 @@ std::string save_capture(KernelSession& session, const std::vector<model::Ipv4>&
   return {};
 }
 
-std::unique_ptr<KernelSession> FixtureSource::open(std::string&) {
-  return std::make_unique<FixtureSession>(dir_);
+base::Result<std::unique_ptr<KernelSession>> FixtureSource::open() {
+  return std::unique_ptr<KernelSession>(std::make_unique<FixtureSession>(dir_));
 }
 
 std::string run(const std::string& command, int* status) {

@@ -26,7 +26,7 @@ std::string save_capture(KernelSession& session, const std::vector<model::Ipv4>&
 class FixtureSource final : public KernelSource {
  public:
   explicit FixtureSource(std::string dir) : dir_(std::move(dir)) {}
-  std::unique_ptr<KernelSession> open(std::string& error) override;
+  base::Result<std::unique_ptr<KernelSession>> open() override;
 
  private:
   std::string dir_;
