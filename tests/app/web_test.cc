@@ -3,6 +3,12 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <stdexcept>
+
+#include "analysis/render.h"
+#include "analysis/report_fixtures.h"
+#include "support/golden.h"
+
 namespace podpath::app {
 namespace {
 
@@ -96,6 +102,56 @@ TEST(Web, HealthReadinessLandingAndErrors) {
   post.method = "POST";
   post.path = "/metrics";
   EXPECT_EQ(f.web.handle(post).status, 405);
+}
+
+// The analysis as the landing page sees it: no report yet, a report, or a failure to give one.
+class FakeStatusPage : public StatusPage {
+ public:
+  explicit FakeStatusPage(std::shared_ptr<const analysis::NodeReport> report, bool fail = false)
+      : report_(std::move(report)), fail_(fail) {}
+  std::string html_section() override {
+    if (fail_) throw std::runtime_error("report <locked> & gone");
+    if (!report_) return "<p>No analysis yet.</p>\n";
+    return analysis::render_html_section(*report_);
+  }
+
+ private:
+  std::shared_ptr<const analysis::NodeReport> report_;
+  bool fail_;
+};
+
+// Every text of the page's frame needs escaping here, so the golden files show it is escaped.
+std::string landing_page(std::shared_ptr<StatusPage> status_page) {
+  metrics::Scraper scraper;
+  base::Logger log(base::LogLevel::kError, base::LogFormat::kLogfmt, [](std::string_view) {});
+  Web web{WebOptions{"/metrics?a=1&b='2'", 10000ms, 500ms, "node-<a>", "0.1.0 \"rc\""}, scraper,
+          log};
+  if (status_page) web.set_status_page(std::move(status_page));
+  http::Request request;
+  request.method = "GET";
+  request.path = "/";
+  auto page = web.handle(request);
+  EXPECT_EQ(page.status, 200);
+  EXPECT_EQ(page.content_type, "text/html; charset=utf-8");
+  return page.body;
+}
+
+void expect_golden(const std::string& name, const std::string& actual) {
+  test_support::expect_golden_file(std::string(PODPATH_TESTDATA) + "/app/testdata/" + name, actual);
+}
+
+// The whole page, byte for byte, in each state the analysis can be in: a headless browser
+// reads it in the lab (tests/e2e/status_page_test.sh).
+TEST(Web, LandingPageInEveryAnalysisState) {
+  expect_golden("landing-analysis-off.html", landing_page(nullptr));
+  expect_golden("landing-no-report-yet.html",
+                landing_page(std::make_shared<FakeStatusPage>(nullptr)));
+  expect_golden(
+      "landing-report.html",
+      landing_page(std::make_shared<FakeStatusPage>(std::make_shared<const analysis::NodeReport>(
+          analysis::fixtures::report_with_every_case()))));
+  expect_golden("landing-status-unavailable.html",
+                landing_page(std::make_shared<FakeStatusPage>(nullptr, true)));
 }
 
 TEST(Web, ScrapeBudgetFollowsPrometheusHeader) {
