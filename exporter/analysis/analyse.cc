@@ -4,64 +4,10 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cmath>
+
+#include "analysis/rules.h"
 
 namespace podpath::analysis {
-
-std::string_view to_string(Carrier carrier) {
-  switch (carrier) {
-    case Carrier::kVxlan:
-      return "vxlan";
-    case Carrier::kHostGw:
-      return "host-gw";
-    case Carrier::kWireguard:
-      return "wireguard";
-    case Carrier::kTailscaleSubnetRoute:
-      return "tailscale-subnet-route";
-    case Carrier::kNone:
-      return "none";
-  }
-  return "none";
-}
-
-std::string_view to_string(Transport transport) {
-  switch (transport) {
-    case Transport::kLan:
-      return "lan";
-    case Transport::kTailscaleDirect:
-      return "tailscale-direct";
-    case Transport::kTailscaleDerp:
-      return "tailscale-derp";
-    case Transport::kTailscalePeerRelay:
-      return "tailscale-peer-relay";
-    case Transport::kUnknown:
-      return "unknown";
-  }
-  return "unknown";
-}
-
-std::string_view to_string(Severity severity) {
-  switch (severity) {
-    case Severity::kInfo:
-      return "info";
-    case Severity::kWarning:
-      return "warning";
-    case Severity::kCritical:
-      return "critical";
-  }
-  return "info";
-}
-
-bool NodeReport::has_critical() const {
-  return std::any_of(findings.begin(), findings.end(),
-                     [](const Finding& f) { return f.severity == Severity::kCritical; });
-}
-
-bool NodeReport::awaiting_probes() const {
-  return std::any_of(peers.begin(), peers.end(), [](const PeerVerdict& v) {
-    return (v.overlay_probe && !v.probes_judged) || v.path_mtu_pending;
-  });
-}
 
 namespace {
 
@@ -75,12 +21,6 @@ std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return s;
-}
-
-std::string ms(double seconds) {
-  if (seconds < 0.001) return fmt::format("{:.2f} ms", seconds * 1000);
-  if (seconds < 0.010) return fmt::format("{:.1f} ms", seconds * 1000);
-  return fmt::format("{:.0f} ms", seconds * 1000);
 }
 
 }  // namespace
@@ -178,12 +118,6 @@ std::vector<std::string> flannel_drift(const model::Peer& peer) {
   if (!k.vtep_address && !k.vtep_mac.empty())
     drift.push_back(fmt::format("no FDB entry for VTEP MAC {}", k.vtep_mac));
   return drift;
-}
-
-void add(std::vector<Finding>& findings, Severity severity, std::string code, std::string peer,
-         std::string message, std::string fix) {
-  findings.push_back(
-      Finding{severity, std::move(code), std::move(peer), std::move(message), std::move(fix)});
 }
 
 }  // namespace
@@ -376,112 +310,8 @@ NodeReport analyse(const Inputs& in) {
     report.notes.push_back(
         fmt::format("path MTU search not finished yet for: {}", fmt::join(mtu_unknown, ", ")));
 
-  // Findings, in the field report's terms.
-  auto& findings = report.findings;
-  const auto& t = in.thresholds;
-  if (report.self.public_ip && report.self.public_ip_scope == "global")
-    add(findings, Severity::kCritical, "vtep-public-address", "",
-        fmt::format("this node advertises the public address {} as its VTEP (flannel public-ip): "
-                    "peers send unauthenticated VXLAN to it over the internet",
-                    report.self.public_ip->to_string()),
-        "use a private or tailnet address for flannel's public-ip (--flannel-iface / "
-        "--node-ip) and allow UDP 8472 on private networks only");
-  for (const auto& v : report.peers) {
-    const std::string vtep = v.vtep_address ? v.vtep_address->to_string() : "?";
-    if (v.route_via_derp()) {
-      std::string road = "rides tailscale0 as a subnet route";
-      if (v.carrier == Carrier::kVxlan) road = "is VXLAN inside " + v.underlay_device;
-      if (v.carrier == Carrier::kWireguard) road = "is WireGuard inside " + v.underlay_device;
-      add(findings, Severity::kCritical, "route-via-derp", v.peer,
-          fmt::format("pod traffic to {} {} and Tailscale relays it through DERP '{}': "
-                      "traffic between nodes leaves for the relay and comes back{}",
-                      v.peer, road, v.derp_region,
-                      v.same_group ? " (same group: VMs on one host detour far away)" : ""),
-          "give the nodes a direct path (a shared LAN made their default route, e.g. vmnet "
-          "lima0) so flannel's public-ip moves to it, or fix the NAT that blocks a direct "
-          "Tailscale connection");
-    }
-    if (v.double_encapsulation)
-      add(findings, Severity::kWarning, "double-encapsulation", v.peer,
-          fmt::format("pod traffic to {} is {} whose VTEP {} is reached through {}: "
-                      "double encapsulation (flannel inside WireGuard)",
-                      v.peer, v.carrier == Carrier::kVxlan ? "VXLAN" : "WireGuard", vtep,
-                      v.underlay_device),
-          "advertise a LAN address as flannel's public-ip where nodes share a network, or "
-          "carry pod CIDRs as Tailscale subnet routes instead of VXLAN over the tailnet");
-    const bool encapsulated = v.carrier == Carrier::kVxlan || v.carrier == Carrier::kWireguard;
-    if (encapsulated && v.overlay_mtu && v.computed_mtu && *v.computed_mtu < *v.overlay_mtu)
-      add(findings, Severity::kWarning, "path-mtu-too-small", v.peer,
-          fmt::format("{} MTU {} exceeds the path MTU {} to {} ({})", in.overlay_device,
-                      *v.overlay_mtu, *v.computed_mtu, v.peer, v.mtu_chain),
-          fmt::format("set flannel's MTU to at most {} or remove the extra encapsulation",
-                      *v.computed_mtu));
-    // Probed too, only where flannel encapsulates: on a routed road (subnet route, host-gw)
-    // a smaller device MTU makes this node answer "fragmentation needed" to its pods, so
-    // nothing is lost silently (the same rule as PodpathPathMTUTooSmall).
-    else if (encapsulated && v.overlay_mtu && v.probed_mtu && *v.probed_mtu < *v.overlay_mtu)
-      add(findings, Severity::kWarning, "path-mtu-too-small", v.peer,
-          fmt::format("{} MTU {} exceeds the probed path MTU {} to {}: larger packets are "
-                      "dropped (MTU black hole)",
-                      in.overlay_device, *v.overlay_mtu, *v.probed_mtu, v.peer),
-          fmt::format("find the hop with the small MTU (ping -M do -s {} {}) and raise it, or "
-                      "lower flannel's MTU to {}",
-                      *v.overlay_mtu - 28, vtep, *v.probed_mtu));
-    for (const auto& address : v.exposed_addresses)
-      add(findings, Severity::kCritical, "vxlan-public-exposed", v.peer,
-          fmt::format("UDP 8472 answers on public address {} ({}): VXLAN has no "
-                      "authentication, anyone can inject packets into the pod network",
-                      address, v.peer),
-          "allow UDP 8472 on private networks only (e.g. the VPC range), never 0.0.0.0/0");
-    if (!v.flannel_inconsistencies.empty())
-      add(findings, Severity::kWarning, "flannel-drift", v.peer,
-          fmt::format("kernel and annotations disagree for {}: {}", v.peer,
-                      fmt::join(v.flannel_inconsistencies, "; ")),
-          "restart flannel (k3s) on this node so it reprograms its FDB, neighbour and route "
-          "entries from the annotations");
-    const auto overlay_loss = v.overlay_probe ? v.overlay_probe->loss_ratio() : std::nullopt;
-    const auto underlay_loss = v.underlay_probe ? v.underlay_probe->loss_ratio() : std::nullopt;
-    const bool overlay_judged = v.overlay_probe && v.overlay_probe->sent >= t.min_probes;
-    const bool underlay_judged = v.underlay_probe && v.underlay_probe->sent >= t.min_probes;
-    const bool route_looked_up = !v.route_device.empty() || !v.route_error.empty();
-    if (v.carrier == Carrier::kNone && route_looked_up) {
-      add(findings, Severity::kCritical, "no-route", v.peer,
-          fmt::format("no route carries pod traffic to {} ({}{})", v.peer,
-                      v.route_error.empty() ? "route via " + v.route_device : v.route_error,
-                      v.route_table.empty() ? "" : ", table " + v.route_table),
-          "check flannel on both nodes (ip route get, bridge fdb show dev flannel.1)");
-    } else if (v.probes_judged && overlay_loss && *overlay_loss >= 1.0) {
-      // probes_judged: the underlay window is judged too, so a VTEP that has not answered
-      // yet is not taken for an unreachable peer.
-      if (v.ready && underlay_judged && underlay_loss && *underlay_loss < 1.0)
-        add(findings, Severity::kCritical, "overlay-blocked", v.peer,
-            fmt::format("every overlay probe to {} is lost while its VTEP {} answers ping: the "
-                        "VXLAN road is blocked (UDP 8472 filtered between the nodes?)",
-                        v.peer, vtep),
-            "allow UDP 8472 between the nodes' VTEP addresses on their private network");
-      else if (v.ready)
-        add(findings, Severity::kCritical, "peer-unreachable", v.peer,
-            fmt::format("{} answers neither on the overlay nor at its VTEP {}", v.peer, vtep),
-            "check that the node is up and its addresses are reachable from here");
-    }
-    if (overlay_judged && v.overlay_probe->rtt_seconds) {
-      const double rtt = *v.overlay_probe->rtt_seconds;
-      const double bound = v.same_group ? t.same_group_rtt_seconds : t.cross_group_rtt_seconds;
-      if (rtt > bound)
-        add(findings, Severity::kWarning, "latency-high", v.peer,
-            fmt::format("overlay RTT to {} is {}, above the {} bound for {} nodes{}", v.peer,
-                        ms(rtt), ms(bound), v.same_group ? "same-group" : "cross-group",
-                        v.same_group ? " (Longhorn needs < 20 ms)" : ""),
-            v.route_via_derp() ? "remove the DERP detour (see route-via-derp)"
-                               : "keep latency-sensitive workloads within one group "
-                                 "(nodeSelector on the group label)");
-    }
-  }
-  std::stable_sort(findings.begin(), findings.end(), [](const Finding& a, const Finding& b) {
-    if (a.severity != b.severity) return a.severity > b.severity;
-    if (a.code != b.code) return a.code < b.code;
-    return a.peer < b.peer;
-  });
+  report.findings =
+      find_problems(report.self, report.peers, RuleContext{in.overlay_device, in.thresholds});
   return report;
 }
 
