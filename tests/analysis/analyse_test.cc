@@ -7,6 +7,7 @@
 #include "analysis/families.h"
 #include "analysis/probe_window.h"
 #include "analysis/render.h"
+#include "analysis/road.h"
 #include "field_report_fixtures.h"
 #include "support/golden.h"
 
