@@ -10,7 +10,6 @@
 #include "analysis/analyse.h"
 #include "analysis/families.h"
 #include "analysis/probe_window.h"
-#include "analysis/render.h"
 #include "app/web.h"
 #include "flannel/collector.h"
 #include "netlink/collector.h"
@@ -82,12 +81,6 @@ class AnalysisCollector final : public metrics::Collector, public Reporter, publ
   std::shared_ptr<const NodeReport> latest() const override {
     std::lock_guard lock(mutex_);
     return latest_;
-  }
-
-  std::string html_section() override {
-    auto report = latest();
-    if (!report) return "<p>No analysis yet.</p>\n";
-    return render_html_section(*report);
   }
 
  private:

@@ -5,6 +5,7 @@
 
 #include <charconv>
 
+#include "analysis/render.h"
 #include "http/gzip.h"
 #include "http/html.h"
 #include "metrics/exposition.h"
@@ -71,7 +72,8 @@ http::Response Web::landing_page() const {
     // it was at Prometheus' last scrape.
     scraper_.scrape(metrics::Scraper::Clock::now() + options_.default_scrape_timeout);
     try {
-      status = status_page_->html_section();
+      auto report = status_page_->latest();
+      status = report ? analysis::render_html_section(*report) : "<p>No analysis yet.</p>\n";
     } catch (const std::exception& e) {
       status = "<p>status unavailable: " + html_escape(e.what()) + "</p>\n";
     }

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "analysis/verdict.h"
 #include "base/logger.h"
 #include "http/server.h"
 #include "metrics/scraper.h"
@@ -27,12 +28,13 @@ struct WebOptions {
 // Turns the Prometheus scrape-timeout header into a deadline budget; pure for tests.
 std::chrono::milliseconds scrape_budget(std::string_view timeout_header, const WebOptions& options);
 
-// The status section of the landing page (the analysis provides it): HTML without
-// external assets, built fresh on every request.
+// What the landing page shows under its links: the analysis' latest report (the analysis
+// provides it), rendered fresh on every request.
 class StatusPage {
  public:
   virtual ~StatusPage() = default;
-  virtual std::string html_section() = 0;
+  // nullptr before the first analysis run.
+  virtual std::shared_ptr<const analysis::NodeReport> latest() const = 0;
 };
 
 class Web {

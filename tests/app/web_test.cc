@@ -5,7 +5,6 @@
 
 #include <stdexcept>
 
-#include "analysis/render.h"
 #include "analysis/report_fixtures.h"
 #include "support/golden.h"
 
@@ -109,10 +108,9 @@ class FakeStatusPage : public StatusPage {
  public:
   explicit FakeStatusPage(std::shared_ptr<const analysis::NodeReport> report, bool fail = false)
       : report_(std::move(report)), fail_(fail) {}
-  std::string html_section() override {
+  std::shared_ptr<const analysis::NodeReport> latest() const override {
     if (fail_) throw std::runtime_error("report <locked> & gone");
-    if (!report_) return "<p>No analysis yet.</p>\n";
-    return analysis::render_html_section(*report_);
+    return report_;
   }
 
  private:
