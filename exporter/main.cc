@@ -12,7 +12,6 @@
 #include <thread>
 
 #include "analysis/module.h"
-#include "analysis/render.h"
 #include "app/modules.h"
 #include "app/web.h"
 #include "base/clock.h"
@@ -23,6 +22,7 @@
 #include "metrics/scraper.h"
 #include "model/peer.h"
 #include "module/module.h"
+#include "report/render.h"
 #include "self/identity_collector.h"
 #include "self/process_collector.h"
 #include "version.h"

@@ -6,7 +6,14 @@
 
 #include "analysis/verdict.h"
 
-namespace podpath::analysis::fixtures {
+namespace podpath::report::fixtures {
+
+using analysis::Carrier;
+using analysis::NodeReport;
+using analysis::PeerVerdict;
+using analysis::ProbeStats;
+using analysis::Severity;
+using analysis::Transport;
 
 inline PeerVerdict unreachable_peer() {
   PeerVerdict v;
@@ -102,4 +109,4 @@ inline NodeReport report_with_every_case() {
   return r;
 }
 
-}  // namespace podpath::analysis::fixtures
+}  // namespace podpath::report::fixtures

@@ -1,4 +1,4 @@
-#include "analysis/render.h"
+#include "report/render.h"
 
 #include <fmt/format.h>
 
@@ -7,8 +7,13 @@
 
 #include "http/html.h"
 
-namespace podpath::analysis {
+namespace podpath::report {
 
+using analysis::NodeIdentity;
+using analysis::NodeReport;
+using analysis::PeerVerdict;
+using analysis::ProbeStats;
+using analysis::Severity;
 using http::html_escape;
 
 namespace {
@@ -209,4 +214,4 @@ std::string render_html_section(const NodeReport& r) {
   return out;
 }
 
-}  // namespace podpath::analysis
+}  // namespace podpath::report
