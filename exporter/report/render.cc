@@ -5,213 +5,183 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
-#include "http/html.h"
+#include "report/model.h"
 
 namespace podpath::report {
 
+namespace {
+
+using analysis::Finding;
+using analysis::LinkSummary;
 using analysis::NodeIdentity;
-using analysis::NodeReport;
 using analysis::PeerVerdict;
 using analysis::ProbeStats;
 using analysis::Severity;
-using http::html_escape;
+using nlohmann::json;
 
-namespace {
-
-std::string rtt_text(const std::optional<ProbeStats>& p) {
-  if (!p || !p->rtt_seconds) return "-";
-  double s = *p->rtt_seconds;
-  if (s < 0.001) return fmt::format("{:.2f} ms", s * 1000);
-  if (s < 0.010) return fmt::format("{:.1f} ms", s * 1000);
-  return fmt::format("{:.0f} ms", s * 1000);
+std::string or_dash(const std::string& text) {
+  return text.empty() ? "-" : text;
 }
 
-std::string loss_text(const std::optional<ProbeStats>& p) {
-  if (!p) return "-";
-  auto loss = p->loss_ratio();
-  return loss ? fmt::format("{:.0f}%", *loss * 100) : "-";
+// ANSI SGR: `code` is "1;31" (bold red), "33" (yellow), ...
+std::string paint(bool color, std::string_view code, const std::string& text) {
+  return color ? fmt::format("\033[{}m{}\033[0m", code, text) : text;
 }
 
-std::string mtu_text(const PeerVerdict& v) {
-  auto n = [](const std::optional<int>& x) { return x ? std::to_string(*x) : std::string("-"); };
-  return n(v.computed_mtu) + "/" + n(v.probed_mtu);
+std::string trim_right(std::string line) {
+  while (!line.empty() && line.back() == ' ') line.pop_back();
+  return line;
 }
 
-std::string route_text(const PeerVerdict& v) {
-  if (!v.route_error.empty()) return v.route_error;
-  if (v.route_device.empty()) return "-";
-  return v.route_table.empty() ? v.route_device : v.route_device + " (" + v.route_table + ")";
+std::string device_chain_text(const std::vector<LinkSummary>& chain) {
+  std::string out = "device chain\n";
+  if (chain.empty()) out += "  (no flannel device found)\n";
+  for (const auto& l : chain)
+    out += trim_right(fmt::format("  {:<12} {:<8} mtu {:<5} {}", l.name, l.kind, l.mtu, l.detail)) +
+           "\n";
+  return out;
 }
 
-std::string transport_text(const PeerVerdict& v) {
-  std::string t(to_string(v.transport));
-  if (!v.derp_region.empty()) t += " " + v.derp_region;
-  return t;
-}
-
-std::string state_text(const PeerVerdict& v) {
-  if (!v.ready) return "NotReady";
-  if (v.unschedulable) return "cordoned";
-  return "";
-}
-
-std::string identity_line(const NodeIdentity& s) {
-  std::vector<std::string> parts;
-  if (!s.backend_type.empty()) parts.push_back("backend " + s.backend_type);
-  if (s.vni) parts.push_back(fmt::format("VNI {}", *s.vni));
-  if (s.public_ip)
-    parts.push_back(fmt::format("VTEP {} ({})", s.public_ip->to_string(), s.public_ip_scope));
-  if (!s.vtep_mac.empty()) parts.push_back("VtepMAC " + s.vtep_mac);
-  if (!s.flannel_subnet.empty())
-    parts.push_back(fmt::format("subnet {} in {}", s.flannel_subnet, s.flannel_network));
-  if (s.flannel_mtu) parts.push_back(fmt::format("MTU {}", *s.flannel_mtu));
-  return parts.empty() ? "unknown (no annotations, subnet.env or flannel device seen)"
-                       : fmt::format("{}", fmt::join(parts, ", "));
-}
-
-}  // namespace
-
-std::string render_text(const NodeReport& r, bool color) {
-  auto paint = [&](std::string_view code, const std::string& text) {
-    return color ? fmt::format("\033[{}m{}\033[0m", code, text) : text;
-  };
-  std::string out;
-  out += fmt::format("podpath doctor: node {}{}\n\n", r.self.node,
-                     r.self.group.empty() ? "" : " (group " + r.self.group + ")");
-  out += "flannel identity\n  " + identity_line(r.self) + "\n\n";
-  out += "device chain\n";
-  if (r.device_chain.empty()) out += "  (no flannel device found)\n";
-  for (const auto& l : r.device_chain) {
-    std::string line = fmt::format("  {:<12} {:<8} mtu {:<5} {}", l.name, l.kind, l.mtu, l.detail);
-    while (line.back() == ' ') line.pop_back();
-    out += line + "\n";
-  }
-  out += "\npeers\n";
-  std::vector<std::vector<std::string>> rows{{"PEER", "GROUP", "CARRIER", "ROUTE (TABLE)",
-                                              "UNDERLAY", "TRANSPORT", "RTT", "LOSS",
-                                              "MTU calc/probed", "STATE"}};
-  for (const auto& v : r.peers)
-    rows.push_back({v.peer, v.group.empty() ? "-" : v.group, std::string(to_string(v.carrier)),
-                    route_text(v), v.underlay_device.empty() ? "-" : v.underlay_device,
-                    transport_text(v), rtt_text(v.overlay_probe), loss_text(v.overlay_probe),
-                    mtu_text(v), state_text(v)});
+// Each column as wide as its widest cell, one space between columns.
+std::string aligned_table(const std::vector<std::vector<std::string>>& rows) {
   std::vector<size_t> width(rows[0].size(), 0);
   for (const auto& row : rows)
     for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
+  std::string out;
   for (const auto& row : rows) {
     std::string line = " ";
     for (size_t i = 0; i < row.size(); ++i)
       line += " " + row[i] + std::string(width[i] - row[i].size(), ' ');
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    out += line + "\n";
+    out += trim_right(line) + "\n";
   }
-  if (r.peers.empty()) out += "  (no peers known)\n";
-  out += "\nfindings\n";
-  if (r.findings.empty()) out += "  " + paint("32", "none: every path looks right") + "\n";
-  for (const auto& f : r.findings) {
-    std::string sev(to_string(f.severity));
-    std::transform(sev.begin(), sev.end(), sev.begin(), ::toupper);
-    const char* code = f.severity == Severity::kCritical  ? "1;31"
-                       : f.severity == Severity::kWarning ? "33"
-                                                          : "36";
-    out += fmt::format("  {} {}{}\n      {}\n      fix: {}\n", paint(code, sev), f.code,
-                       f.peer.empty() ? "" : " (" + f.peer + ")", f.message, f.fix);
-  }
-  for (const auto& note : r.notes) out += "  note: " + note + "\n";
   return out;
 }
 
-std::string render_json(const NodeReport& r) {
-  using nlohmann::json;
-  auto probe = [](const std::optional<ProbeStats>& p) -> json {
-    if (!p) return nullptr;
-    json j{{"sent", p->sent}, {"received", p->received}};
-    j["rtt_seconds"] = p->rtt_seconds ? json(*p->rtt_seconds) : json(nullptr);
-    auto loss = p->loss_ratio();
-    j["loss_ratio"] = loss ? json(*loss) : json(nullptr);
-    return j;
-  };
-  auto opt_int = [](const std::optional<int>& v) -> json { return v ? json(*v) : json(nullptr); };
-  json self{{"node", r.self.node},
-            {"group", r.self.group},
-            {"backend_type", r.self.backend_type},
-            {"public_ip", r.self.public_ip ? r.self.public_ip->to_string() : ""},
-            {"public_ip_scope", r.self.public_ip_scope},
-            {"vtep_mac", r.self.vtep_mac},
-            {"vni", opt_int(r.self.vni)},
-            {"flannel_network", r.self.flannel_network},
-            {"flannel_subnet", r.self.flannel_subnet},
-            {"flannel_mtu", opt_int(r.self.flannel_mtu)}};
-  json chain = json::array();
-  for (const auto& l : r.device_chain)
-    chain.push_back({{"name", l.name}, {"kind", l.kind}, {"mtu", l.mtu}, {"detail", l.detail}});
-  json peers = json::array();
-  for (const auto& v : r.peers)
-    peers.push_back({{"peer", v.peer},
-                     {"group", v.group},
-                     {"same_group", v.same_group},
-                     {"ready", v.ready},
-                     {"unschedulable", v.unschedulable},
-                     {"carrier", to_string(v.carrier)},
-                     {"route_device", v.route_device},
-                     {"route_table", v.route_table},
-                     {"route_error", v.route_error},
-                     {"vtep_address", v.vtep_address ? v.vtep_address->to_string() : ""},
-                     {"underlay_device", v.underlay_device},
-                     {"underlay_table", v.underlay_table},
-                     {"transport", to_string(v.transport)},
-                     {"derp_region", v.derp_region},
-                     {"double_encapsulation", v.double_encapsulation},
-                     {"overlay_mtu", opt_int(v.overlay_mtu)},
-                     {"computed_mtu", opt_int(v.computed_mtu)},
-                     {"mtu_chain", v.mtu_chain},
-                     {"probed_mtu", opt_int(v.probed_mtu)},
-                     {"flannel_checked", v.flannel_checked},
-                     {"flannel_inconsistencies", v.flannel_inconsistencies},
-                     {"overlay_probe", probe(v.overlay_probe)},
-                     {"underlay_probe", probe(v.underlay_probe)},
-                     {"probes_judged", v.probes_judged},
-                     {"exposed_addresses", v.exposed_addresses},
-                     {"closed_addresses", v.closed_addresses}});
-  json findings = json::array();
-  for (const auto& f : r.findings)
-    findings.push_back({{"severity", to_string(f.severity)},
-                        {"code", f.code},
-                        {"peer", f.peer},
-                        {"message", f.message},
-                        {"fix", f.fix}});
-  json out{{"self", self},         {"device_chain", chain}, {"peers", peers},
-           {"findings", findings}, {"notes", r.notes},      {"critical", r.has_critical()}};
+std::string peer_table_text(const std::vector<PeerRow>& peers) {
+  std::vector<std::vector<std::string>> rows{{"PEER", "GROUP", "CARRIER", "ROUTE (TABLE)",
+                                              "UNDERLAY", "TRANSPORT", "RTT", "LOSS",
+                                              "MTU calc/probed", "STATE"}};
+  for (const auto& p : peers)
+    rows.push_back({p.peer, or_dash(p.group), p.carrier, p.route, or_dash(p.underlay), p.transport,
+                    p.rtt, p.loss, p.mtu, p.state});
+  std::string out = "peers\n" + aligned_table(rows);
+  if (peers.empty()) out += "  (no peers known)\n";
+  return out;
+}
+
+std::string finding_text(const Finding& f, bool color) {
+  std::string severity(to_string(f.severity));
+  std::transform(severity.begin(), severity.end(), severity.begin(), ::toupper);
+  const char* sgr = f.severity == Severity::kCritical  ? "1;31"
+                    : f.severity == Severity::kWarning ? "33"
+                                                       : "36";
+  return fmt::format("  {} {}{}\n      {}\n      fix: {}\n", paint(color, sgr, severity), f.code,
+                     f.peer.empty() ? "" : " (" + f.peer + ")", f.message, f.fix);
+}
+
+// The findings, then what could not be seen.
+std::string findings_text(const ReportModel& model, bool color) {
+  std::string out = "findings\n";
+  if (model.findings.empty())
+    out += "  " + paint(color, "32", "none: every path looks right") + "\n";
+  for (const auto& f : model.findings) out += finding_text(f, color);
+  for (const auto& note : model.notes) out += "  note: " + note + "\n";
+  return out;
+}
+
+json optional_int(const std::optional<int>& value) {
+  return value ? json(*value) : json(nullptr);
+}
+
+json probe_json(const std::optional<ProbeStats>& p) {
+  if (!p) return nullptr;
+  json j{{"sent", p->sent}, {"received", p->received}};
+  j["rtt_seconds"] = p->rtt_seconds ? json(*p->rtt_seconds) : json(nullptr);
+  auto loss = p->loss_ratio();
+  j["loss_ratio"] = loss ? json(*loss) : json(nullptr);
+  return j;
+}
+
+json self_json(const NodeIdentity& s) {
+  return {{"node", s.node},
+          {"group", s.group},
+          {"backend_type", s.backend_type},
+          {"public_ip", s.public_ip ? s.public_ip->to_string() : ""},
+          {"public_ip_scope", s.public_ip_scope},
+          {"vtep_mac", s.vtep_mac},
+          {"vni", optional_int(s.vni)},
+          {"flannel_network", s.flannel_network},
+          {"flannel_subnet", s.flannel_subnet},
+          {"flannel_mtu", optional_int(s.flannel_mtu)}};
+}
+
+json link_json(const LinkSummary& l) {
+  return {{"name", l.name}, {"kind", l.kind}, {"mtu", l.mtu}, {"detail", l.detail}};
+}
+
+json peer_json(const PeerVerdict& v) {
+  return {{"peer", v.peer},
+          {"group", v.group},
+          {"same_group", v.same_group},
+          {"ready", v.ready},
+          {"unschedulable", v.unschedulable},
+          {"carrier", to_string(v.carrier)},
+          {"route_device", v.route_device},
+          {"route_table", v.route_table},
+          {"route_error", v.route_error},
+          {"vtep_address", v.vtep_address ? v.vtep_address->to_string() : ""},
+          {"underlay_device", v.underlay_device},
+          {"underlay_table", v.underlay_table},
+          {"transport", to_string(v.transport)},
+          {"derp_region", v.derp_region},
+          {"double_encapsulation", v.double_encapsulation},
+          {"overlay_mtu", optional_int(v.overlay_mtu)},
+          {"computed_mtu", optional_int(v.computed_mtu)},
+          {"mtu_chain", v.mtu_chain},
+          {"probed_mtu", optional_int(v.probed_mtu)},
+          {"flannel_checked", v.flannel_checked},
+          {"flannel_inconsistencies", v.flannel_inconsistencies},
+          {"overlay_probe", probe_json(v.overlay_probe)},
+          {"underlay_probe", probe_json(v.underlay_probe)},
+          {"probes_judged", v.probes_judged},
+          {"exposed_addresses", v.exposed_addresses},
+          {"closed_addresses", v.closed_addresses}};
+}
+
+json finding_json(const Finding& f) {
+  return {{"severity", to_string(f.severity)},
+          {"code", f.code},
+          {"peer", f.peer},
+          {"message", f.message},
+          {"fix", f.fix}};
+}
+
+// Every element of `items` through `to_json`, as a JSON array (empty: []).
+template <typename Item>
+json json_array(const std::vector<Item>& items, json (*to_json)(const Item&)) {
+  json out = json::array();
+  for (const auto& item : items) out.push_back(to_json(item));
+  return out;
+}
+
+}  // namespace
+
+std::string render_text(const analysis::NodeReport& report, bool color) {
+  const ReportModel model = make_model(report);
+  return fmt::format("podpath doctor: node {}{}\n\n", model.node,
+                     model.group.empty() ? "" : " (group " + model.group + ")") +
+         "flannel identity\n  " + model.identity + "\n\n" + device_chain_text(model.device_chain) +
+         "\n" + peer_table_text(model.peers) + "\n" + findings_text(model, color);
+}
+
+std::string render_json(const analysis::NodeReport& report) {
+  json out{{"self", self_json(report.self)},
+           {"device_chain", json_array(report.device_chain, link_json)},
+           {"peers", json_array(report.peers, peer_json)},
+           {"findings", json_array(report.findings, finding_json)},
+           {"notes", report.notes},
+           {"critical", report.has_critical()}};
   return out.dump(2) + "\n";
-}
-
-std::string render_html_section(const NodeReport& r) {
-  std::string out;
-  out += "<h2>Flannel identity</h2>\n<p>" + html_escape(identity_line(r.self)) + "</p>\n";
-  out += "<h2>Peers</h2>\n<table id=\"peers\">\n<thead><tr>";
-  for (const char* h : {"Peer", "Group", "Carrier", "Route (table)", "Underlay", "Transport", "RTT",
-                        "Loss", "MTU calc/probed", "State"})
-    out += fmt::format("<th>{}</th>", h);
-  out += "</tr></thead>\n<tbody>\n";
-  for (const auto& v : r.peers) {
-    out += "<tr>";
-    for (const auto& cell : {v.peer, v.group, std::string(to_string(v.carrier)), route_text(v),
-                             v.underlay_device, transport_text(v), rtt_text(v.overlay_probe),
-                             loss_text(v.overlay_probe), mtu_text(v), state_text(v)})
-      out += "<td>" + html_escape(cell) + "</td>";
-    out += "</tr>\n";
-  }
-  out += "</tbody>\n</table>\n<h2>Findings</h2>\n";
-  if (r.findings.empty()) out += "<p id=\"no-findings\">None: every path looks right.</p>\n";
-  out += "<ul id=\"findings\">\n";
-  for (const auto& f : r.findings)
-    out += fmt::format("<li class=\"{}\"><b>{}</b> {}{}: {}<br><i>Fix:</i> {}</li>\n",
-                       to_string(f.severity), to_string(f.severity), html_escape(f.code),
-                       f.peer.empty() ? "" : " (" + html_escape(f.peer) + ")",
-                       html_escape(f.message), html_escape(f.fix));
-  out += "</ul>\n";
-  for (const auto& note : r.notes) out += "<p class=\"note\">" + html_escape(note) + "</p>\n";
-  return out;
 }
 
 }  // namespace podpath::report

@@ -1,5 +1,5 @@
-// The report as people and machines read it: text for `podpath-exporter doctor`, JSON for
-// `--output json`, and the report's section of the status page (status_page.h). Pure.
+// The report for `podpath-exporter doctor`: text for people (colour on a terminal), JSON for
+// `--output json`. The status page renders the same report (status_page.h). Pure.
 #pragma once
 
 #include <string>
@@ -9,9 +9,8 @@
 namespace podpath::report {
 
 std::string render_text(const analysis::NodeReport& report, bool color);
+// Every field of the report, for machines.
 std::string render_json(const analysis::NodeReport& report);
-// A self-contained HTML fragment (no external assets): identity, peer table, findings.
-std::string render_html_section(const analysis::NodeReport& report);
 
 }  // namespace podpath::report
 

@@ -3,13 +3,46 @@
 #include <fmt/format.h>
 
 #include "http/html.h"
-#include "report/render.h"
+#include "report/model.h"
 
 namespace podpath::report {
 
 namespace {
 
+using analysis::Finding;
 using http::html_escape;
+
+std::string peer_table_html(const std::vector<PeerRow>& peers) {
+  std::string out = "<h2>Peers</h2>\n<table id=\"peers\">\n<thead><tr>";
+  for (const char* h : {"Peer", "Group", "Carrier", "Route (table)", "Underlay", "Transport", "RTT",
+                        "Loss", "MTU calc/probed", "State"})
+    out += fmt::format("<th>{}</th>", h);
+  out += "</tr></thead>\n<tbody>\n";
+  for (const auto& p : peers) {
+    out += "<tr>";
+    for (const auto* cell : {&p.peer, &p.group, &p.carrier, &p.route, &p.underlay, &p.transport,
+                             &p.rtt, &p.loss, &p.mtu, &p.state})
+      out += "<td>" + html_escape(*cell) + "</td>";
+    out += "</tr>\n";
+  }
+  return out + "</tbody>\n</table>\n";
+}
+
+// The severity is the item's class, which the page's style colours.
+std::string finding_item(const Finding& f) {
+  return fmt::format("<li class=\"{}\"><b>{}</b> {}{}: {}<br><i>Fix:</i> {}</li>\n",
+                     to_string(f.severity), to_string(f.severity), html_escape(f.code),
+                     f.peer.empty() ? "" : " (" + html_escape(f.peer) + ")", html_escape(f.message),
+                     html_escape(f.fix));
+}
+
+std::string findings_html(const std::vector<Finding>& findings) {
+  std::string out = "<h2>Findings</h2>\n";
+  if (findings.empty()) out += "<p id=\"no-findings\">None: every path looks right.</p>\n";
+  out += "<ul id=\"findings\">\n";
+  for (const auto& f : findings) out += finding_item(f);
+  return out + "</ul>\n";
+}
 
 struct StatusSection {
   std::string operator()(const AnalysisOff&) const { return ""; }
@@ -23,6 +56,15 @@ struct StatusSection {
 };
 
 }  // namespace
+
+std::string render_html_section(const analysis::NodeReport& report) {
+  const ReportModel model = make_model(report);
+  std::string out = "<h2>Flannel identity</h2>\n<p>" + html_escape(model.identity) + "</p>\n";
+  out += peer_table_html(model.peers);
+  out += findings_html(model.findings);
+  for (const auto& note : model.notes) out += "<p class=\"note\">" + html_escape(note) + "</p>\n";
+  return out;
+}
 
 std::string render_status_page(const PageHeader& header, const PageStatus& status) {
   // The browser refreshes the page itself; no script and no external assets.

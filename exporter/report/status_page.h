@@ -30,4 +30,7 @@ using PageStatus =
 
 std::string render_status_page(const PageHeader& header, const PageStatus& status);
 
+// The report's part of the page: identity, peer table, findings, notes.
+std::string render_html_section(const analysis::NodeReport& report);
+
 }  // namespace podpath::report

@@ -6,6 +6,7 @@
 
 #include "analysis/analyse.h"
 #include "analysis/field_report_fixtures.h"
+#include "report/status_page.h"
 #include "report_fixtures.h"
 #include "support/golden.h"
 
