@@ -63,19 +63,18 @@ http::Response Web::metrics_page(const http::Request& request) {
 
 http::Response Web::landing_page() const {
   const report::PageHeader header{options_.node_name, options_.version, options_.telemetry_path};
-  if (!status_page_)
-    return {200,
-            "text/html; charset=utf-8",
-            {},
-            report::render_status_page(header, report::AnalysisOff{})};
-  // A fresh collection first, so the page shows the kernel as it is now rather than as it
-  // was at Prometheus' last scrape.
-  scraper_.scrape(metrics::Scraper::Clock::now() + options_.default_scrape_timeout);
   std::string body;
-  try {
-    body = report::render_status_page(header, status_page_->latest());
-  } catch (const std::exception& e) {
-    body = report::render_status_page(header, report::ReportUnavailable{e.what()});
+  if (!status_page_) {
+    body = report::render_status_page(header, report::AnalysisOff{});
+  } else {
+    // A fresh collection first, so the page shows the kernel as it is now rather than as
+    // it was at Prometheus' last scrape.
+    scraper_.scrape(metrics::Scraper::Clock::now() + options_.default_scrape_timeout);
+    try {
+      body = report::render_status_page(header, status_page_->latest());
+    } catch (const std::exception& e) {
+      body = report::render_status_page(header, report::ReportUnavailable{e.what()});
+    }
   }
   return {200, "text/html; charset=utf-8", {}, std::move(body)};
 }
