@@ -7,7 +7,6 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
-#include "analysis/render.h"
 #include "app/doctor.h"
 #include "app/flags.h"
 #include "app/modules.h"
@@ -44,20 +43,6 @@ int parse(CLI::App& app, int argc, char** argv) {
   return -1;
 }
 
-// The analysis' report as the landing page's status section.
-class ReportPage final : public app::StatusPage {
- public:
-  explicit ReportPage(std::shared_ptr<const analysis::Reporter> reporter)
-      : reporter_(std::move(reporter)) {}
-  std::string html_section() override {
-    auto report = reporter_->latest();
-    return report ? analysis::render_html_section(*report) : "<p>No analysis yet.</p>\n";
-  }
-
- private:
-  std::shared_ptr<const analysis::Reporter> reporter_;
-};
-
 std::unique_ptr<http::WebConfigWatcher> web_config_watcher(const app::ExporterFlags& flags,
                                                            base::Logger& log) {
   http::WebConfigWatcher::Options watch;
@@ -77,8 +62,7 @@ int serve(const app::ExporterSettings& settings, const sigset_t& signals, base::
           metrics::Scraper& scraper, app::Modules& modules, http::WebConfigWatcher* web_config,
           std::chrono::nanoseconds reload_interval) {
   app::Web web(settings.web, scraper, log);
-  if (auto reporter = modules.reporter())
-    web.set_status_page(std::make_shared<ReportPage>(reporter));
+  web.set_status_page(modules.reporter());
   // Every path sits behind the web config's basic auth and headers, as in exporter-toolkit.
   http::BasicAuth basic_auth;
   const http::AccessPolicy open_policy;

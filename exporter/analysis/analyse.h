@@ -46,11 +46,9 @@ struct Inputs {
   Thresholds thresholds;
 };
 
+// Describes this node and its device chain, judges the road to each peer (road.h: carrier,
+// route, underlay, transport, MTU; then probes, exposure and flannel consistency), notes
+// what could not be seen, and applies the findings' rules (rules.h).
 NodeReport analyse(const Inputs& inputs);
-
-// The smaller pieces, exposed for table tests.
-Carrier classify_carrier(const netlink::RouteLookup& overlay_route,
-                         const netlink::KernelSnapshot& kernel, const model::Peer& peer);
-bool is_tailscale_device(const netlink::Link* link, std::uint32_t table);
 
 }  // namespace podpath::analysis

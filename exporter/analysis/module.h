@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "analysis/reporter.h"
 #include "analysis/verdict.h"
 #include "flannel/view.h"
 #include "module/module.h"
@@ -16,14 +17,6 @@
 #include "tailscale/view.h"
 
 namespace podpath::analysis {
-
-// Gives the latest report.
-class Reporter {
- public:
-  virtual ~Reporter() = default;
-  // The report of the last analysis run, or nullptr before the first.
-  virtual std::shared_ptr<const NodeReport> latest() const = 0;
-};
 
 // The views the analysis joins. Each is asked for once, at start(), after the modules that
 // offer it have started; nullptr means that module is off, which the report says.

@@ -23,6 +23,9 @@ std::string_view to_string(Transport transport);
 enum class Severity { kInfo, kWarning, kCritical };
 std::string_view to_string(Severity severity);
 
+// A duration as findings and reports write it: "0.40 ms", "5.5 ms", "100 ms".
+std::string milliseconds_text(double seconds);
+
 struct Finding {
   Severity severity = Severity::kInfo;
   std::string code;     // stable, kebab-case: route-via-derp, path-mtu-too-small, ...

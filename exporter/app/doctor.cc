@@ -7,7 +7,7 @@
 #include <iostream>
 #include <thread>
 
-#include "analysis/render.h"
+#include "report/render.h"
 #include "module/flags.h"
 
 namespace podpath::app {
@@ -107,8 +107,8 @@ int run_doctor(metrics::Scraper& scraper, const std::shared_ptr<const analysis::
     return 2;
   }
   const bool json = flags.output == "json";
-  std::cout << (json ? analysis::render_json(*report)
-                     : analysis::render_text(*report, isatty(STDOUT_FILENO) == 1));
+  std::cout << (json ? report::render_json(*report)
+                     : report::render_text(*report, isatty(STDOUT_FILENO) == 1));
   return report->has_critical() ? 1 : 0;
 }
 

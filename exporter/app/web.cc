@@ -1,17 +1,14 @@
 #include "app/web.h"
 
-#include <fmt/format.h>
 #include <malloc.h>
 
 #include <charconv>
 
 #include "http/gzip.h"
-#include "http/html.h"
 #include "metrics/exposition.h"
+#include "report/status_page.h"
 
 namespace podpath::app {
-
-using http::html_escape;
 
 std::chrono::milliseconds scrape_budget(std::string_view header, const WebOptions& options) {
   double seconds = 0;
@@ -65,32 +62,21 @@ http::Response Web::metrics_page(const http::Request& request) {
 }
 
 http::Response Web::landing_page() const {
-  std::string status;
-  if (status_page_) {
+  const report::PageHeader header{options_.node_name, options_.version, options_.telemetry_path};
+  std::string body;
+  if (!status_page_) {
+    body = report::render_status_page(header, report::AnalysisOff{});
+  } else {
     // A fresh collection first, so the page shows the kernel as it is now rather than as
     // it was at Prometheus' last scrape.
     scraper_.scrape(metrics::Scraper::Clock::now() + options_.default_scrape_timeout);
     try {
-      status = status_page_->html_section();
+      body = report::render_status_page(header, status_page_->latest());
     } catch (const std::exception& e) {
-      status = "<p>status unavailable: " + html_escape(e.what()) + "</p>\n";
+      body = report::render_status_page(header, report::ReportUnavailable{e.what()});
     }
   }
-  // The browser refreshes the page itself; no script and no external assets.
-  std::string body = fmt::format(
-      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-      "<meta http-equiv=\"refresh\" content=\"10\">"
-      "<title>podpath: {0}</title>\n<style>"
-      "body{{font-family:sans-serif;margin:1.5em}}table{{border-collapse:collapse}}"
-      "td,th{{border:1px solid #ccc;padding:.2em .5em;text-align:left}}"
-      "li.critical b{{color:#b00}}li.warning b{{color:#a60}}li.info b{{color:#06a}}"
-      "</style></head>\n<body>\n<h1>podpath exporter</h1>\n"
-      "<p>Node <b>{0}</b>, version {1}.</p>\n<ul>\n<li><a href=\"{2}\">Metrics</a></li>\n"
-      "<li><a href=\"/-/healthy\">Health</a></li>\n<li><a href=\"/-/ready\">Readiness</a></li>\n"
-      "</ul>\n{3}</body></html>\n",
-      html_escape(options_.node_name), html_escape(options_.version),
-      html_escape(options_.telemetry_path), status);
-  return {200, "text/html; charset=utf-8", {}, body};
+  return {200, "text/html; charset=utf-8", {}, std::move(body)};
 }
 
 }  // namespace podpath::app

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "analysis/reporter.h"
 #include "base/logger.h"
 #include "http/server.h"
 #include "metrics/scraper.h"
@@ -27,18 +28,14 @@ struct WebOptions {
 // Turns the Prometheus scrape-timeout header into a deadline budget; pure for tests.
 std::chrono::milliseconds scrape_budget(std::string_view timeout_header, const WebOptions& options);
 
-// The status section of the landing page (the analysis provides it): HTML without
-// external assets, built fresh on every request.
-class StatusPage {
- public:
-  virtual ~StatusPage() = default;
-  virtual std::string html_section() = 0;
-};
-
 class Web {
  public:
   Web(WebOptions options, metrics::Scraper& scraper, base::Logger& log);
-  void set_status_page(std::shared_ptr<StatusPage> page) { status_page_ = std::move(page); }
+  // The landing page shows the analysis' latest report under its links, rendered fresh on
+  // every request; without one (analysis off) it shows the links only.
+  void set_status_page(std::shared_ptr<const analysis::Reporter> reporter) {
+    status_page_ = std::move(reporter);
+  }
   http::Response handle(const http::Request& request);
   void set_ready(bool ready) { ready_ = ready; }
 
@@ -50,7 +47,7 @@ class Web {
   metrics::Scraper& scraper_;
   base::Logger& log_;
   std::atomic<bool> ready_{false};
-  std::shared_ptr<StatusPage> status_page_;  // set before the server starts
+  std::shared_ptr<const analysis::Reporter> status_page_;  // set before the server starts
 };
 
 }  // namespace podpath::app

@@ -3,6 +3,11 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <stdexcept>
+
+#include "report/report_fixtures.h"
+#include "report/status_page.h"
+
 namespace podpath::app {
 namespace {
 
@@ -96,6 +101,53 @@ TEST(Web, HealthReadinessLandingAndErrors) {
   post.method = "POST";
   post.path = "/metrics";
   EXPECT_EQ(f.web.handle(post).status, 405);
+}
+
+// The analysis as the landing page sees it: no report yet, a report, or a failure to give one.
+class FakeStatusPage : public analysis::Reporter {
+ public:
+  explicit FakeStatusPage(std::shared_ptr<const analysis::NodeReport> report, bool fail = false)
+      : report_(std::move(report)), fail_(fail) {}
+  std::shared_ptr<const analysis::NodeReport> latest() const override {
+    if (fail_) throw std::runtime_error("report <locked> & gone");
+    return report_;
+  }
+
+ private:
+  std::shared_ptr<const analysis::NodeReport> report_;
+  bool fail_;
+};
+
+std::string landing_page(std::shared_ptr<const analysis::Reporter> status_page) {
+  metrics::Scraper scraper;
+  base::Logger log(base::LogLevel::kError, base::LogFormat::kLogfmt, [](std::string_view) {});
+  Web web{WebOptions{"/metrics?a=1&b='2'", 10000ms, 500ms, "node-<a>", "0.1.0 \"rc\""}, scraper,
+          log};
+  if (status_page) web.set_status_page(std::move(status_page));
+  http::Request request;
+  request.method = "GET";
+  request.path = "/";
+  auto page = web.handle(request);
+  EXPECT_EQ(page.status, 200);
+  EXPECT_EQ(page.content_type, "text/html; charset=utf-8");
+  return page.body;
+}
+
+// The landing page is report/'s status page (tests/report/status_page_test.cc holds it byte for
+// byte) with the options' header and the analysis' state: off, no report yet, a report, or a
+// report that could not be read.
+TEST(Web, LandingPageIsTheStatusPageOfTheAnalysisState) {
+  const report::PageHeader header{"node-<a>", "0.1.0 \"rc\"", "/metrics?a=1&b='2'"};
+  auto report =
+      std::make_shared<const analysis::NodeReport>(report::fixtures::report_with_every_case());
+  EXPECT_EQ(landing_page(nullptr), report::render_status_page(header, report::AnalysisOff{}));
+  EXPECT_EQ(landing_page(std::make_shared<FakeStatusPage>(nullptr)),
+            report::render_status_page(header, std::shared_ptr<const analysis::NodeReport>()));
+  EXPECT_EQ(landing_page(std::make_shared<FakeStatusPage>(report)),
+            report::render_status_page(header, report));
+  EXPECT_EQ(
+      landing_page(std::make_shared<FakeStatusPage>(nullptr, true)),
+      report::render_status_page(header, report::ReportUnavailable{"report <locked> & gone"}));
 }
 
 TEST(Web, ScrapeBudgetFollowsPrometheusHeader) {

@@ -1,0 +1,191 @@
+#include "analysis/road.h"
+
+#include <fmt/format.h>
+
+namespace podpath::analysis {
+
+namespace {
+
+// VXLAN adds outer IPv4 (20) + UDP (8) + VXLAN (8) + inner Ethernet (14) = 50 bytes;
+// flannel's wireguard backend reserves 80 (flannel-io/flannel pkg/backend/wireguard).
+constexpr int kVxlanOverhead = 50;
+constexpr int kWireguardOverhead = 80;
+// tailscaled's routing table (tailscale/tailscale wgengine/router/router_linux.go,
+// tailscaleRouteTable).
+constexpr std::uint32_t kTailscaleTable = 52;
+
+bool encapsulates(Carrier carrier) {
+  return carrier == Carrier::kVxlan || carrier == Carrier::kWireguard;
+}
+
+// How Tailscale carries a packet, as the verdict names it.
+struct TailscaleTransport {
+  Transport transport = Transport::kUnknown;
+  std::string derp_region;  // set for kTailscaleDerp
+};
+
+// The Tailscale peer that carries traffic for `reason`, and its transport.
+std::optional<tailscale::PeerPath> tailscale_path(const tailscale::Snapshot& snapshot,
+                                                  const std::string& peer,
+                                                  tailscale::MatchReason wanted) {
+  const tailscale::MappedPeer* mapped = snapshot.find(peer);
+  if (mapped == nullptr || !snapshot.status) return std::nullopt;
+  for (const auto& candidate : mapped->candidates) {
+    if (candidate.match != wanted) continue;
+    if (candidate.tailscale_index >= snapshot.status->peers.size()) continue;
+    return tailscale::classify_transport(snapshot.status->peers[candidate.tailscale_index]);
+  }
+  // The kernel says Tailscale carries it, but no match of that kind: fall back to the
+  // strongest match rather than guessing nothing.
+  return mapped->path;
+}
+
+TailscaleTransport from_tailscale(const std::optional<tailscale::PeerPath>& path) {
+  if (!path) return {};
+  switch (path->transport) {
+    case tailscale::Transport::kDirect:
+      return {Transport::kTailscaleDirect, ""};
+    case tailscale::Transport::kPeerRelay:
+      return {Transport::kTailscalePeerRelay, ""};
+    case tailscale::Transport::kDerp:
+      return {Transport::kTailscaleDerp, path->derp_region};
+    case tailscale::Transport::kIdle:
+    case tailscale::Transport::kUnknown:
+      break;
+  }
+  return {};
+}
+
+TailscaleTransport tailscale_transport(const std::optional<tailscale::Snapshot>& tailscale,
+                                       const std::string& peer, tailscale::MatchReason reason) {
+  if (!tailscale) return {};
+  return from_tailscale(tailscale_path(*tailscale, peer, reason));
+}
+
+const netlink::PeerRoutes* routes_for(const netlink::KernelSnapshot& kernel,
+                                      const std::string& peer) {
+  for (const auto& r : kernel.peer_routes)
+    if (r.peer == peer) return &r;
+  return nullptr;
+}
+
+void follow_overlay_route(const netlink::RouteLookup& route, const netlink::KernelSnapshot& kernel,
+                          const model::Peer& peer, PeerVerdict& verdict) {
+  verdict.carrier = classify_carrier(route, kernel, peer);
+  verdict.route_device = route.device;
+  verdict.route_table = route.ok() ? netlink::table_name(route.table) : "";
+  verdict.route_error = route.error_name;
+}
+
+// The route to the peer's VTEP, where flannel encapsulates and the kernel found one: host-gw
+// and subnet routes hand the pod packet itself to the route's device.
+const netlink::RouteLookup* underlay_route(const netlink::PeerRoutes* routes, Carrier carrier) {
+  if (!encapsulates(carrier) || routes == nullptr || !routes->underlay) return nullptr;
+  return routes->underlay->ok() ? &*routes->underlay : nullptr;
+}
+
+// How the carrier's packets travel. `under_link` is the device the VTEP route leaves by.
+TailscaleTransport transport_of(Carrier carrier, const netlink::Link* under_link,
+                                bool under_tailscale,
+                                const std::optional<tailscale::Snapshot>& tailscale,
+                                const std::string& peer) {
+  switch (carrier) {
+    case Carrier::kVxlan:
+    case Carrier::kWireguard:
+      if (under_tailscale)
+        return tailscale_transport(tailscale, peer, tailscale::MatchReason::kVtepAddress);
+      if (under_link != nullptr) return {Transport::kLan, ""};
+      return {};
+    case Carrier::kTailscaleSubnetRoute:
+      return tailscale_transport(tailscale, peer, tailscale::MatchReason::kPodCidrRoute);
+    case Carrier::kHostGw:
+      return {Transport::kLan, ""};
+    case Carrier::kNone:
+      break;
+  }
+  return {};
+}
+
+// The largest pod packet the device chain carries, and how that figure was derived.
+struct ComputedMtu {
+  std::optional<int> mtu;
+  std::string chain;
+};
+
+ComputedMtu computed_mtu(Carrier carrier, const netlink::Link* route_link,
+                         const netlink::Link* under_link) {
+  switch (carrier) {
+    case Carrier::kVxlan:
+    case Carrier::kWireguard: {
+      if (under_link == nullptr) return {};
+      const bool vxlan = carrier == Carrier::kVxlan;
+      const int overhead = vxlan ? kVxlanOverhead : kWireguardOverhead;
+      return {static_cast<int>(under_link->mtu) - overhead,
+              fmt::format("{} {} - {} ({})", under_link->name, under_link->mtu, overhead,
+                          vxlan ? "VXLAN" : "WireGuard")};
+    }
+    case Carrier::kTailscaleSubnetRoute:
+      if (route_link == nullptr) return {};
+      return {static_cast<int>(route_link->mtu),
+              fmt::format("{} {} (routed, no flannel encapsulation)", route_link->name,
+                          route_link->mtu)};
+    case Carrier::kHostGw:
+      if (route_link == nullptr) return {};
+      return {static_cast<int>(route_link->mtu),
+              fmt::format("{} {} (host-gw, no encapsulation)", route_link->name, route_link->mtu)};
+    case Carrier::kNone:
+      break;
+  }
+  return {};
+}
+
+}  // namespace
+
+bool is_tailscale_device(const netlink::Link* link, std::uint32_t table) {
+  // tailscaled names its tun "tailscale0" and routes through table 52; either is enough,
+  // so a renamed device (--tun) is still recognised by its table.
+  if (table == kTailscaleTable) return true;
+  return link != nullptr && link->name.rfind("tailscale", 0) == 0;
+}
+
+Carrier classify_carrier(const netlink::RouteLookup& route, const netlink::KernelSnapshot& kernel,
+                         const model::Peer& peer) {
+  if (!route.ok() || route.type == "unreachable" || route.type == "blackhole" ||
+      route.type == "prohibit")
+    return Carrier::kNone;
+  const netlink::Link* link = kernel.link_by_name(route.device);
+  if (link != nullptr && link->kind == "vxlan") return Carrier::kVxlan;
+  if (link != nullptr && (link->kind == "wireguard" || link->name.rfind("flannel-wg", 0) == 0))
+    return Carrier::kWireguard;
+  if (is_tailscale_device(link, route.table)) return Carrier::kTailscaleSubnetRoute;
+  // host-gw routes the pod subnet via the peer's own address on the shared L2.
+  if (route.gateway && peer.vtep_address && *route.gateway == *peer.vtep_address)
+    return Carrier::kHostGw;
+  // Anything else (the default route, a gateway that is not the peer) is not a pod road.
+  return Carrier::kNone;
+}
+
+void trace_road(const netlink::KernelSnapshot& kernel,
+                const std::optional<tailscale::Snapshot>& tailscale, const model::Peer& peer,
+                PeerVerdict& verdict) {
+  const netlink::PeerRoutes* routes = routes_for(kernel, peer.name);
+  if (routes != nullptr && routes->overlay)
+    follow_overlay_route(*routes->overlay, kernel, peer, verdict);
+  const netlink::RouteLookup* under = underlay_route(routes, verdict.carrier);
+  const netlink::Link* under_link = under ? kernel.link_by_name(under->device) : nullptr;
+  if (under != nullptr) {
+    verdict.underlay_device = under->device;
+    verdict.underlay_table = netlink::table_name(under->table);
+    // flannel's packets inside Tailscale's WireGuard.
+    verdict.double_encapsulation = is_tailscale_device(under_link, under->table);
+  }
+  auto transport =
+      transport_of(verdict.carrier, under_link, verdict.double_encapsulation, tailscale, peer.name);
+  verdict.transport = transport.transport;
+  verdict.derp_region = std::move(transport.derp_region);
+  auto mtu = computed_mtu(verdict.carrier, kernel.link_by_name(verdict.route_device), under_link);
+  verdict.computed_mtu = mtu.mtu;
+  verdict.mtu_chain = std::move(mtu.chain);
+}
+
+}  // namespace podpath::analysis

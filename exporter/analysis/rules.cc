@@ -1,0 +1,216 @@
+#include "analysis/rules.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace podpath::analysis {
+
+namespace {
+
+std::string vtep_text(const PeerVerdict& v) {
+  return v.vtep_address ? v.vtep_address->to_string() : "?";
+}
+
+bool encapsulated(const PeerVerdict& v) {
+  return v.carrier == Carrier::kVxlan || v.carrier == Carrier::kWireguard;
+}
+
+std::optional<Explanation> vtep_public_address(const NodeIdentity& self) {
+  if (!self.public_ip || self.public_ip_scope != "global") return std::nullopt;
+  return Explanation{
+      fmt::format("this node advertises the public address {} as its VTEP (flannel public-ip): "
+                  "peers send unauthenticated VXLAN to it over the internet",
+                  self.public_ip->to_string()),
+      "use a private or tailnet address for flannel's public-ip (--flannel-iface / "
+      "--node-ip) and allow UDP 8472 on private networks only"};
+}
+
+std::vector<Explanation> route_via_derp(const PeerVerdict& v, const RuleContext&) {
+  if (!v.route_via_derp()) return {};
+  std::string road = "rides tailscale0 as a subnet route";
+  if (v.carrier == Carrier::kVxlan) road = "is VXLAN inside " + v.underlay_device;
+  if (v.carrier == Carrier::kWireguard) road = "is WireGuard inside " + v.underlay_device;
+  return {{fmt::format("pod traffic to {} {} and Tailscale relays it through DERP '{}': "
+                       "traffic between nodes leaves for the relay and comes back{}",
+                       v.peer, road, v.derp_region,
+                       v.same_group ? " (same group: VMs on one host detour far away)" : ""),
+           "give the nodes a direct path (a shared LAN made their default route, e.g. vmnet "
+           "lima0) so flannel's public-ip moves to it, or fix the NAT that blocks a direct "
+           "Tailscale connection"}};
+}
+
+std::vector<Explanation> double_encapsulation(const PeerVerdict& v, const RuleContext&) {
+  if (!v.double_encapsulation) return {};
+  return {{fmt::format("pod traffic to {} is {} whose VTEP {} is reached through {}: "
+                       "double encapsulation (flannel inside WireGuard)",
+                       v.peer, v.carrier == Carrier::kVxlan ? "VXLAN" : "WireGuard", vtep_text(v),
+                       v.underlay_device),
+           "advertise a LAN address as flannel's public-ip where nodes share a network, or "
+           "carry pod CIDRs as Tailscale subnet routes instead of VXLAN over the tailnet"}};
+}
+
+std::optional<Explanation> computed_mtu_too_small(const PeerVerdict& v, const RuleContext& c) {
+  if (!encapsulated(v) || !v.overlay_mtu || !v.computed_mtu || !(*v.computed_mtu < *v.overlay_mtu))
+    return std::nullopt;
+  return Explanation{
+      fmt::format("{} MTU {} exceeds the path MTU {} to {} ({})", c.overlay_device, *v.overlay_mtu,
+                  *v.computed_mtu, v.peer, v.mtu_chain),
+      fmt::format("set flannel's MTU to at most {} or remove the extra encapsulation",
+                  *v.computed_mtu)};
+}
+
+// Probed too, only where flannel encapsulates: on a routed road (subnet route, host-gw) a
+// smaller device MTU makes this node answer "fragmentation needed" to its pods, so nothing
+// is lost silently (the same rule as PodpathPathMTUTooSmall).
+std::optional<Explanation> probed_mtu_too_small(const PeerVerdict& v, const RuleContext& c) {
+  if (!encapsulated(v) || !v.overlay_mtu || !v.probed_mtu || !(*v.probed_mtu < *v.overlay_mtu))
+    return std::nullopt;
+  return Explanation{
+      fmt::format("{} MTU {} exceeds the probed path MTU {} to {}: larger packets are "
+                  "dropped (MTU black hole)",
+                  c.overlay_device, *v.overlay_mtu, *v.probed_mtu, v.peer),
+      fmt::format("find the hop with the small MTU (ping -M do -s {} {}) and raise it, or "
+                  "lower flannel's MTU to {}",
+                  *v.overlay_mtu - 28, vtep_text(v), *v.probed_mtu)};
+}
+
+// The device chain's figure first; the probes speak where the chain looks big enough.
+std::vector<Explanation> path_mtu_too_small(const PeerVerdict& v, const RuleContext& c) {
+  if (auto computed = computed_mtu_too_small(v, c)) return {*computed};
+  if (auto probed = probed_mtu_too_small(v, c)) return {*probed};
+  return {};
+}
+
+std::vector<Explanation> vxlan_public_exposed(const PeerVerdict& v, const RuleContext&) {
+  std::vector<Explanation> exposed;
+  for (const auto& address : v.exposed_addresses)
+    exposed.push_back(
+        {fmt::format("UDP 8472 answers on public address {} ({}): VXLAN has no "
+                     "authentication, anyone can inject packets into the pod network",
+                     address, v.peer),
+         "allow UDP 8472 on private networks only (e.g. the VPC range), never 0.0.0.0/0"});
+  return exposed;
+}
+
+std::vector<Explanation> flannel_drift(const PeerVerdict& v, const RuleContext&) {
+  if (v.flannel_inconsistencies.empty()) return {};
+  return {{fmt::format("kernel and annotations disagree for {}: {}", v.peer,
+                       fmt::join(v.flannel_inconsistencies, "; ")),
+           "restart flannel (k3s) on this node so it reprograms its FDB, neighbour and route "
+           "entries from the annotations"}};
+}
+
+// The kernel was asked for a route to the peer's pod subnet and none of its answers is a
+// pod road.
+bool has_no_route(const PeerVerdict& v) {
+  const bool route_looked_up = !v.route_device.empty() || !v.route_error.empty();
+  return v.carrier == Carrier::kNone && route_looked_up;
+}
+
+std::vector<Explanation> no_route(const PeerVerdict& v, const RuleContext&) {
+  if (!has_no_route(v)) return {};
+  return {{fmt::format("no route carries pod traffic to {} ({}{})", v.peer,
+                       v.route_error.empty() ? "route via " + v.route_device : v.route_error,
+                       v.route_table.empty() ? "" : ", table " + v.route_table),
+           "check flannel on both nodes (ip route get, bridge fdb show dev flannel.1)"}};
+}
+
+// Every overlay probe of a judged window was lost, on a road that exists (without one,
+// no-route says it all). probes_judged: the underlay window is judged too, so a VTEP that has
+// not answered yet is not taken for an unreachable peer.
+bool overlay_all_lost(const PeerVerdict& v) {
+  if (has_no_route(v) || !v.probes_judged || !v.overlay_probe) return false;
+  const auto loss = v.overlay_probe->loss_ratio();
+  return loss && *loss >= 1.0;
+}
+
+// The peer's VTEP answered ping in a window of enough probes.
+bool vtep_answers(const PeerVerdict& v, const Thresholds& t) {
+  if (!v.underlay_probe || v.underlay_probe->sent < t.min_probes) return false;
+  const auto loss = v.underlay_probe->loss_ratio();
+  return loss && *loss < 1.0;
+}
+
+// A NotReady peer's lost probes are the node's state, not a network fault.
+std::vector<Explanation> overlay_blocked(const PeerVerdict& v, const RuleContext& c) {
+  if (!v.ready || !overlay_all_lost(v) || !vtep_answers(v, c.thresholds)) return {};
+  return {{fmt::format("every overlay probe to {} is lost while its VTEP {} answers ping: the "
+                       "VXLAN road is blocked (UDP 8472 filtered between the nodes?)",
+                       v.peer, vtep_text(v)),
+           "allow UDP 8472 between the nodes' VTEP addresses on their private network"}};
+}
+
+std::vector<Explanation> peer_unreachable(const PeerVerdict& v, const RuleContext& c) {
+  if (!v.ready || !overlay_all_lost(v) || vtep_answers(v, c.thresholds)) return {};
+  return {
+      {fmt::format("{} answers neither on the overlay nor at its VTEP {}", v.peer, vtep_text(v)),
+       "check that the node is up and its addresses are reachable from here"}};
+}
+
+std::vector<Explanation> latency_high(const PeerVerdict& v, const RuleContext& c) {
+  const Thresholds& t = c.thresholds;
+  if (!v.overlay_probe || v.overlay_probe->sent < t.min_probes || !v.overlay_probe->rtt_seconds)
+    return {};
+  const double rtt = *v.overlay_probe->rtt_seconds;
+  const double bound = v.same_group ? t.same_group_rtt_seconds : t.cross_group_rtt_seconds;
+  if (!(rtt > bound)) return {};
+  return {{fmt::format("overlay RTT to {} is {}, above the {} bound for {} nodes{}", v.peer,
+                       milliseconds_text(rtt), milliseconds_text(bound),
+                       v.same_group ? "same-group" : "cross-group",
+                       v.same_group ? " (Longhorn needs < 20 ms)" : ""),
+           v.route_via_derp() ? "remove the DERP detour (see route-via-derp)"
+                              : "keep latency-sensitive workloads within one group "
+                                "(nodeSelector on the group label)"}};
+}
+
+Finding make_finding(Severity severity, std::string_view code, const std::string& peer,
+                     Explanation explanation) {
+  return Finding{severity, std::string(code), peer, std::move(explanation.message),
+                 std::move(explanation.fix)};
+}
+
+}  // namespace
+
+std::span<const NodeRule> node_rules() {
+  static constexpr NodeRule kRules[] = {
+      {"vtep-public-address", Severity::kCritical, vtep_public_address},
+  };
+  return kRules;
+}
+
+std::span<const PeerRule> peer_rules() {
+  static constexpr PeerRule kRules[] = {
+      {"route-via-derp", Severity::kCritical, route_via_derp},
+      {"double-encapsulation", Severity::kWarning, double_encapsulation},
+      {"path-mtu-too-small", Severity::kWarning, path_mtu_too_small},
+      {"vxlan-public-exposed", Severity::kCritical, vxlan_public_exposed},
+      {"flannel-drift", Severity::kWarning, flannel_drift},
+      {"no-route", Severity::kCritical, no_route},
+      {"overlay-blocked", Severity::kCritical, overlay_blocked},
+      {"peer-unreachable", Severity::kCritical, peer_unreachable},
+      {"latency-high", Severity::kWarning, latency_high},
+  };
+  return kRules;
+}
+
+std::vector<Finding> find_problems(const NodeIdentity& self, const std::vector<PeerVerdict>& peers,
+                                   const RuleContext& context) {
+  std::vector<Finding> findings;
+  for (const NodeRule& rule : node_rules())
+    if (auto explanation = rule.check(self))
+      findings.push_back(make_finding(rule.severity, rule.code, "", std::move(*explanation)));
+  for (const PeerVerdict& peer : peers)
+    for (const PeerRule& rule : peer_rules())
+      for (auto& explanation : rule.check(peer, context))
+        findings.push_back(
+            make_finding(rule.severity, rule.code, peer.peer, std::move(explanation)));
+  std::stable_sort(findings.begin(), findings.end(), [](const Finding& a, const Finding& b) {
+    if (a.severity != b.severity) return a.severity > b.severity;
+    if (a.code != b.code) return a.code < b.code;
+    return a.peer < b.peer;
+  });
+  return findings;
+}
+
+}  // namespace podpath::analysis

@@ -1,0 +1,187 @@
+#include "report/render.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "report/model.h"
+
+namespace podpath::report {
+
+namespace {
+
+using analysis::Finding;
+using analysis::LinkSummary;
+using analysis::NodeIdentity;
+using analysis::PeerVerdict;
+using analysis::ProbeStats;
+using analysis::Severity;
+using nlohmann::json;
+
+std::string or_dash(const std::string& text) {
+  return text.empty() ? "-" : text;
+}
+
+// ANSI SGR: `code` is "1;31" (bold red), "33" (yellow), ...
+std::string paint(bool color, std::string_view code, const std::string& text) {
+  return color ? fmt::format("\033[{}m{}\033[0m", code, text) : text;
+}
+
+std::string trim_right(std::string line) {
+  while (!line.empty() && line.back() == ' ') line.pop_back();
+  return line;
+}
+
+std::string device_chain_text(const std::vector<LinkSummary>& chain) {
+  std::string out = "device chain\n";
+  if (chain.empty()) out += "  (no flannel device found)\n";
+  for (const auto& l : chain)
+    out += trim_right(fmt::format("  {:<12} {:<8} mtu {:<5} {}", l.name, l.kind, l.mtu, l.detail)) +
+           "\n";
+  return out;
+}
+
+// Each column as wide as its widest cell, one space between columns.
+std::string aligned_table(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> width(rows[0].size(), 0);
+  for (const auto& row : rows)
+    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
+  std::string out;
+  for (const auto& row : rows) {
+    std::string line = " ";
+    for (size_t i = 0; i < row.size(); ++i)
+      line += " " + row[i] + std::string(width[i] - row[i].size(), ' ');
+    out += trim_right(line) + "\n";
+  }
+  return out;
+}
+
+std::string peer_table_text(const std::vector<PeerRow>& peers) {
+  std::vector<std::vector<std::string>> rows{{"PEER", "GROUP", "CARRIER", "ROUTE (TABLE)",
+                                              "UNDERLAY", "TRANSPORT", "RTT", "LOSS",
+                                              "MTU calc/probed", "STATE"}};
+  for (const auto& p : peers)
+    rows.push_back({p.peer, or_dash(p.group), p.carrier, p.route, or_dash(p.underlay), p.transport,
+                    p.rtt, p.loss, p.mtu, p.state});
+  std::string out = "peers\n" + aligned_table(rows);
+  if (peers.empty()) out += "  (no peers known)\n";
+  return out;
+}
+
+std::string finding_text(const Finding& f, bool color) {
+  std::string severity(to_string(f.severity));
+  std::transform(severity.begin(), severity.end(), severity.begin(), ::toupper);
+  const char* sgr = f.severity == Severity::kCritical  ? "1;31"
+                    : f.severity == Severity::kWarning ? "33"
+                                                       : "36";
+  return fmt::format("  {} {}{}\n      {}\n      fix: {}\n", paint(color, sgr, severity), f.code,
+                     f.peer.empty() ? "" : " (" + f.peer + ")", f.message, f.fix);
+}
+
+// The findings, then what could not be seen.
+std::string findings_text(const ReportModel& model, bool color) {
+  std::string out = "findings\n";
+  if (model.findings.empty())
+    out += "  " + paint(color, "32", "none: every path looks right") + "\n";
+  for (const auto& f : model.findings) out += finding_text(f, color);
+  for (const auto& note : model.notes) out += "  note: " + note + "\n";
+  return out;
+}
+
+json optional_int(const std::optional<int>& value) {
+  return value ? json(*value) : json(nullptr);
+}
+
+json probe_json(const std::optional<ProbeStats>& p) {
+  if (!p) return nullptr;
+  json j{{"sent", p->sent}, {"received", p->received}};
+  j["rtt_seconds"] = p->rtt_seconds ? json(*p->rtt_seconds) : json(nullptr);
+  auto loss = p->loss_ratio();
+  j["loss_ratio"] = loss ? json(*loss) : json(nullptr);
+  return j;
+}
+
+json self_json(const NodeIdentity& s) {
+  return {{"node", s.node},
+          {"group", s.group},
+          {"backend_type", s.backend_type},
+          {"public_ip", s.public_ip ? s.public_ip->to_string() : ""},
+          {"public_ip_scope", s.public_ip_scope},
+          {"vtep_mac", s.vtep_mac},
+          {"vni", optional_int(s.vni)},
+          {"flannel_network", s.flannel_network},
+          {"flannel_subnet", s.flannel_subnet},
+          {"flannel_mtu", optional_int(s.flannel_mtu)}};
+}
+
+json link_json(const LinkSummary& l) {
+  return {{"name", l.name}, {"kind", l.kind}, {"mtu", l.mtu}, {"detail", l.detail}};
+}
+
+json peer_json(const PeerVerdict& v) {
+  return {{"peer", v.peer},
+          {"group", v.group},
+          {"same_group", v.same_group},
+          {"ready", v.ready},
+          {"unschedulable", v.unschedulable},
+          {"carrier", to_string(v.carrier)},
+          {"route_device", v.route_device},
+          {"route_table", v.route_table},
+          {"route_error", v.route_error},
+          {"vtep_address", v.vtep_address ? v.vtep_address->to_string() : ""},
+          {"underlay_device", v.underlay_device},
+          {"underlay_table", v.underlay_table},
+          {"transport", to_string(v.transport)},
+          {"derp_region", v.derp_region},
+          {"double_encapsulation", v.double_encapsulation},
+          {"overlay_mtu", optional_int(v.overlay_mtu)},
+          {"computed_mtu", optional_int(v.computed_mtu)},
+          {"mtu_chain", v.mtu_chain},
+          {"probed_mtu", optional_int(v.probed_mtu)},
+          {"flannel_checked", v.flannel_checked},
+          {"flannel_inconsistencies", v.flannel_inconsistencies},
+          {"overlay_probe", probe_json(v.overlay_probe)},
+          {"underlay_probe", probe_json(v.underlay_probe)},
+          {"probes_judged", v.probes_judged},
+          {"exposed_addresses", v.exposed_addresses},
+          {"closed_addresses", v.closed_addresses}};
+}
+
+json finding_json(const Finding& f) {
+  return {{"severity", to_string(f.severity)},
+          {"code", f.code},
+          {"peer", f.peer},
+          {"message", f.message},
+          {"fix", f.fix}};
+}
+
+// Every element of `items` through `to_json`, as a JSON array (empty: []).
+template <typename Item>
+json json_array(const std::vector<Item>& items, json (*to_json)(const Item&)) {
+  json out = json::array();
+  for (const auto& item : items) out.push_back(to_json(item));
+  return out;
+}
+
+}  // namespace
+
+std::string render_text(const analysis::NodeReport& report, bool color) {
+  const ReportModel model = make_model(report);
+  return fmt::format("podpath doctor: node {}{}\n\n", model.node,
+                     model.group.empty() ? "" : " (group " + model.group + ")") +
+         "flannel identity\n  " + model.identity + "\n\n" + device_chain_text(model.device_chain) +
+         "\n" + peer_table_text(model.peers) + "\n" + findings_text(model, color);
+}
+
+std::string render_json(const analysis::NodeReport& report) {
+  json out{{"self", self_json(report.self)},
+           {"device_chain", json_array(report.device_chain, link_json)},
+           {"peers", json_array(report.peers, peer_json)},
+           {"findings", json_array(report.findings, finding_json)},
+           {"notes", report.notes},
+           {"critical", report.has_critical()}};
+  return out.dump(2) + "\n";
+}
+
+}  // namespace podpath::report

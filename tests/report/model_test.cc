@@ -1,0 +1,64 @@
+// The report model: the words the doctor and the status page both show for a report.
+#include "report/model.h"
+
+#include <gtest/gtest.h>
+
+#include "report_fixtures.h"
+
+namespace podpath::report {
+namespace {
+
+TEST(ReportModel, PeerRowsInTheTablesWords) {
+  const ReportModel model = make_model(fixtures::report_with_every_case());
+  ASSERT_EQ(model.peers.size(), 4u);
+  const PeerRow& unreachable = model.peers[0];
+  EXPECT_EQ(unreachable.route, "ENETUNREACH");
+  EXPECT_EQ(unreachable.group, "");
+  EXPECT_EQ(unreachable.underlay, "");
+  EXPECT_EQ(unreachable.rtt, "-");
+  EXPECT_EQ(unreachable.loss, "100%");
+  EXPECT_EQ(unreachable.mtu, "-/-");
+  EXPECT_EQ(unreachable.state, "NotReady");
+
+  const PeerRow& derp = model.peers[1];
+  EXPECT_EQ(derp.carrier, "vxlan");
+  EXPECT_EQ(derp.route, "flannel.1 (main)");
+  EXPECT_EQ(derp.underlay, "tailscale0");
+  EXPECT_EQ(derp.transport, "tailscale-derp tok");
+  EXPECT_EQ(derp.rtt, "0.40 ms");
+  EXPECT_EQ(derp.loss, "10%");
+  EXPECT_EQ(derp.mtu, "1230/1200");
+  EXPECT_EQ(derp.state, "cordoned");
+
+  const PeerRow& relay = model.peers[2];
+  EXPECT_EQ(relay.route, "tailscale0");  // a route without a table name
+  EXPECT_EQ(relay.transport, "tailscale-peer-relay");
+  EXPECT_EQ(relay.rtt, "5.5 ms");
+  EXPECT_EQ(relay.mtu, "-/1280");
+  EXPECT_EQ(relay.state, "");
+
+  EXPECT_EQ(model.peers[3].loss, "-");  // never probed
+}
+
+TEST(ReportModel, IdentityInOneLine) {
+  const ReportModel model = make_model(fixtures::report_with_every_case());
+  EXPECT_EQ(model.identity,
+            "backend vxlan, VNI 1, VTEP 203.0.113.10 (global), VtepMAC 0a:00:00:00:00:01, subnet "
+            "10.42.0.1/24 in 10.42.0.0/16, MTU 1450");
+  EXPECT_EQ(make_model(analysis::NodeReport{}).identity,
+            "unknown (no annotations, subnet.env or flannel device seen)");
+}
+
+// The findings keep the analysis' order (critical first, then code, then peer); the notes
+// theirs.
+TEST(ReportModel, FindingsAndNotesAsTheAnalysisOrderedThem) {
+  const auto report = fixtures::report_with_every_case();
+  const ReportModel model = make_model(report);
+  EXPECT_EQ(model.findings, report.findings);
+  EXPECT_EQ(model.notes, report.notes);
+  EXPECT_EQ(model.node, "node-a");
+  EXPECT_EQ(model.group, "home & away");
+}
+
+}  // namespace
+}  // namespace podpath::report
