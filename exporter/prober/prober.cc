@@ -26,8 +26,8 @@ std::int64_t monotonic_ns() {
 
 }  // namespace
 
-Prober::Prober(ProberConfig config, ProberEnvironment environment, std::unique_ptr<IcmpSocket> icmp,
-               std::unique_ptr<UdpSocket> udp)
+Prober::Prober(ProberConfig config, ProberEnvironment environment,
+               std::unique_ptr<IcmpChannel> icmp, std::unique_ptr<UdpChannel> udp)
     : config_(std::move(config)),
       env_(std::move(environment)),
       icmp_(std::move(icmp)),

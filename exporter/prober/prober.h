@@ -20,12 +20,13 @@
 #include "base/logger.h"
 #include "metrics/histogram.h"
 #include "model/peer.h"
+#include "prober/channel.h"
 #include "prober/matcher.h"
 #include "prober/packet.h"
 #include "prober/plan.h"
 #include "prober/pmtu.h"
 #include "prober/snapshot.h"
-#include "prober/socket.h"
+#include "prober/socket.h"  // what callers open and hand over
 
 namespace podpath::prober {
 
@@ -63,8 +64,9 @@ struct ProberEnvironment {
 
 class Prober {
  public:
-  Prober(ProberConfig config, ProberEnvironment environment, std::unique_ptr<IcmpSocket> icmp,
-         std::unique_ptr<UdpSocket> udp);
+  // No UDP channel: no exposure probes.
+  Prober(ProberConfig config, ProberEnvironment environment, std::unique_ptr<IcmpChannel> icmp,
+         std::unique_ptr<UdpChannel> udp);
   ~Prober();
   Prober(const Prober&) = delete;
   Prober& operator=(const Prober&) = delete;
@@ -127,8 +129,8 @@ class Prober {
 
   const ProberConfig config_;
   const ProberEnvironment env_;
-  std::unique_ptr<IcmpSocket> icmp_;
-  std::unique_ptr<UdpSocket> udp_;
+  std::unique_ptr<IcmpChannel> icmp_;
+  std::unique_ptr<UdpChannel> udp_;
   std::thread thread_;
   int epoll_fd_ = -1;
   int timer_fd_ = -1;
