@@ -30,6 +30,7 @@ Prober::Prober(ProberConfig config, ProberEnvironment environment,
                std::unique_ptr<IcmpChannel> icmp, std::unique_ptr<UdpChannel> udp)
     : config_(std::move(config)),
       env_(std::move(environment)),
+      clock_(env_.monotonic_ns ? env_.monotonic_ns : monotonic_ns),
       icmp_(std::move(icmp)),
       udp_(std::move(udp)),
       rng_(stable_hash(config_.node_name) ^ env_.random()),
@@ -85,10 +86,6 @@ void Prober::set_peers(std::shared_ptr<const model::PeerSet> peers) {
 std::shared_ptr<const Snapshot> Prober::snapshot() const {
   std::lock_guard lock(mutex_);
   return snapshot_;
-}
-
-std::int64_t Prober::now_ns() const {
-  return monotonic_ns();
 }
 
 void Prober::warn(std::string_view key, std::string_view message, const base::Fields& fields) {

@@ -60,6 +60,10 @@ struct ProberEnvironment {
   std::function<std::optional<LocalVtep>()> local_vtep;  // nullopt: exposure skipped
   std::function<std::uint64_t()> random;                 // seeds, identifier, cookie
   std::function<double()> unix_now;                      // for the snapshot's timestamp
+  // CLOCK_MONOTONIC in ns: send times, deadlines, the schedule. Empty: the kernel's. Prober's
+  // thread arms a CLOCK_MONOTONIC timerfd with these times, so only tests that drive the loop
+  // themselves may pass another clock.
+  std::function<std::int64_t()> monotonic_ns;
 };
 
 class Prober {
@@ -123,12 +127,13 @@ class Prober {
   void drain_replies();
   void expire(std::int64_t now_ns);
   void publish(std::int64_t now_ns);
-  std::int64_t now_ns() const;
+  std::int64_t now_ns() const { return clock_(); }
   std::uint64_t next_random() { return rng_(); }
   void warn(std::string_view key, std::string_view message, const base::Fields& fields);
 
   const ProberConfig config_;
   const ProberEnvironment env_;
+  const std::function<std::int64_t()> clock_;
   std::unique_ptr<IcmpChannel> icmp_;
   std::unique_ptr<UdpChannel> udp_;
   std::thread thread_;
