@@ -146,87 +146,71 @@ void Prober::reconcile(const model::PeerSet& peers, std::int64_t now) {
   Plan plan = plan_targets(peers, config_.max_peers);
   peers_total_ = plan.peers_total;
   peers_probed_ = plan.peers_probed;
-  const std::int64_t interval = config_.interval.count();
-  const std::uint64_t seed = stable_hash(config_.node_name);
-
-  // Echo targets: keep the counters of targets that stay, drop the others at once.
-  std::map<std::pair<std::string, TargetKind>, std::uint32_t> echo_ids;
-  for (std::size_t i = 0; i < plan.echo.size(); ++i) {
-    const EchoSpec& spec = plan.echo[i];
-    auto key = std::make_pair(spec.labels.peer, spec.target);
-    std::uint32_t id;
-    if (auto it = echo_ids_.find(key); it != echo_ids_.end()) {
-      id = it->second;
-      echo_.at(id).spec = spec;
-    } else {
-      id = next_id_++;
-      echo_.emplace(id, EchoJob(spec, config_.buckets));
-    }
-    echo_ids[key] = id;
-    EchoJob& job = echo_.at(id);
-    ++job.epoch;
-    job.nominal_ns =
-        next_slot_ns(now, spread_offset_ns(i, plan.echo.size(), interval, seed), interval);
-    events_.push({job.nominal_ns + jitter_ns(next_random(), plan.echo.size(), interval), id,
-                  job.epoch, EventKind::kEcho});
-  }
-  for (const auto& [key, id] : echo_ids_)
-    if (!echo_ids.count(key)) echo_.erase(id);
-  echo_ids_ = std::move(echo_ids);
-
+  // The first path MTU search and exposure check of a new peer: soon, spread out.
   auto first_run = [&](std::size_t i, std::size_t n, std::chrono::nanoseconds every) {
     std::int64_t spread = std::min<std::int64_t>(every.count(), config_.first_run_spread.count());
     return now + spread_offset_ns(i, n, spread, 0);
   };
 
-  std::map<std::string, std::uint32_t> pmtu_ids;
-  if (config_.pmtu_interval.count() > 0) {
-    for (std::size_t i = 0; i < plan.pmtu.size(); ++i) {
-      const PmtuSpec& spec = plan.pmtu[i];
-      if (auto it = pmtu_ids_.find(spec.labels.peer); it != pmtu_ids_.end()) {
-        PmtuJob& job = pmtu_.at(it->second);
+  // Echo targets that stay keep their counters; every target gets a new slot in the spread.
+  const std::size_t echo_count = plan.echo.size();
+  echo_.reconcile(
+      std::span<const EchoSpec>(plan.echo), next_id_,
+      [](const EchoSpec& spec) { return std::make_pair(spec.labels.peer, spec.target); },
+      [&](std::uint32_t id, EchoJob& job, const EchoSpec& spec, std::size_t i) {
+        job.spec = spec;
+        schedule_echo(id, job, i, echo_count, now);
+      },
+      [&](std::uint32_t id, const EchoSpec& spec, std::size_t i) {
+        EchoJob job(spec, config_.buckets);
+        schedule_echo(id, job, i, echo_count, now);
+        return job;
+      });
+
+  // A search that stays keeps its schedule; its result is void once the overlay address moved.
+  const bool pmtu_on = config_.pmtu_interval.count() > 0;
+  pmtu_.reconcile(
+      pmtu_on ? std::span<const PmtuSpec>(plan.pmtu) : std::span<const PmtuSpec>(), next_id_,
+      [](const PmtuSpec& spec) { return spec.labels.peer; },
+      [](std::uint32_t, PmtuJob& job, const PmtuSpec& spec, std::size_t) {
         if (job.spec.overlay != spec.overlay) {
           job.result.reset();
           job.searched = false;
         }
         job.spec = spec;
-        pmtu_ids[spec.labels.peer] = it->second;
-        continue;
-      }
-      std::uint32_t id = next_id_++;
-      pmtu_.emplace(id, PmtuJob{spec, 1, std::nullopt, std::nullopt, false});
-      pmtu_ids[spec.labels.peer] = id;
-      events_.push(
-          {first_run(i, plan.pmtu.size(), config_.pmtu_interval), id, 1, EventKind::kPmtu});
-    }
-  }
-  for (const auto& [key, id] : pmtu_ids_)
-    if (!pmtu_ids.count(key)) pmtu_.erase(id);
-  pmtu_ids_ = std::move(pmtu_ids);
+      },
+      [&](std::uint32_t id, const PmtuSpec& spec, std::size_t i) {
+        events_.push(
+            {first_run(i, plan.pmtu.size(), config_.pmtu_interval), id, 1, EventKind::kPmtu});
+        return PmtuJob{spec, 1, std::nullopt, std::nullopt, false};
+      });
 
-  std::map<std::pair<std::string, std::uint32_t>, std::uint32_t> exposure_ids;
-  if (config_.exposure_interval.count() > 0 && udp_) {
-    for (std::size_t i = 0; i < plan.exposure.size(); ++i) {
-      const ExposureSpec& spec = plan.exposure[i];
-      auto key = std::make_pair(spec.labels.peer, spec.address.value);
-      if (auto it = exposure_ids_.find(key); it != exposure_ids_.end()) {
-        exposure_.at(it->second).spec = spec;
-        exposure_ids[key] = it->second;
-        continue;
-      }
-      std::uint32_t id = next_id_++;
-      exposure_.emplace(id, ExposureJob{spec, 1, std::nullopt});
-      exposure_ids[key] = id;
-      events_.push({first_run(i, plan.exposure.size(), config_.exposure_interval), id, 1,
-                    EventKind::kExposure});
-    }
-  }
-  for (const auto& [key, id] : exposure_ids_)
-    if (!exposure_ids.count(key)) exposure_.erase(id);
-  exposure_ids_ = std::move(exposure_ids);
+  const bool exposure_on = config_.exposure_interval.count() > 0 && udp_;
+  exposure_.reconcile(
+      exposure_on ? std::span<const ExposureSpec>(plan.exposure) : std::span<const ExposureSpec>(),
+      next_id_,
+      [](const ExposureSpec& spec) { return std::make_pair(spec.labels.peer, spec.address.value); },
+      [](std::uint32_t, ExposureJob& job, const ExposureSpec& spec, std::size_t) {
+        job.spec = spec;
+      },
+      [&](std::uint32_t id, const ExposureSpec& spec, std::size_t i) {
+        events_.push({first_run(i, plan.exposure.size(), config_.exposure_interval), id, 1,
+                      EventKind::kExposure});
+        return ExposureJob{spec, 1, std::nullopt};
+      });
 
   // A removed peer's series must go before the next scrape, not a publish interval later.
   publish(now);
+}
+
+void Prober::schedule_echo(std::uint32_t id, EchoJob& job, std::size_t index, std::size_t count,
+                           std::int64_t now) {
+  const std::int64_t interval = config_.interval.count();
+  ++job.epoch;  // the events of its old slot are stale
+  job.nominal_ns = next_slot_ns(
+      now, spread_offset_ns(index, count, interval, stable_hash(config_.node_name)), interval);
+  events_.push({job.nominal_ns + jitter_ns(next_random(), count, interval), id, job.epoch,
+                EventKind::kEcho});
 }
 
 void Prober::run_due_events(std::int64_t now) {
@@ -234,24 +218,16 @@ void Prober::run_due_events(std::int64_t now) {
     Event event = events_.top();
     events_.pop();
     switch (event.kind) {
-      case EventKind::kEcho: {
-        auto it = echo_.find(event.job);
-        if (it == echo_.end() || it->second.epoch != event.epoch) break;
-        send_echo(event.job, it->second, now);
+      case EventKind::kEcho:
+        if (EchoJob* job = echo_.find(event.job, event.epoch)) send_echo(event.job, *job, now);
         break;
-      }
-      case EventKind::kPmtu: {
-        auto it = pmtu_.find(event.job);
-        if (it == pmtu_.end() || it->second.epoch != event.epoch) break;
-        start_pmtu(event.job, it->second, now);
+      case EventKind::kPmtu:
+        if (PmtuJob* job = pmtu_.find(event.job, event.epoch)) start_pmtu(event.job, *job, now);
         break;
-      }
-      case EventKind::kExposure: {
-        auto it = exposure_.find(event.job);
-        if (it == exposure_.end() || it->second.epoch != event.epoch) break;
-        send_exposure(event.job, it->second, now);
+      case EventKind::kExposure:
+        if (ExposureJob* job = exposure_.find(event.job, event.epoch))
+          send_exposure(event.job, *job, now);
         break;
-      }
     }
   }
 }
@@ -398,21 +374,21 @@ void Prober::drain_errors() {
     switch (record->kind) {
       case ProbeKind::kEcho:
         // Left in flight: it times out and counts as lost, not as a response.
-        if (auto it = echo_.find(record->job); it != echo_.end()) {
-          ++it->second.send_errors[base::errno_name(message->error)];
+        if (EchoJob* job = echo_.find(record->job)) {
+          ++job->send_errors[base::errno_name(message->error)];
           dirty_ = true;
         }
         break;
       case ProbeKind::kPmtu: {
         matcher_.cancel(echo->sequence);
-        auto it = pmtu_.find(record->job);
-        if (it == pmtu_.end() || !it->second.search) break;
+        PmtuJob* job = pmtu_.find(record->job);
+        if (!job || !job->search) break;
         if (message->error == EMSGSIZE) {
-          it->second.search->on_too_big(record->size, static_cast<int>(message->info));
+          job->search->on_too_big(record->size, static_cast<int>(message->info));
         } else {
-          it->second.search->on_timeout(record->size);
+          job->search->on_timeout(record->size);
         }
-        send_pmtu_step(record->job, it->second, now_ns());
+        send_pmtu_step(record->job, *job, now_ns());
         break;
       }
       case ProbeKind::kExposure:
@@ -434,9 +410,9 @@ void Prober::drain_replies() {
     const ProbeRecord& record = match.record;
     switch (record.kind) {
       case ProbeKind::kEcho: {
-        auto it = echo_.find(record.job);
-        if (it == echo_.end()) break;
-        EchoJob& job = it->second;
+        EchoJob* found = echo_.find(record.job);
+        if (!found) break;
+        EchoJob& job = *found;
         dirty_ = true;
         if (match.verdict == ReplyVerdict::kDuplicate) {
           ++job.duplicates;
@@ -458,17 +434,17 @@ void Prober::drain_replies() {
       }
       case ProbeKind::kPmtu: {
         if (match.verdict != ReplyVerdict::kMatched) break;
-        auto it = pmtu_.find(record.job);
-        if (it == pmtu_.end() || !it->second.search) break;
-        it->second.search->on_reply(record.size);
-        send_pmtu_step(record.job, it->second, now);
+        PmtuJob* job = pmtu_.find(record.job);
+        if (!job || !job->search) break;
+        job->search->on_reply(record.size);
+        send_pmtu_step(record.job, *job, now);
         break;
       }
       case ProbeKind::kExposure: {
         if (match.verdict != ReplyVerdict::kMatched) break;
-        auto it = exposure_.find(record.job);
-        if (it == exposure_.end()) break;
-        it->second.exposed = true;
+        ExposureJob* job = exposure_.find(record.job);
+        if (!job) break;
+        job->exposed = true;
         dirty_ = true;
         break;
       }
@@ -483,16 +459,16 @@ void Prober::expire(std::int64_t now) {
       case ProbeKind::kEcho:
         break;  // a lost probe is requests - responses; nothing else to count
       case ProbeKind::kPmtu: {
-        auto it = pmtu_.find(record.job);
-        if (it == pmtu_.end() || !it->second.search) break;
-        it->second.search->on_timeout(record.size);
-        send_pmtu_step(record.job, it->second, now);
+        PmtuJob* job = pmtu_.find(record.job);
+        if (!job || !job->search) break;
+        job->search->on_timeout(record.size);
+        send_pmtu_step(record.job, *job, now);
         break;
       }
       case ProbeKind::kExposure: {
-        auto it = exposure_.find(record.job);
-        if (it == exposure_.end()) break;
-        it->second.exposed = false;
+        ExposureJob* job = exposure_.find(record.job);
+        if (!job) break;
+        job->exposed = false;
         dirty_ = true;
         break;
       }
@@ -502,9 +478,8 @@ void Prober::expire(std::int64_t now) {
 
 void Prober::publish(std::int64_t now) {
   auto snapshot = std::make_shared<Snapshot>();
-  snapshot->targets.reserve(echo_ids_.size());
-  for (const auto& [key, id] : echo_ids_) {
-    const EchoJob& job = echo_.at(id);
+  snapshot->targets.reserve(echo_.size());
+  echo_.for_each([&](const EchoJob& job) {
     TargetResult result;
     result.labels = job.spec.labels;
     result.target = job.spec.target;
@@ -515,17 +490,15 @@ void Prober::publish(std::int64_t now) {
     result.send_errors = job.send_errors;
     result.rtt = job.rtt.snapshot();
     snapshot->targets.push_back(std::move(result));
-  }
-  for (const auto& [key, id] : pmtu_ids_) {
-    const PmtuJob& job = pmtu_.at(id);
+  });
+  pmtu_.for_each([&](const PmtuJob& job) {
     if (job.result) snapshot->path_mtu.push_back({job.spec.labels, *job.result});
     if (!job.searched) snapshot->path_mtu_pending.push_back(job.spec.labels.peer);
-  }
-  for (const auto& [key, id] : exposure_ids_) {
-    const ExposureJob& job = exposure_.at(id);
+  });
+  exposure_.for_each([&](const ExposureJob& job) {
     if (job.exposed)
       snapshot->exposure.push_back({job.spec.labels, job.spec.address, *job.exposed});
-  }
+  });
   snapshot->peers_total = peers_total_;
   snapshot->peers_probed = peers_probed_;
   snapshot->timestamp_fallbacks = timestamp_fallbacks_;

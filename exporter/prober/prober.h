@@ -21,6 +21,7 @@
 #include "metrics/histogram.h"
 #include "model/peer.h"
 #include "prober/channel.h"
+#include "prober/jobs.h"
 #include "prober/matcher.h"
 #include "prober/packet.h"
 #include "prober/plan.h"
@@ -116,6 +117,8 @@ class Prober {
 
   void run();
   void reconcile(const model::PeerSet& peers, std::int64_t now_ns);
+  void schedule_echo(std::uint32_t id, EchoJob& job, std::size_t index, std::size_t count,
+                     std::int64_t now_ns);
   void run_due_events(std::int64_t now_ns);
   void send_echo(std::uint32_t id, EchoJob& job, std::int64_t now_ns);
   void start_pmtu(std::uint32_t id, PmtuJob& job, std::int64_t now_ns);
@@ -152,12 +155,9 @@ class Prober {
   Matcher matcher_;
   std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;
   std::uint32_t next_id_ = 1;
-  std::map<std::pair<std::string, TargetKind>, std::uint32_t> echo_ids_;
-  std::map<std::string, std::uint32_t> pmtu_ids_;
-  std::map<std::pair<std::string, std::uint32_t>, std::uint32_t> exposure_ids_;
-  std::unordered_map<std::uint32_t, EchoJob> echo_;
-  std::unordered_map<std::uint32_t, PmtuJob> pmtu_;
-  std::unordered_map<std::uint32_t, ExposureJob> exposure_;
+  JobTable<std::pair<std::string, TargetKind>, EchoJob> echo_;             // by (peer, target)
+  JobTable<std::string, PmtuJob> pmtu_;                                    // by peer
+  JobTable<std::pair<std::string, std::uint32_t>, ExposureJob> exposure_;  // by (peer, address)
   std::size_t peers_total_ = 0, peers_probed_ = 0;
   std::uint64_t timestamp_fallbacks_ = 0;
   bool dirty_ = true;
