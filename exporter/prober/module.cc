@@ -50,6 +50,23 @@ std::optional<model::Ipv4> read_device_address(const std::string& device) {
   return model::Ipv4{ntohl(address.sin_addr.s_addr)};
 }
 
+// This node's VTEP as flannel set it up: the device's MAC and address, the VNI from the flag.
+std::optional<LocalVtep> read_local_vtep(const std::string& device, std::uint32_t vni,
+                                         model::PeerRegistry& registry) {
+  auto mac_text = base::read_file(fmt::format("/sys/class/net/{}/address", device)).bytes;
+  if (!mac_text) return std::nullopt;
+  auto mac = parse_mac(mac_text->substr(0, mac_text->find('\n')));
+  if (!mac) return std::nullopt;
+  auto address = read_device_address(device);
+  if (!address) {
+    // No address on the device: this node's pod subnet's network address, as flannel sets.
+    auto self = registry.current()->self;
+    if (self && self->pod_cidr) address = self->pod_cidr->address;
+  }
+  if (!address) return std::nullopt;
+  return LocalVtep{vni, *mac, *address};
+}
+
 class ProberCollector final : public metrics::Collector {
  public:
   explicit ProberCollector(std::shared_ptr<Prober> prober) : prober_(std::move(prober)) {}
@@ -114,6 +131,30 @@ class ProberModule final : public module::Module {
   }
 
   std::vector<std::shared_ptr<metrics::Collector>> start(module::ModuleContext& context) override {
+    ProberConfig config = config_from_flags(context);
+    std::optional<std::vector<model::Peer>> static_peers = read_static_targets();
+    std::function<std::uint64_t()> random = seeded_random();
+    Sockets sockets = open_sockets(config, random, context.log);
+    prober_ = std::make_shared<Prober>(config, environment(context, random),
+                                       std::move(sockets.icmp), std::move(sockets.udp));
+    feed_peers(context, std::move(static_peers));
+    prober_->start();
+    context.services.provide<Prober>(prober_);
+    return {std::make_shared<ProberCollector>(prober_)};
+  }
+
+  void stop() override {
+    if (prober_) prober_->stop();
+  }
+
+ private:
+  struct Sockets {
+    std::unique_ptr<IcmpSocket> icmp;
+    std::unique_ptr<UdpSocket> udp;  // only when exposure probes run
+  };
+
+  // The flags as the loop's configuration; a ConfigError names the flag and the fix.
+  ProberConfig config_from_flags(const module::ModuleContext& context) const {
     ProberConfig config;
     config.node_name = context.node_name;
     config.interval = duration_flag("--prober.interval", interval_, false);
@@ -130,75 +171,86 @@ class ProberModule final : public module::Module {
       throw module::ConfigError(
           "--prober.timeout must be at most 10s (the sequence space must outlast it), e.g. "
           "--prober.timeout=1s");
-    if (buckets_.empty()) {
-      config.buckets = metrics::exponential_buckets(50e-6, 2, 20);
-    } else {
-      std::string error;
-      auto bounds = parse_buckets(buckets_, &error);
-      if (!bounds)
-        throw module::ConfigError(fmt::format(
-            "--prober.buckets: {}; give increasing seconds, e.g. 0.0001,0.001,0.01,0.1,1", error));
-      config.buckets = *bounds;
-    }
+    config.buckets = buckets_from_flag();
     config.max_peers = max_peers_;
     if (vni_ < 0 || vni_ > 0xffffff)
       throw module::ConfigError("--prober.vni must be in 0..16777215 (flannel's default is 1)");
     config.vxlan_port = vxlan_port_;
+    return config;
+  }
 
-    std::optional<std::vector<model::Peer>> static_peers;
-    if (!static_targets_.empty()) {
-      auto text = base::read_file(static_targets_).bytes;
-      if (!text)
-        throw module::ConfigError(
-            fmt::format("--prober.static-targets: cannot read \"{}\"", static_targets_));
-      std::string error;
-      static_peers = parse_static_targets(*text, &error);
-      if (!static_peers)
-        throw module::ConfigError(
-            fmt::format("--prober.static-targets: {}: {}", static_targets_, error));
-    }
+  std::vector<double> buckets_from_flag() const {
+    if (buckets_.empty()) return metrics::exponential_buckets(50e-6, 2, 20);
+    std::string error;
+    auto bounds = parse_buckets(buckets_, &error);
+    if (!bounds)
+      throw module::ConfigError(fmt::format(
+          "--prober.buckets: {}; give increasing seconds, e.g. 0.0001,0.001,0.01,0.1,1", error));
+    return *bounds;
+  }
 
+  // --prober.static-targets, when given.
+  std::optional<std::vector<model::Peer>> read_static_targets() const {
+    if (static_targets_.empty()) return std::nullopt;
+    auto text = base::read_file(static_targets_).bytes;
+    if (!text)
+      throw module::ConfigError(
+          fmt::format("--prober.static-targets: cannot read \"{}\"", static_targets_));
+    std::string error;
+    auto peers = parse_static_targets(*text, &error);
+    if (!peers)
+      throw module::ConfigError(
+          fmt::format("--prober.static-targets: {}: {}", static_targets_, error));
+    return peers;
+  }
+
+  // A random source seeded by the kernel: restarts and neighbours never share identifiers,
+  // sequences or cookies.
+  static std::function<std::uint64_t()> seeded_random() {
     std::random_device device;
     std::mt19937_64 seed_source((std::uint64_t{device()} << 32) | device());
-    auto random = [seed_source]() mutable { return seed_source(); };
+    return [seed_source]() mutable { return seed_source(); };
+  }
 
+  // `random` draws the raw socket's identifier; the loop gets the same source afterwards.
+  static Sockets open_sockets(const ProberConfig& config,
+                              const std::function<std::uint64_t()>& random, base::Logger& log) {
+    Sockets sockets;
     std::string error;
-    auto icmp = IcmpSocket::open(static_cast<std::uint16_t>(random()), &error);
-    if (!icmp) throw module::ConfigError(fmt::format("prober: {}", error));
-    std::unique_ptr<UdpSocket> udp;
+    sockets.icmp = IcmpSocket::open(static_cast<std::uint16_t>(random()), &error);
+    if (!sockets.icmp) throw module::ConfigError(fmt::format("prober: {}", error));
     if (config.exposure_interval.count() > 0) {
-      udp = UdpSocket::open(&error);
-      if (!udp) throw module::ConfigError(fmt::format("prober: {}", error));
+      sockets.udp = UdpSocket::open(&error);
+      if (!sockets.udp) throw module::ConfigError(fmt::format("prober: {}", error));
     }
-    context.log.info("prober socket",
-                     {{"mode", std::string(to_string(icmp->mode()))},
-                      {"identifier", std::to_string(icmp->identifier())},
-                      {"timestamps", icmp->kernel_timestamps() ? "kernel" : "user"}});
+    log.info("prober socket",
+             {{"mode", std::string(to_string(sockets.icmp->mode()))},
+              {"identifier", std::to_string(sockets.icmp->identifier())},
+              {"timestamps", sockets.icmp->kernel_timestamps() ? "kernel" : "user"}});
+    return sockets;
+  }
 
+  // What the loop reads from outside: the overlay device, this node's VTEP, the random source
+  // and the wall clock (the monotonic clock is the loop's default, the kernel's).
+  ProberEnvironment environment(module::ModuleContext& context,
+                                std::function<std::uint64_t()> random) const {
     ProberEnvironment env;
     env.log = &context.log;
     const std::string device_name = overlay_device_;
     env.overlay_mtu = [device_name] { return read_device_mtu(device_name); };
     const std::uint32_t vni = static_cast<std::uint32_t>(vni_);
     model::PeerRegistry* registry = &context.peers;
-    env.local_vtep = [device_name, vni, registry]() -> std::optional<LocalVtep> {
-      auto mac_text = base::read_file(fmt::format("/sys/class/net/{}/address", device_name)).bytes;
-      if (!mac_text) return std::nullopt;
-      auto mac = parse_mac(mac_text->substr(0, mac_text->find('\n')));
-      if (!mac) return std::nullopt;
-      auto address = read_device_address(device_name);
-      if (!address) {
-        // No address on the device: this node's pod subnet's network address, as flannel sets.
-        auto self = registry->current()->self;
-        if (self && self->pod_cidr) address = self->pod_cidr->address;
-      }
-      if (!address) return std::nullopt;
-      return LocalVtep{vni, *mac, *address};
+    env.local_vtep = [device_name, vni, registry] {
+      return read_local_vtep(device_name, vni, *registry);
     };
-    env.random = random;
+    env.random = std::move(random);
     env.unix_now = base::unix_now;
+    return env;
+  }
 
-    prober_ = std::make_shared<Prober>(config, env, std::move(icmp), std::move(udp));
+  // The static targets once, or the cluster's peers now and on every change.
+  void feed_peers(module::ModuleContext& context,
+                  std::optional<std::vector<model::Peer>> static_peers) {
     if (static_peers) {
       auto set = std::make_shared<model::PeerSet>();
       set->self_name = context.node_name;
@@ -206,23 +258,15 @@ class ProberModule final : public module::Module {
       prober_->set_peers(set);
       context.log.info("prober probes static targets (benchmark/test mode)",
                        {{"file", static_targets_}, {"peers", std::to_string(set->peers.size())}});
-    } else {
-      std::weak_ptr<Prober> weak = prober_;
-      context.peers.subscribe([weak](std::shared_ptr<const model::PeerSet> peers) {
-        if (auto prober = weak.lock()) prober->set_peers(std::move(peers));
-      });
-      prober_->set_peers(context.peers.current());
+      return;
     }
-    prober_->start();
-    context.services.provide<Prober>(prober_);
-    return {std::make_shared<ProberCollector>(prober_)};
+    std::weak_ptr<Prober> weak = prober_;
+    context.peers.subscribe([weak](std::shared_ptr<const model::PeerSet> peers) {
+      if (auto prober = weak.lock()) prober->set_peers(std::move(peers));
+    });
+    prober_->set_peers(context.peers.current());
   }
 
-  void stop() override {
-    if (prober_) prober_->stop();
-  }
-
- private:
   static std::chrono::nanoseconds duration_flag(const char* flag, const std::string& text,
                                                 bool zero_allowed) {
     auto value = base::parse_duration(text);
