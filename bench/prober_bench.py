@@ -212,16 +212,16 @@ def measure(n, args, targets, far_peer, relay, podpath, baseline, smokeping, fpi
     results = {}
     scraped = (("podpath", podpath, PODPATH_PORT), ("podpath-baseline", baseline, BASELINE_PORT),
                ("smokeping_prober", smokeping, 19374))
+    # Each prober's CPU time and probe count at one moment: a scrape right after the reading,
+    # before any prober is scraped again to time the scrapes.
     for name, proc, port in scraped:
         if proc is None:
             continue
         results[name] = {"cpu": cpu_seconds(proc.pid), "rss": peak_rss_mb(proc.pid)}
+        results[name]["samples"] = parse(scrape(port)[1])
     for name, proc, port in scraped:
-        if proc is None:
-            continue
-        took, body = scrape(port, times=5 if name.startswith("podpath") else 1)
-        results[name]["scrape"] = took
-        results[name]["samples"] = parse(body)
+        if proc is not None:
+            results[name]["scrape"] = scrape(port, times=5 if name.startswith("podpath") else 1)[0]
     fping_err = None
     if fping is not None:
         _, status, usage = os.wait4(fping.pid, 0)
