@@ -15,10 +15,11 @@ prints every RTT and its median can be taken; the schedule is the same as -l).
 
 To compare two podpath builds, --podpath-baseline runs a second podpath-exporter at the same
 time on the same targets (same flags, its own port), reported as "podpath-baseline"; with
---no-fping --no-smokeping --scrape-seconds 0 only the two podpaths run:
+--no-fping --no-smokeping --scrape-seconds 0 only the two podpaths run, and --warmup leaves
+their start-up out of the CPU per probe:
 
   sudo bench/prober_bench.py --build /work/build-prober --podpath-baseline /work/baseline/podpath-exporter \\
-      --no-fping --no-smokeping --scrape-seconds 0
+      --no-fping --no-smokeping --scrape-seconds 0 --warmup 10
 """
 import argparse
 import os
@@ -206,12 +207,24 @@ def run(n, args):
         teardown()
 
 
+def podpath_reading(proc, port):
+    """CPU seconds and probes sent so far, read one right after the other."""
+    cpu = cpu_seconds(proc.pid)
+    return cpu, total(parse(scrape(port)[1]), "podpath_probe_requests_total")
+
+
 def measure(n, args, targets, far_peer, relay, podpath, baseline, smokeping, fping):
+    scraped = (("podpath", podpath, PODPATH_PORT), ("podpath-baseline", baseline, BASELINE_PORT),
+               ("smokeping_prober", smokeping, 19374))
+    before = {}
+    if args.warmup > 0:
+        time.sleep(args.warmup)
+        for name, proc, port in scraped[:2]:
+            if proc is not None:
+                before[name] = podpath_reading(proc, port)
     time.sleep(args.seconds)
     # fping stops by itself after its count; the others are measured at the same moment.
     results = {}
-    scraped = (("podpath", podpath, PODPATH_PORT), ("podpath-baseline", baseline, BASELINE_PORT),
-               ("smokeping_prober", smokeping, 19374))
     # Each prober's CPU time and probe count at one moment: a scrape right after the reading,
     # before any prober is scraped again to time the scrapes.
     for name, proc, port in scraped:
@@ -245,8 +258,10 @@ def measure(n, args, targets, far_peer, relay, podpath, baseline, smokeping, fpi
         s = results[name]["samples"]
         req = total(s, "podpath_probe_requests_total")
         resp = total(s, "podpath_probe_responses_total")
+        cpu_before, probes_before = before.get(name, (0, 0))
+        results[name]["cpu"] -= cpu_before
         results[name].update(
-            probes=req, loss=1 - resp / req,
+            probes=req - probes_before, loss=1 - resp / req,
             median=histogram_median(s, "podpath_probe_rtt_seconds",
                                     lambda l: l["peer"] != far_peer),
             far=histogram_median(s, "podpath_probe_rtt_seconds", lambda l: l["peer"] == far_peer),
@@ -298,6 +313,11 @@ def main():
     parser.add_argument("--podpath-baseline", metavar="PATH",
                         help="another podpath-exporter binary to run at the same time on the "
                         "same targets, e.g. a build of main, reported as podpath-baseline")
+    parser.add_argument("--warmup", type=int, default=0,
+                        help="count the podpaths' CPU and probes only after this many seconds, "
+                        "for --seconds more (start-up and the offset between two processes' "
+                        "first rounds then cancel out); fping and smokeping_prober count from "
+                        "their start")
     parser.add_argument("--scrape-seconds", type=int, default=10,
                         help="how long podpath runs alone (default buckets) before the scrapes; "
                         "0 skips that phase")
@@ -308,7 +328,8 @@ def main():
         sys.exit("needs root: creates network namespaces")
     for n in (int(x) for x in args.targets.split(",")):
         print(f"\n== {n} veth targets + 1 target on a 30 ms relay path, 1 Hz each, "
-              f"{args.seconds} s ==")
+              f"{args.seconds} s" + (f" after {args.warmup} s of warm-up" if args.warmup else "") +
+              " ==")
         results = run(n, args)
         print(f"{'prober':18} {'probes':>8} {'CPU s/1k':>9} {'peak RSS':>9} {'loss':>7} "
               f"{'median veth':>12} {'median 30ms':>12} {'scrape':>9}")
