@@ -12,6 +12,14 @@ on the 30 ms target, and /metrics scrape time.
 
 fping runs as "fping -C <seconds> -p 1000 -i 0.5" (count mode rather than -l, so that it
 prints every RTT and its median can be taken; the schedule is the same as -l).
+
+To compare two podpath builds, --podpath-baseline runs a second podpath-exporter at the same
+time on the same targets (same flags, its own port), reported as "podpath-baseline"; with
+--no-fping --no-smokeping --scrape-seconds 0 only the two podpaths run, and --warmup leaves
+their start-up out of the CPU per probe:
+
+  sudo bench/prober_bench.py --build /work/build-prober --podpath-baseline /work/baseline/podpath-exporter \\
+      --no-fping --no-smokeping --scrape-seconds 0 --warmup 10
 """
 import argparse
 import os
@@ -134,10 +142,14 @@ def total(samples, name, keep=lambda labels: True):
     return sum(v for m, labels, v in samples if m == name and keep(labels))
 
 
-def start_podpath(args, static, extra):
-    help_text = sh(f"{args.exporter} --help").stdout
+PODPATH_PORT, BASELINE_PORT = 19100, 19101
+
+
+def start_podpath(args, static, extra, exporter=None, port=PODPATH_PORT):
+    exporter = exporter or args.exporter
+    help_text = sh(f"{exporter} --help").stdout
     others = sorted(set(re.findall(r"--collector\.([\w-]+),", help_text)) - {"prober"})
-    return subprocess.Popen(in_src([args.exporter, "--web.listen-address", "127.0.0.1:19100",
+    return subprocess.Popen(in_src([exporter, "--web.listen-address", f"127.0.0.1:{port}",
                                     "--prober.static-targets", static,
                                     "--prober.pmtu-interval", "0", "--no-prober.exposure",
                                     "--prober.max-peers", "0", "--log.level", "warn"] +
@@ -170,61 +182,92 @@ def run(n, args):
     far_peer = f"t{len(targets):05d}"
     bucket_flag = ",".join(repr(b) for b in BUCKETS)
     podpath = start_podpath(args, static, ["--prober.buckets", bucket_flag])
+    baseline = None if not args.podpath_baseline else start_podpath(
+        args, static, ["--prober.buckets", bucket_flag], args.podpath_baseline, BASELINE_PORT)
     smokeping = None if args.no_smokeping else subprocess.Popen(in_src(["prometheus-smokeping-prober", "--privileged",
                                          "--web.listen-address", "127.0.0.1:19374",
                                          "--buckets", bucket_flag, "--log.level", "error"] +
                                         all_targets),
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    # fping prints every RTT on stderr at the end: a file, not a pipe nobody reads yet.
-    fping_out = open(f"/tmp/podpath-bench-fping-{n}.txt", "w+")
-    fping = subprocess.Popen(in_src(["fping", "-C", str(args.seconds), "-p", "1000", "-i", "0.5",
-                                     "-q"] + all_targets),
-                             stdout=subprocess.DEVNULL, stderr=fping_out)
-    fping.out_file = fping_out
+    fping = None
+    if not args.no_fping:
+        # fping prints every RTT on stderr at the end: a file, not a pipe nobody reads yet.
+        fping_out = open(f"/tmp/podpath-bench-fping-{n}.txt", "w+")
+        fping = subprocess.Popen(in_src(["fping", "-C", str(args.seconds), "-p", "1000", "-i",
+                                         "0.5", "-q"] + all_targets),
+                                 stdout=subprocess.DEVNULL, stderr=fping_out)
+        fping.out_file = fping_out
     try:
-        return measure(n, args, targets, far_peer, relay, podpath, smokeping, fping)
+        return measure(n, args, targets, far_peer, relay, podpath, baseline, smokeping, fping)
     finally:
-        for proc in (podpath, smokeping, fping, relay):
+        for proc in (podpath, baseline, smokeping, fping, relay):
             if proc is not None and proc.poll() is None:
                 proc.kill()
                 proc.wait()
         teardown()
 
 
-def measure(n, args, targets, far_peer, relay, podpath, smokeping, fping):
+def podpath_reading(proc, port):
+    """CPU seconds and probes sent so far, read one right after the other."""
+    cpu = cpu_seconds(proc.pid)
+    return cpu, total(parse(scrape(port)[1]), "podpath_probe_requests_total")
+
+
+def measure(n, args, targets, far_peer, relay, podpath, baseline, smokeping, fping):
+    scraped = (("podpath", podpath, PODPATH_PORT), ("podpath-baseline", baseline, BASELINE_PORT),
+               ("smokeping_prober", smokeping, 19374))
+    before = {}
+    if args.warmup > 0:
+        time.sleep(args.warmup)
+        for name, proc, port in scraped[:2]:
+            if proc is not None:
+                before[name] = podpath_reading(proc, port)
     time.sleep(args.seconds)
     # fping stops by itself after its count; the others are measured at the same moment.
     results = {}
-    for name, proc, port in (("podpath", podpath, 19100), ("smokeping_prober", smokeping, 19374)):
+    # Each prober's CPU time and probe count at one moment: a scrape right after the reading,
+    # before any prober is scraped again to time the scrapes.
+    for name, proc, port in scraped:
         if proc is None:
             continue
         results[name] = {"cpu": cpu_seconds(proc.pid), "rss": peak_rss_mb(proc.pid)}
-        took, body = scrape(port, times=5 if name == "podpath" else 1)
-        results[name]["scrape"] = took
-        results[name]["samples"] = parse(body)
-    _, status, usage = os.wait4(fping.pid, 0)
-    fping.out_file.seek(0)
-    fping_err = fping.out_file.read()
-    fping.out_file.close()
-    results["fping"] = {"cpu": usage.ru_utime + usage.ru_stime, "rss": usage.ru_maxrss / 1024,
-                        "scrape": float("nan")}
-    for proc in (podpath, smokeping):
+        results[name]["samples"] = parse(scrape(port)[1])
+    for name, proc, port in scraped:
+        if proc is not None:
+            results[name]["scrape"] = scrape(port, times=5 if name.startswith("podpath") else 1)[0]
+    fping_err = None
+    if fping is not None:
+        _, status, usage = os.wait4(fping.pid, 0)
+        fping.out_file.seek(0)
+        fping_err = fping.out_file.read()
+        fping.out_file.close()
+        results["fping"] = {"cpu": usage.ru_utime + usage.ru_stime,
+                            "rss": usage.ru_maxrss / 1024, "scrape": float("nan")}
+    for proc in (podpath, baseline, smokeping):
         if proc is None:
             continue
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=10)
-    static = podpath.args[podpath.args.index("--prober.static-targets") + 1]
-    results["scrape_phase"] = scrape_phase(args, static)
+    if args.scrape_seconds > 0:
+        static = podpath.args[podpath.args.index("--prober.static-targets") + 1]
+        results["scrape_phase"] = scrape_phase(args, static)
 
-    # podpath
-    s = results["podpath"]["samples"]
-    req = total(s, "podpath_probe_requests_total")
-    resp = total(s, "podpath_probe_responses_total")
-    results["podpath"].update(
-        probes=req, loss=1 - resp / req,
-        median=histogram_median(s, "podpath_probe_rtt_seconds", lambda l: l["peer"] != far_peer),
-        far=histogram_median(s, "podpath_probe_rtt_seconds", lambda l: l["peer"] == far_peer),
-        fallbacks=total(s, "podpath_prober_timestamp_fallbacks_total"))
+    for name in ("podpath", "podpath-baseline"):
+        if name not in results:
+            continue
+        s = results[name]["samples"]
+        req = total(s, "podpath_probe_requests_total")
+        resp = total(s, "podpath_probe_responses_total")
+        cpu_before, probes_before = before.get(name, (0, 0))
+        results[name]["cpu"] -= cpu_before
+        results[name].update(
+            probes=req - probes_before, loss=1 - resp / req,
+            median=histogram_median(s, "podpath_probe_rtt_seconds",
+                                    lambda l: l["peer"] != far_peer),
+            far=histogram_median(s, "podpath_probe_rtt_seconds", lambda l: l["peer"] == far_peer),
+            fallbacks=total(s, "podpath_prober_timestamp_fallbacks_total"))
+    if fping is not None:
+        summarize_fping(results["fping"], fping_err)
     if smokeping is None:
         return results
     # smokeping_prober
@@ -237,7 +280,11 @@ def measure(n, args, targets, far_peer, relay, podpath, smokeping, fping):
                                 lambda l: l.get("ip") != FAR_TARGET and l.get("host") != FAR_TARGET),
         far=histogram_median(s, "smokeping_response_duration_seconds",
                              lambda l: l.get("ip") == FAR_TARGET or l.get("host") == FAR_TARGET))
-    # fping: "<target> : 0.03 0.02 - ..." per target, in ms
+    return results
+
+
+def summarize_fping(result, fping_err):
+    """fping: "<target> : 0.03 0.02 - ..." per target, in ms."""
     near, far, sent, lost = [], [], 0, 0
     for line in fping_err.splitlines():
         if " : " not in line:
@@ -249,10 +296,9 @@ def measure(n, args, targets, far_peer, relay, podpath, smokeping, fping):
                 lost += 1
             else:
                 (far if host.strip() == FAR_TARGET else near).append(float(v) / 1000)
-    results["fping"].update(probes=sent, loss=lost / sent if sent else float("nan"),
-                            median=statistics.median(near) if near else float("nan"),
-                            far=statistics.median(far) if far else float("nan"))
-    return results
+    result.update(probes=sent, loss=lost / sent if sent else float("nan"),
+                  median=statistics.median(near) if near else float("nan"),
+                  far=statistics.median(far) if far else float("nan"))
 
 
 def main():
@@ -263,8 +309,18 @@ def main():
     parser.add_argument("--no-smokeping", action="store_true",
                         help="leave smokeping_prober out (it needs more CPU than the machine has "
                         "at 1,000 targets, which disturbs the others' timing)")
+    parser.add_argument("--no-fping", action="store_true", help="leave fping out")
+    parser.add_argument("--podpath-baseline", metavar="PATH",
+                        help="another podpath-exporter binary to run at the same time on the "
+                        "same targets, e.g. a build of main, reported as podpath-baseline")
+    parser.add_argument("--warmup", type=int, default=0,
+                        help="count the podpaths' CPU and probes only after this many seconds, "
+                        "for --seconds more (start-up and the offset between two processes' "
+                        "first rounds then cancel out); fping and smokeping_prober count from "
+                        "their start")
     parser.add_argument("--scrape-seconds", type=int, default=10,
-                        help="how long podpath runs alone (default buckets) before the scrapes")
+                        help="how long podpath runs alone (default buckets) before the scrapes; "
+                        "0 skips that phase")
     args = parser.parse_args()
     args.exporter = os.path.join(args.build, "exporter", "podpath-exporter")
     args.relay = os.path.join(args.build, "bench", "podpath-delay-relay")
@@ -272,23 +328,34 @@ def main():
         sys.exit("needs root: creates network namespaces")
     for n in (int(x) for x in args.targets.split(",")):
         print(f"\n== {n} veth targets + 1 target on a 30 ms relay path, 1 Hz each, "
-              f"{args.seconds} s ==")
+              f"{args.seconds} s" + (f" after {args.warmup} s of warm-up" if args.warmup else "") +
+              " ==")
         results = run(n, args)
         print(f"{'prober':18} {'probes':>8} {'CPU s/1k':>9} {'peak RSS':>9} {'loss':>7} "
               f"{'median veth':>12} {'median 30ms':>12} {'scrape':>9}")
-        for name in ("podpath", "fping", "smokeping_prober"):
+        for name in ("podpath", "podpath-baseline", "fping", "smokeping_prober"):
             if name not in results:
                 continue
             r = results[name]
             print(f"{name:18} {r['probes']:8.0f} {1000 * r['cpu'] / max(r['probes'], 1):9.3f} "
                   f"{r['rss']:7.1f}MB {100 * r['loss']:6.2f}% {1e6 * r['median']:9.1f} us "
                   f"{1e3 * r['far']:9.3f} ms {1e3 * r['scrape']:6.1f} ms")
-        p, f = results["podpath"], results["fping"]
-        print(f"podpath vs fping: CPU per probe x{p['cpu'] / p['probes'] / (f['cpu'] / f['probes']):.2f}, "
-              f"median veth RTT {1e6 * (p['median'] - f['median']):+.1f} us, "
-              f"30 ms path {100 * (p['far'] - 0.030) / 0.030:+.2f} % from the emulated 30 ms "
-              f"(fping {100 * (f['far'] - 0.030) / 0.030:+.2f} %), "
-              f"timestamp fallbacks {p['fallbacks']:.0f}")
+        p = results["podpath"]
+        if "podpath-baseline" in results:
+            b = results["podpath-baseline"]
+            print(f"podpath vs podpath-baseline: CPU per probe "
+                  f"{100 * (p['cpu'] / p['probes'] / (b['cpu'] / b['probes']) - 1):+.1f} %, "
+                  f"median veth RTT {1e6 * (p['median'] - b['median']):+.1f} us, "
+                  f"timestamp fallbacks {p['fallbacks']:.0f} vs {b['fallbacks']:.0f}")
+        if "fping" in results:
+            f = results["fping"]
+            print(f"podpath vs fping: CPU per probe x{p['cpu'] / p['probes'] / (f['cpu'] / f['probes']):.2f}, "
+                  f"median veth RTT {1e6 * (p['median'] - f['median']):+.1f} us, "
+                  f"30 ms path {100 * (p['far'] - 0.030) / 0.030:+.2f} % from the emulated 30 ms "
+                  f"(fping {100 * (f['far'] - 0.030) / 0.030:+.2f} %), "
+                  f"timestamp fallbacks {p['fallbacks']:.0f}")
+        if "scrape_phase" not in results:
+            continue
         sp = results["scrape_phase"]
         print(f"podpath alone, default buckets, after {args.scrape_seconds} s: {sp['series']} series, "
               f"/metrics {1e3 * sp['plain']:.1f} ms plain, {1e3 * sp['gzip']:.1f} ms gzip, "

@@ -7,14 +7,13 @@
 namespace podpath::app {
 
 Modules::Modules()
-    : prober_(prober::make_prober_module()),
-      analysis_(analysis::Sources{
+    : analysis_(analysis::Sources{
           [this] { return netlink_.kernel_view(); },
           [this] { return flannel_.subnet_view(); },
           [this] { return tailscale_.view(); },
-          [this] { return prober_->results(); },
+          [this] { return prober_.results(); },
       }),
-      order_{&netlink_, &flannel_, &kubernetes_, &tailscale_, prober_.get(), &analysis_} {}
+      order_{&netlink_, &flannel_, &kubernetes_, &tailscale_, &prober_, &analysis_} {}
 
 Modules::~Modules() {
   stop();

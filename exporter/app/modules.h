@@ -56,7 +56,7 @@ class Modules {
   flannel::FlannelModule flannel_;
   kubernetes::KubernetesModule kubernetes_;
   tailscale::TailscaleModule tailscale_;
-  std::unique_ptr<prober::ProberModule> prober_;
+  prober::ProberModule prober_;
   analysis::AnalysisModule analysis_;  // last: it joins what the modules above offer
 
   std::vector<module::Module*> order_;

@@ -50,6 +50,23 @@ std::optional<model::Ipv4> read_device_address(const std::string& device) {
   return model::Ipv4{ntohl(address.sin_addr.s_addr)};
 }
 
+// This node's VTEP as flannel set it up: the device's MAC and address, the VNI from the flag.
+std::optional<LocalVtep> read_local_vtep(const std::string& device, std::uint32_t vni,
+                                         model::PeerRegistry& registry) {
+  auto mac_text = base::read_file(fmt::format("/sys/class/net/{}/address", device)).bytes;
+  if (!mac_text) return std::nullopt;
+  auto mac = parse_mac(mac_text->substr(0, mac_text->find('\n')));
+  if (!mac) return std::nullopt;
+  auto address = read_device_address(device);
+  if (!address) {
+    // No address on the device: this node's pod subnet's network address, as flannel sets.
+    auto self = registry.current()->self;
+    if (self && self->pod_cidr) address = self->pod_cidr->address;
+  }
+  if (!address) return std::nullopt;
+  return LocalVtep{vni, *mac, *address};
+}
+
 class ProberCollector final : public metrics::Collector {
  public:
   explicit ProberCollector(std::shared_ptr<Prober> prober) : prober_(std::move(prober)) {}
@@ -67,186 +84,200 @@ class ProberCollector final : public metrics::Collector {
   std::shared_ptr<Prober> prober_;
 };
 
-class ProberModuleImpl final : public ProberModule {
- public:
-  std::string name() const override { return "prober"; }
-  std::string description() const override {
-    return "ICMP probes of every peer's overlay and underlay address, path MTU and VXLAN "
-           "exposure";
-  }
-
-  void add_flags(CLI::App& app) override {
-    app.add_option("--prober.interval", interval_, "Time between two probes of one target.")
-        ->capture_default_str();
-    app.add_option("--prober.timeout", timeout_,
-                   "How long a probe waits for its reply before it counts as lost.")
-        ->capture_default_str();
-    app.add_option("--prober.buckets", buckets_,
-                   "RTT histogram bucket bounds in seconds, comma-separated (default: 50us "
-                   "doubling 20 times, as smokeping_prober).");
-    app.add_option("--prober.max-peers", max_peers_,
-                   "Probe at most this many peers, chosen by rendezvous hashing; peers of "
-                   "this node's group are always probed. 0 probes all.")
-        ->capture_default_str();
-    app.add_option("--prober.pmtu-interval", pmtu_interval_,
-                   "Time between path MTU searches per peer (0 disables).")
-        ->capture_default_str();
-    app.add_flag("--prober.exposure,!--no-prober.exposure", exposure_,
-                 "Check once per --prober.exposure-interval whether each peer's VXLAN port "
-                 "accepts frames sent to its public addresses (default: on).");
-    app.add_option("--prober.exposure-interval", exposure_interval_,
-                   "Time between two VXLAN exposure probes of one public address.")
-        ->capture_default_str();
-    app.add_option("--prober.vni", vni_,
-                   "VXLAN network identifier of the overlay (flannel's "
-                   "VNI).")
-        ->capture_default_str();
-    app.add_option("--prober.vxlan-port", vxlan_port_, "UDP port peers receive VXLAN on.")
-        ->capture_default_str();
-    app.add_option("--prober.static-targets", static_targets_,
-                   "FOR BENCHMARKS AND TESTS ONLY: probe the targets in this file "
-                   "(\"<peer> <overlay|underlay> <IPv4> [group]\" per line) instead of the "
-                   "cluster's peers.");
-  }
-
-  std::vector<std::shared_ptr<metrics::Collector>> start(module::ModuleContext& context) override {
-    ProberConfig config;
-    config.node_name = context.node_name;
-    config.interval = duration_flag("--prober.interval", interval_, false);
-    config.timeout = duration_flag("--prober.timeout", timeout_, false);
-    config.pmtu_interval = duration_flag("--prober.pmtu-interval", pmtu_interval_, true);
-    config.first_run_spread = context.first_results_within;
-    config.exposure_interval =
-        exposure_ ? duration_flag("--prober.exposure-interval", exposure_interval_, true)
-                  : std::chrono::nanoseconds(0);
-    if (config.interval < std::chrono::milliseconds(10))
-      throw module::ConfigError(
-          "--prober.interval must be at least 10ms, e.g. --prober.interval=1s");
-    if (config.timeout > std::chrono::seconds(10))
-      throw module::ConfigError(
-          "--prober.timeout must be at most 10s (the sequence space must outlast it), e.g. "
-          "--prober.timeout=1s");
-    if (buckets_.empty()) {
-      config.buckets = metrics::exponential_buckets(50e-6, 2, 20);
-    } else {
-      std::string error;
-      auto bounds = parse_buckets(buckets_, &error);
-      if (!bounds)
-        throw module::ConfigError(fmt::format(
-            "--prober.buckets: {}; give increasing seconds, e.g. 0.0001,0.001,0.01,0.1,1", error));
-      config.buckets = *bounds;
-    }
-    config.max_peers = max_peers_;
-    if (vni_ < 0 || vni_ > 0xffffff)
-      throw module::ConfigError("--prober.vni must be in 0..16777215 (flannel's default is 1)");
-    config.vxlan_port = vxlan_port_;
-
-    std::optional<std::vector<model::Peer>> static_peers;
-    if (!static_targets_.empty()) {
-      auto text = base::read_file(static_targets_).bytes;
-      if (!text)
-        throw module::ConfigError(
-            fmt::format("--prober.static-targets: cannot read \"{}\"", static_targets_));
-      std::string error;
-      static_peers = parse_static_targets(*text, &error);
-      if (!static_peers)
-        throw module::ConfigError(
-            fmt::format("--prober.static-targets: {}: {}", static_targets_, error));
-    }
-
-    std::random_device device;
-    std::mt19937_64 seed_source((std::uint64_t{device()} << 32) | device());
-    auto random = [seed_source]() mutable { return seed_source(); };
-
-    std::string error;
-    auto icmp = IcmpSocket::open(static_cast<std::uint16_t>(random()), &error);
-    if (!icmp) throw module::ConfigError(fmt::format("prober: {}", error));
-    std::unique_ptr<UdpSocket> udp;
-    if (config.exposure_interval.count() > 0) {
-      udp = UdpSocket::open(&error);
-      if (!udp) throw module::ConfigError(fmt::format("prober: {}", error));
-    }
-    context.log.info("prober socket",
-                     {{"mode", std::string(to_string(icmp->mode()))},
-                      {"identifier", std::to_string(icmp->identifier())},
-                      {"timestamps", icmp->kernel_timestamps() ? "kernel" : "user"}});
-
-    ProberEnvironment env;
-    env.log = &context.log;
-    const std::string device_name = context.overlay_device;
-    env.overlay_mtu = [device_name] { return read_device_mtu(device_name); };
-    const std::uint32_t vni = static_cast<std::uint32_t>(vni_);
-    model::PeerRegistry* registry = &context.peers;
-    env.local_vtep = [device_name, vni, registry]() -> std::optional<LocalVtep> {
-      auto mac_text = base::read_file(fmt::format("/sys/class/net/{}/address", device_name)).bytes;
-      if (!mac_text) return std::nullopt;
-      auto mac = parse_mac(mac_text->substr(0, mac_text->find('\n')));
-      if (!mac) return std::nullopt;
-      auto address = read_device_address(device_name);
-      if (!address) {
-        // No address on the device: this node's pod subnet's network address, as flannel sets.
-        auto self = registry->current()->self;
-        if (self && self->pod_cidr) address = self->pod_cidr->address;
-      }
-      if (!address) return std::nullopt;
-      return LocalVtep{vni, *mac, *address};
-    };
-    env.random = random;
-    env.unix_now = base::unix_now;
-
-    prober_ = std::make_shared<Prober>(config, env, std::move(icmp), std::move(udp));
-    if (static_peers) {
-      auto set = std::make_shared<model::PeerSet>();
-      set->self_name = context.node_name;
-      set->peers = std::move(*static_peers);
-      prober_->set_peers(set);
-      context.log.info("prober probes static targets (benchmark/test mode)",
-                       {{"file", static_targets_}, {"peers", std::to_string(set->peers.size())}});
-    } else {
-      std::weak_ptr<Prober> weak = prober_;
-      context.peers.subscribe([weak](std::shared_ptr<const model::PeerSet> peers) {
-        if (auto prober = weak.lock()) prober->set_peers(std::move(peers));
-      });
-      prober_->set_peers(context.peers.current());
-    }
-    prober_->start();
-    return {std::make_shared<ProberCollector>(prober_)};
-  }
-
-  void stop() override {
-    if (prober_) prober_->stop();
-  }
-
-  std::shared_ptr<const ResultsView> results() const override { return prober_; }
-
- private:
-  static std::chrono::nanoseconds duration_flag(const char* flag, const std::string& text,
-                                                bool zero_allowed) {
-    auto value = base::parse_duration(text);
-    if (!value || (!zero_allowed && value->count() == 0))
-      throw module::ConfigError(
-          fmt::format("{}: \"{}\" is not a {}duration; use e.g. 1s, 500ms or 1m", flag, text,
-                      zero_allowed ? "" : "positive "));
-    return *value;
-  }
-
-  std::string interval_ = "1s";
-  std::string timeout_ = "1s";
-  std::string buckets_;
-  std::size_t max_peers_ = 100;
-  std::string pmtu_interval_ = "1m";
-  bool exposure_ = true;
-  std::string exposure_interval_ = "1m";
-  int vni_ = 1;
-  std::uint16_t vxlan_port_ = 8472;
-  std::string static_targets_;
-  std::shared_ptr<Prober> prober_;
+struct Sockets {
+  std::unique_ptr<IcmpSocket> icmp;
+  std::unique_ptr<UdpSocket> udp;  // only when exposure probes run
 };
+
+std::chrono::nanoseconds duration_flag(const char* flag, const std::string& text,
+                                       bool zero_allowed) {
+  auto value = base::parse_duration(text);
+  if (!value || (!zero_allowed && value->count() == 0))
+    throw module::ConfigError(fmt::format("{}: \"{}\" is not a {}duration; use e.g. 1s, 500ms or 1m",
+                                          flag, text, zero_allowed ? "" : "positive "));
+  return *value;
+}
+
+std::vector<double> buckets_from_flag(const std::string& text) {
+  if (text.empty()) return metrics::exponential_buckets(50e-6, 2, 20);
+  auto bounds = parse_buckets(text);
+  if (!bounds)
+    throw module::ConfigError(
+        fmt::format("--prober.buckets: {}; give increasing seconds, e.g. 0.0001,0.001,0.01,0.1,1",
+                    bounds.error()));
+  return *bounds;
+}
+
+// The flags as the loop's configuration; a ConfigError names the flag and the fix.
+ProberConfig config_from_flags(const ProberFlags& flags, const module::ModuleContext& context) {
+  ProberConfig config;
+  config.node_name = context.node_name;
+  config.interval = duration_flag("--prober.interval", flags.interval, false);
+  config.timeout = duration_flag("--prober.timeout", flags.timeout, false);
+  config.pmtu_interval = duration_flag("--prober.pmtu-interval", flags.pmtu_interval, true);
+  config.first_run_spread = context.first_results_within;
+  config.exposure_interval =
+      flags.exposure ? duration_flag("--prober.exposure-interval", flags.exposure_interval, true)
+                     : std::chrono::nanoseconds(0);
+  if (config.interval < std::chrono::milliseconds(10))
+    throw module::ConfigError("--prober.interval must be at least 10ms, e.g. --prober.interval=1s");
+  if (config.timeout > std::chrono::seconds(10))
+    throw module::ConfigError(
+        "--prober.timeout must be at most 10s (the sequence space must outlast it), e.g. "
+        "--prober.timeout=1s");
+  config.buckets = buckets_from_flag(flags.buckets);
+  config.max_peers = flags.max_peers;
+  if (flags.vni < 0 || flags.vni > 0xffffff)
+    throw module::ConfigError("--prober.vni must be in 0..16777215 (flannel's default is 1)");
+  config.vxlan_port = flags.vxlan_port;
+  return config;
+}
+
+// --prober.static-targets, when given.
+std::optional<std::vector<model::Peer>> read_static_targets(const std::string& path) {
+  if (path.empty()) return std::nullopt;
+  auto text = base::read_file(path).bytes;
+  if (!text)
+    throw module::ConfigError(fmt::format("--prober.static-targets: cannot read \"{}\"", path));
+  auto peers = parse_static_targets(*text);
+  if (!peers)
+    throw module::ConfigError(
+        fmt::format("--prober.static-targets: {}: {}", path, peers.error()));
+  return std::move(*peers);
+}
+
+// A random source seeded by the kernel: restarts and neighbours never share identifiers,
+// sequences or cookies.
+std::function<std::uint64_t()> seeded_random() {
+  std::random_device device;
+  std::mt19937_64 seed_source((std::uint64_t{device()} << 32) | device());
+  return [seed_source]() mutable { return seed_source(); };
+}
+
+// `random` draws the raw socket's identifier; the loop gets the same source afterwards.
+Sockets open_sockets(const ProberConfig& config, const std::function<std::uint64_t()>& random,
+                     base::Logger& log) {
+  Sockets sockets;
+  auto icmp = IcmpSocket::open(static_cast<std::uint16_t>(random()));
+  if (!icmp) throw module::ConfigError(fmt::format("prober: {}", icmp.error()));
+  sockets.icmp = std::move(*icmp);
+  if (config.exposure_interval.count() > 0) {
+    auto udp = UdpSocket::open();
+    if (!udp) throw module::ConfigError(fmt::format("prober: {}", udp.error()));
+    sockets.udp = std::move(*udp);
+  }
+  log.info("prober socket",
+           {{"mode", std::string(to_string(sockets.icmp->mode()))},
+            {"identifier", std::to_string(sockets.icmp->identifier())},
+            {"timestamps", sockets.icmp->kernel_timestamps() ? "kernel" : "user"}});
+  return sockets;
+}
+
+// What the loop reads from outside: the overlay device, this node's VTEP, the random source
+// and the wall clock (the monotonic clock is the loop's default, the kernel's).
+ProberEnvironment environment(const ProberFlags& flags, module::ModuleContext& context,
+                              std::function<std::uint64_t()> random) {
+  ProberEnvironment env;
+  env.log = &context.log;
+  const std::string device_name = context.overlay_device;
+  env.overlay_mtu = [device_name] { return read_device_mtu(device_name); };
+  const std::uint32_t vni = static_cast<std::uint32_t>(flags.vni);
+  model::PeerRegistry* registry = &context.peers;
+  env.local_vtep = [device_name, vni, registry] {
+    return read_local_vtep(device_name, vni, *registry);
+  };
+  env.random = std::move(random);
+  env.unix_now = base::unix_now;
+  return env;
+}
 
 }  // namespace
 
-std::unique_ptr<ProberModule> make_prober_module() {
-  return std::make_unique<ProberModuleImpl>();
+ProberModule::ProberModule() = default;
+ProberModule::~ProberModule() = default;
+
+std::string ProberModule::description() const {
+  return "ICMP probes of every peer's overlay and underlay address, path MTU and VXLAN "
+         "exposure";
+}
+
+void ProberModule::add_flags(CLI::App& app) {
+  app.add_option("--prober.interval", flags_.interval, "Time between two probes of one target.")
+      ->capture_default_str();
+  app.add_option("--prober.timeout", flags_.timeout,
+                 "How long a probe waits for its reply before it counts as lost.")
+      ->capture_default_str();
+  app.add_option("--prober.buckets", flags_.buckets,
+                 "RTT histogram bucket bounds in seconds, comma-separated (default: 50us "
+                 "doubling 20 times, as smokeping_prober).");
+  app.add_option("--prober.max-peers", flags_.max_peers,
+                 "Probe at most this many peers, chosen by rendezvous hashing; peers of "
+                 "this node's group are always probed. 0 probes all.")
+      ->capture_default_str();
+  app.add_option("--prober.pmtu-interval", flags_.pmtu_interval,
+                 "Time between path MTU searches per peer (0 disables).")
+      ->capture_default_str();
+  app.add_flag("--prober.exposure,!--no-prober.exposure", flags_.exposure,
+               "Check once per --prober.exposure-interval whether each peer's VXLAN port "
+               "accepts frames sent to its public addresses (default: on).");
+  app.add_option("--prober.exposure-interval", flags_.exposure_interval,
+                 "Time between two VXLAN exposure probes of one public address.")
+      ->capture_default_str();
+  app.add_option("--prober.vni", flags_.vni,
+                 "VXLAN network identifier of the overlay (flannel's "
+                 "VNI).")
+      ->capture_default_str();
+  app.add_option("--prober.vxlan-port", flags_.vxlan_port, "UDP port peers receive VXLAN on.")
+      ->capture_default_str();
+  app.add_option("--prober.static-targets", flags_.static_targets,
+                 "FOR BENCHMARKS AND TESTS ONLY: probe the targets in this file "
+                 "(\"<peer> <overlay|underlay> <IPv4> [group]\" per line) instead of the "
+                 "cluster's peers.");
+}
+
+namespace {
+
+// The static targets once, or the cluster's peers now and on every change.
+void feed_peers(const std::shared_ptr<Prober>& prober, module::ModuleContext& context,
+                std::optional<std::vector<model::Peer>> static_peers,
+                const std::string& static_targets) {
+  if (static_peers) {
+    auto set = std::make_shared<model::PeerSet>();
+    set->self_name = context.node_name;
+    set->peers = std::move(*static_peers);
+    prober->set_peers(set);
+    context.log.info("prober probes static targets (benchmark/test mode)",
+                     {{"file", static_targets}, {"peers", std::to_string(set->peers.size())}});
+    return;
+  }
+  std::weak_ptr<Prober> weak = prober;
+  context.peers.subscribe([weak](std::shared_ptr<const model::PeerSet> peers) {
+    if (auto prober = weak.lock()) prober->set_peers(std::move(peers));
+  });
+  prober->set_peers(context.peers.current());
+}
+
+}  // namespace
+
+std::vector<std::shared_ptr<metrics::Collector>> ProberModule::start(
+    module::ModuleContext& context) {
+  ProberConfig config = config_from_flags(flags_, context);
+  std::optional<std::vector<model::Peer>> static_peers = read_static_targets(flags_.static_targets);
+  std::function<std::uint64_t()> random = seeded_random();
+  Sockets sockets = open_sockets(config, random, context.log);
+  prober_ = std::make_shared<Prober>(config, environment(flags_, context, random),
+                                     std::move(sockets.icmp), std::move(sockets.udp));
+  feed_peers(prober_, context, std::move(static_peers), flags_.static_targets);
+  prober_->start();
+  return {std::make_shared<ProberCollector>(prober_)};
+}
+
+void ProberModule::stop() {
+  if (prober_) prober_->stop();
+}
+
+std::shared_ptr<const ResultsView> ProberModule::results() const {
+  return prober_;
 }
 
 }  // namespace podpath::prober

@@ -7,7 +7,8 @@
 
 namespace podpath::prober {
 
-std::optional<std::vector<double>> parse_buckets(std::string_view text, std::string* error) {
+base::Result<std::vector<double>> parse_buckets(std::string_view text) {
+  using Bounds = base::Result<std::vector<double>>;
   std::vector<double> bounds;
   std::size_t start = 0;
   while (start <= text.size()) {
@@ -20,12 +21,10 @@ std::optional<std::vector<double>> parse_buckets(std::string_view text, std::str
     auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), value);
     if (item.empty() || ec != std::errc() || end != item.data() + item.size() ||
         !std::isfinite(value) || value <= 0) {
-      if (error) *error = fmt::format("\"{}\" is not a positive number of seconds", item);
-      return std::nullopt;
+      return Bounds::failure(fmt::format("\"{}\" is not a positive number of seconds", item));
     }
     if (!bounds.empty() && value <= bounds.back()) {
-      if (error) *error = fmt::format("bounds must increase: {} after {}", value, bounds.back());
-      return std::nullopt;
+      return Bounds::failure(fmt::format("bounds must increase: {} after {}", value, bounds.back()));
     }
     bounds.push_back(value);
     start = comma + 1;

@@ -7,9 +7,11 @@
 #include <string_view>
 #include <vector>
 
+#include "base/result.h"
+
 namespace podpath::prober {
 
-// "0.0001,0.001,0.01": strictly increasing, positive, finite. nullopt and `error` otherwise.
-std::optional<std::vector<double>> parse_buckets(std::string_view text, std::string* error);
+// "0.0001,0.001,0.01": strictly increasing, positive, finite; or why not.
+base::Result<std::vector<double>> parse_buckets(std::string_view text);
 
 }  // namespace podpath::prober

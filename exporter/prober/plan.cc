@@ -47,15 +47,14 @@ Plan plan_targets(const model::PeerSet& peers, std::size_t max_peers) {
   return plan;
 }
 
-std::optional<std::vector<model::Peer>> parse_static_targets(std::string_view text,
-                                                             std::string* error) {
+base::Result<std::vector<model::Peer>> parse_static_targets(std::string_view text) {
   std::map<std::string, model::Peer> peers;
   std::istringstream in{std::string(text)};
   std::string line;
   int number = 0;
   auto fail = [&](std::string why) {
-    if (error) *error = fmt::format("line {}: {}", number, why);
-    return std::nullopt;
+    return base::Result<std::vector<model::Peer>>::failure(
+        fmt::format("line {}: {}", number, why));
   };
   while (std::getline(in, line)) {
     ++number;

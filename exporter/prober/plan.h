@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/result.h"
 #include "model/ip.h"
 #include "model/peer.h"
 #include "model/peer_labels.h"
@@ -54,8 +55,7 @@ std::vector<model::Ipv4> public_addresses(const model::Peer& peer);
 
 // --prober.static-targets (benchmarks and tests only): one target per line,
 // "<peer> <overlay|underlay> <IPv4> [group]"; '#' starts a comment. Returns peers sorted by
-// name, or nullopt and `error` naming the line.
-std::optional<std::vector<model::Peer>> parse_static_targets(std::string_view text,
-                                                             std::string* error);
+// name, or why not, naming the line.
+base::Result<std::vector<model::Peer>> parse_static_targets(std::string_view text);
 
 }  // namespace podpath::prober

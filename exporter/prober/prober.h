@@ -1,71 +1,33 @@
 // The active prober: one thread, one epoll loop, one ICMP socket, whatever the number of
 // peers. Echo probes to every target, a periodic path MTU search per peer and a periodic
 // VXLAN exposure check per public address; results are published as immutable snapshots.
+//
+// The thread only waits: on the ICMP socket, on a CLOCK_MONOTONIC timerfd armed for the
+// loop's next turn, and on an eventfd that set_peers() and stop() ring. What happens on each
+// turn is ProbeLoop's (loop.h).
 #pragma once
 
-#include <chrono>
 #include <cstdint>
-#include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <queue>
-#include <random>
-#include <string>
 #include <thread>
-#include <unordered_map>
-#include <vector>
 
 #include "base/logger.h"
-#include "metrics/histogram.h"
 #include "model/peer.h"
-#include "prober/matcher.h"
-#include "prober/packet.h"
-#include "prober/plan.h"
-#include "prober/pmtu.h"
+#include "prober/channel.h"
+#include "prober/loop.h"
 #include "prober/snapshot.h"
-#include "prober/socket.h"
+#include "prober/socket.h"  // what callers open and hand over
 #include "prober/view.h"
 
 namespace podpath::prober {
 
-struct ProberConfig {
-  std::string node_name;
-  std::chrono::nanoseconds interval = std::chrono::seconds(1);
-  std::chrono::nanoseconds timeout = std::chrono::seconds(1);
-  std::chrono::nanoseconds pmtu_interval = std::chrono::minutes(1);      // 0 disables
-  std::chrono::nanoseconds exposure_interval = std::chrono::minutes(1);  // 0 disables
-  std::chrono::nanoseconds publish_interval = std::chrono::milliseconds(250);
-  // The first path MTU searches and exposure checks after start-up or a new peer are spread
-  // over at most this long, so their results show up soon instead of a whole interval later.
-  std::chrono::nanoseconds first_run_spread = std::chrono::seconds(10);
-  std::vector<double> buckets;
-  std::size_t max_peers = 0;
-  std::size_t payload_size = kDefaultPayloadSize;
-  std::uint16_t vxlan_port = 8472;
-};
-
-// This node's VTEP, for the exposure probe's inner frame.
-struct LocalVtep {
-  std::uint32_t vni = 1;
-  MacAddress mac{};
-  model::Ipv4 flannel_address;  // 10.42.N.0
-};
-
-// Everything the loop reads from outside, injected so tests control it.
-struct ProberEnvironment {
-  base::Logger* log = nullptr;
-  std::function<std::optional<int>()> overlay_mtu;       // the overlay device's MTU
-  std::function<std::optional<LocalVtep>()> local_vtep;  // nullopt: exposure skipped
-  std::function<std::uint64_t()> random;                 // seeds, identifier, cookie
-  std::function<double()> unix_now;                      // for the snapshot's timestamp
-};
-
 class Prober final : public ResultsView {
  public:
-  Prober(ProberConfig config, ProberEnvironment environment, std::unique_ptr<IcmpSocket> icmp,
-         std::unique_ptr<UdpSocket> udp);
+  // No UDP channel: no exposure probes.
+  Prober(ProberConfig config, ProberEnvironment environment, std::unique_ptr<IcmpChannel> icmp,
+         std::unique_ptr<UdpChannel> udp);
   ~Prober();
   Prober(const Prober&) = delete;
   Prober& operator=(const Prober&) = delete;
@@ -79,57 +41,14 @@ class Prober final : public ResultsView {
   std::shared_ptr<const Snapshot> snapshot() const override;
 
  private:
-  enum class EventKind : std::uint8_t { kEcho, kPmtu, kExposure };
-  struct Event {
-    std::int64_t at_ns;
-    std::uint32_t job;
-    std::uint32_t epoch;
-    EventKind kind;
-    bool operator>(const Event& other) const { return at_ns > other.at_ns; }
-  };
-  struct EchoJob {
-    EchoJob(EchoSpec s, const std::vector<double>& buckets) : spec(std::move(s)), rtt(buckets) {}
-    EchoSpec spec;
-    std::uint32_t epoch = 0;
-    std::int64_t nominal_ns = 0;
-    metrics::HistogramAccumulator rtt;
-    std::uint64_t requests = 0, responses = 0, duplicates = 0, late = 0;
-    std::map<std::string, std::uint64_t> send_errors;
-  };
-  struct PmtuJob {
-    PmtuSpec spec;
-    std::uint32_t epoch = 0;
-    std::optional<PmtuSearch> search;
-    std::optional<int> result;
-    bool searched = false;  // a search has finished (result stays empty on a dead path)
-  };
-  struct ExposureJob {
-    ExposureSpec spec;
-    std::uint32_t epoch = 0;
-    std::optional<bool> exposed;
-  };
-
   void run();
-  void reconcile(const model::PeerSet& peers, std::int64_t now_ns);
-  void run_due_events(std::int64_t now_ns);
-  void send_echo(std::uint32_t id, EchoJob& job, std::int64_t now_ns);
-  void start_pmtu(std::uint32_t id, PmtuJob& job, std::int64_t now_ns);
-  void send_pmtu_step(std::uint32_t id, PmtuJob& job, std::int64_t now_ns);
-  void finish_pmtu_step(std::uint32_t id, PmtuJob& job, std::int64_t now_ns);
-  void send_exposure(std::uint32_t id, ExposureJob& job, std::int64_t now_ns);
-  int send_icmp(model::Ipv4 destination, std::span<const std::uint8_t> icmp, bool dont_fragment);
-  void drain_errors();
-  void drain_replies();
-  void expire(std::int64_t now_ns);
-  void publish(std::int64_t now_ns);
-  std::int64_t now_ns() const;
-  std::uint64_t next_random() { return rng_(); }
-  void warn(std::string_view key, std::string_view message, const base::Fields& fields);
+  void wait_for(std::optional<std::int64_t> next_turn_ns);
+  void wake();
+  void store(std::shared_ptr<const Snapshot> snapshot);
 
-  const ProberConfig config_;
-  const ProberEnvironment env_;
-  std::unique_ptr<IcmpSocket> icmp_;
-  std::unique_ptr<UdpSocket> udp_;
+  base::Logger* const log_;
+  std::unique_ptr<IcmpChannel> icmp_;
+  std::unique_ptr<UdpChannel> udp_;
   std::thread thread_;
   int epoll_fd_ = -1;
   int timer_fd_ = -1;
@@ -140,22 +59,7 @@ class Prober final : public ResultsView {
   bool stopping_ = false;
   std::shared_ptr<const Snapshot> snapshot_;
 
-  // Everything below is touched by the loop thread only (and by start() before it runs).
-  std::mt19937_64 rng_;
-  Cookie cookie_{};
-  Matcher matcher_;
-  std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;
-  std::uint32_t next_id_ = 1;
-  std::map<std::pair<std::string, TargetKind>, std::uint32_t> echo_ids_;
-  std::map<std::string, std::uint32_t> pmtu_ids_;
-  std::map<std::pair<std::string, std::uint32_t>, std::uint32_t> exposure_ids_;
-  std::unordered_map<std::uint32_t, EchoJob> echo_;
-  std::unordered_map<std::uint32_t, PmtuJob> pmtu_;
-  std::unordered_map<std::uint32_t, ExposureJob> exposure_;
-  std::size_t peers_total_ = 0, peers_probed_ = 0;
-  std::uint64_t timestamp_fallbacks_ = 0;
-  bool dirty_ = true;
-  std::int64_t last_publish_ns_ = 0;
+  ProbeLoop loop_;  // touched by the loop thread only, once started
 };
 
 }  // namespace podpath::prober

@@ -10,11 +10,11 @@ metrics::Labels target_labels(const TargetResult& result) {
   return labels;
 }
 
-}  // namespace
+using metrics::MetricFamily;
+using metrics::MetricType;
 
-std::vector<metrics::MetricFamily> to_families(const Snapshot& snapshot) {
-  using metrics::MetricFamily;
-  using metrics::MetricType;
+// Per echo target: RTT, requests, responses, duplicates, late replies, send errors.
+std::vector<MetricFamily> target_families(const std::vector<TargetResult>& targets) {
   MetricFamily rtt("podpath_probe_rtt_seconds",
                    "ICMP echo round trip to the peer, from kernel timestamps where available.",
                    MetricType::kHistogram);
@@ -32,7 +32,7 @@ std::vector<metrics::MetricFamily> to_families(const Snapshot& snapshot) {
   MetricFamily errors("podpath_probe_send_errors_total",
                       "Echo requests the kernel refused or reported undeliverable, by errno.",
                       MetricType::kCounter);
-  for (const auto& target : snapshot.targets) {
+  for (const auto& target : targets) {
     auto labels = target_labels(target);
     rtt.add_histogram(labels, target.rtt);
     requests.add(labels, static_cast<double>(target.requests));
@@ -45,22 +45,35 @@ std::vector<metrics::MetricFamily> to_families(const Snapshot& snapshot) {
       errors.add(std::move(with_reason), static_cast<double>(count));
     }
   }
+  return {rtt, requests, responses, duplicates, late, errors};
+}
+
+MetricFamily path_mtu_family(const std::vector<PathMtuResult>& results) {
   MetricFamily mtu("podpath_peer_path_mtu_bytes",
                    "The largest packet the overlay path to the peer carries.", MetricType::kGauge);
-  for (const auto& result : snapshot.path_mtu) {
+  for (const auto& result : results) {
     auto labels = result.labels.pairs();
     labels.emplace_back("source", "probed");
     mtu.add(std::move(labels), result.bytes);
   }
+  return mtu;
+}
+
+MetricFamily exposure_family(const std::vector<ExposureResult>& results) {
   MetricFamily exposed("podpath_vxlan_exposed",
                        "1 when the peer's VXLAN port answered an encapsulated probe sent to this "
                        "public address.",
                        MetricType::kGauge);
-  for (const auto& result : snapshot.exposure) {
+  for (const auto& result : results) {
     auto labels = result.labels.pairs();
     labels.emplace_back("address", result.address.to_string());
     exposed.add(std::move(labels), result.exposed ? 1 : 0);
   }
+  return exposed;
+}
+
+// The prober about itself: sampling, timestamp fallbacks, queue drops, its socket.
+std::vector<MetricFamily> self_families(const Snapshot& snapshot) {
   MetricFamily peers("podpath_prober_peers",
                      "Peers known, by whether --prober.max-peers sampling selected them.",
                      MetricType::kGauge);
@@ -83,8 +96,17 @@ std::vector<metrics::MetricFamily> to_families(const Snapshot& snapshot) {
   socket.add({{"mode", snapshot.socket_mode},
               {"timestamps", snapshot.kernel_timestamps ? "kernel" : "user"}},
              1);
-  return {rtt, requests, responses, duplicates, late,  errors,
-          mtu, exposed,  peers,     fallbacks,  drops, socket};
+  return {peers, fallbacks, drops, socket};
+}
+
+}  // namespace
+
+std::vector<metrics::MetricFamily> to_families(const Snapshot& snapshot) {
+  std::vector<MetricFamily> families = target_families(snapshot.targets);
+  families.push_back(path_mtu_family(snapshot.path_mtu));
+  families.push_back(exposure_family(snapshot.exposure));
+  for (auto& family : self_families(snapshot)) families.push_back(std::move(family));
+  return families;
 }
 
 }  // namespace podpath::prober

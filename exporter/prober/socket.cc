@@ -91,52 +91,46 @@ IcmpSocket::~IcmpSocket() {
   close(fd_);
 }
 
-std::unique_ptr<IcmpSocket> IcmpSocket::open(std::uint16_t random_identifier, std::string* error) {
-  std::string raw_error;
-  if (auto sock = open(SocketMode::kRaw, random_identifier, &raw_error)) return sock;
-  std::string dgram_error;
-  if (auto sock = open(SocketMode::kDatagram, random_identifier, &dgram_error)) return sock;
-  if (error) {
-    *error = fmt::format(
-        "cannot open an ICMP socket: {}; {}; fix: run with CAP_NET_RAW (securityContext."
-        "capabilities.add: [NET_RAW]) or sysctl -w net.ipv4.ping_group_range=\"0 2147483647\", "
-        "or disable the prober with --no-collector.prober",
-        raw_error, dgram_error);
-  }
-  return nullptr;
+base::Result<std::unique_ptr<IcmpSocket>> IcmpSocket::open(std::uint16_t random_identifier) {
+  auto raw = open(SocketMode::kRaw, random_identifier);
+  if (raw) return raw;
+  auto datagram = open(SocketMode::kDatagram, random_identifier);
+  if (datagram) return datagram;
+  return base::Result<std::unique_ptr<IcmpSocket>>::failure(fmt::format(
+      "cannot open an ICMP socket: {}; {}; fix: run with CAP_NET_RAW (securityContext."
+      "capabilities.add: [NET_RAW]) or sysctl -w net.ipv4.ping_group_range=\"0 2147483647\", "
+      "or disable the prober with --no-collector.prober",
+      raw.error(), datagram.error()));
 }
 
-std::unique_ptr<IcmpSocket> IcmpSocket::open(SocketMode mode, std::uint16_t random_identifier,
-                                             std::string* error) {
+base::Result<std::unique_ptr<IcmpSocket>> IcmpSocket::open(SocketMode mode,
+                                                           std::uint16_t random_identifier) {
+  using Opened = base::Result<std::unique_ptr<IcmpSocket>>;
   std::unique_ptr<IcmpSocket> sock;
   if (mode == SocketMode::kRaw) {
     int fd = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMP);
-    if (fd < 0) {
-      if (error) *error = fmt::format("raw ICMP needs CAP_NET_RAW ({})", base::errno_name(errno));
-      return nullptr;
-    }
+    if (fd < 0)
+      return Opened::failure(
+          fmt::format("raw ICMP needs CAP_NET_RAW ({})", base::errno_name(errno)));
     sock.reset(new IcmpSocket(fd, SocketMode::kRaw, random_identifier));
     install_raw_filters(fd, random_identifier);
   } else {
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMP);
-    if (fd < 0) {
-      if (error) {
-        *error = fmt::format(
-            "unprivileged ICMP needs this process's group (gid {}) inside "
-            "net.ipv4.ping_group_range, which is \"{}\" ({})",
-            getgid(), first_line(base::read_file("/proc/sys/net/ipv4/ping_group_range").bytes),
-            base::errno_name(errno));
-      }
-      return nullptr;
-    }
+    if (fd < 0)
+      return Opened::failure(fmt::format(
+          "unprivileged ICMP needs this process's group (gid {}) inside "
+          "net.ipv4.ping_group_range, which is \"{}\" ({})",
+          getgid(), first_line(base::read_file("/proc/sys/net/ipv4/ping_group_range").bytes),
+          base::errno_name(errno)));
     // The kernel picks the identifier: the socket's local "port", known once bound.
     sockaddr_in local = to_sockaddr(model::Ipv4{0}, 0);
     socklen_t length = sizeof local;
     if (bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0 ||
         getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) != 0) {
-      if (error) *error = fmt::format("cannot bind the ICMP datagram socket: {}", strerror(errno));
+      const int bind_errno = errno;
       close(fd);
-      return nullptr;
+      return Opened::failure(fmt::format("cannot bind the ICMP datagram socket: {}",
+                                         base::errno_name(bind_errno)));
     }
     sock.reset(new IcmpSocket(fd, SocketMode::kDatagram, ntohs(local.sin_port)));
   }
@@ -255,12 +249,11 @@ std::optional<ErrorMessage> IcmpSocket::receive_error() {
   return out;
 }
 
-std::unique_ptr<UdpSocket> UdpSocket::open(std::string* error) {
+base::Result<std::unique_ptr<UdpSocket>> UdpSocket::open() {
   int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
-  if (fd < 0) {
-    if (error) *error = fmt::format("cannot open a UDP socket: {}", strerror(errno));
-    return nullptr;
-  }
+  if (fd < 0)
+    return base::Result<std::unique_ptr<UdpSocket>>::failure(
+        fmt::format("cannot open a UDP socket: {}", base::errno_name(errno)));
   return std::unique_ptr<UdpSocket>(new UdpSocket(fd));
 }
 

@@ -70,16 +70,19 @@ Running start_prober(const std::string& netns, const ProberConfig& config, Socke
                      bool with_udp = false) {
   EnterNetns in(netns);
   EXPECT_TRUE(in.ok());
-  std::string error;
-  auto icmp = IcmpSocket::open(mode, 0x5150, &error);
-  EXPECT_TRUE(icmp) << error;
+  auto icmp = IcmpSocket::open(mode, 0x5150);
+  EXPECT_TRUE(icmp) << icmp.error();
   if (!icmp) return {};
   Running r;
-  r.identifier = icmp->identifier();
+  r.identifier = (*icmp)->identifier();
   std::unique_ptr<UdpSocket> udp;
-  if (with_udp) udp = UdpSocket::open(&error);
+  if (with_udp) {
+    auto opened = UdpSocket::open();
+    EXPECT_TRUE(opened) << opened.error();
+    if (opened) udp = std::move(*opened);
+  }
   if (!env.random) env.random = [] { return kRandom; };
-  r.prober = std::make_unique<Prober>(config, env, std::move(icmp), std::move(udp));
+  r.prober = std::make_unique<Prober>(config, env, std::move(*icmp), std::move(udp));
   r.prober->set_peers(std::move(peers));
   r.prober->start();
   return r;
@@ -157,9 +160,10 @@ TEST_F(ProberNetns, DatagramSocketUsesTheKernelsIdentifier) {
   {
     // A new namespace refuses unprivileged ICMP ("1 0"): the error names the setting.
     EnterNetns in("ppt-a");
-    std::string error;
-    EXPECT_FALSE(IcmpSocket::open(SocketMode::kDatagram, 1, &error));
-    EXPECT_NE(error.find("net.ipv4.ping_group_range"), std::string::npos) << error;
+    auto refused = IcmpSocket::open(SocketMode::kDatagram, 1);
+    EXPECT_FALSE(refused);
+    EXPECT_NE(refused.error().find("net.ipv4.ping_group_range"), std::string::npos)
+        << refused.error();
   }
   ASSERT_EQ(sh("ip netns exec ppt-a sysctl -qw net.ipv4.ping_group_range='0 2147483647'"), 0);
   auto r = start_prober("ppt-a", fast_config(), SocketMode::kDatagram,
@@ -250,15 +254,14 @@ TEST_F(ProberNetns, AnotherPingerWithOurIdentifierIsIgnored) {
   const auto first = static_cast<std::uint16_t>(rng());
   {
     EnterNetns in("ppt-a");
-    std::string error;
-    auto intruder = IcmpSocket::open(SocketMode::kRaw, 0x9999, &error);
-    ASSERT_TRUE(intruder) << error;
+    auto intruder = IcmpSocket::open(SocketMode::kRaw, 0x9999);
+    ASSERT_TRUE(intruder) << intruder.error();
     Cookie foreign{0xde, 0xad, 0xbe, 0xef, 0, 0, 0, 0};
     for (int round = 0; round < 12; ++round) {
       for (int k = 0; k < 20; ++k) {
         auto request =
             build_echo_request({r.identifier, static_cast<std::uint16_t>(first + k), foreign, 56});
-        intruder->send(ip("10.201.0.2"), request, false);
+        (*intruder)->send(ip("10.201.0.2"), request, false);
       }
       std::this_thread::sleep_for(100ms);
     }

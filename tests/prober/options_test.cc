@@ -6,9 +6,8 @@ namespace podpath::prober {
 namespace {
 
 TEST(Buckets, ParsesIncreasingPositive) {
-  std::string error;
-  auto b = parse_buckets("0.0001, 0.001,0.01", &error);
-  ASSERT_TRUE(b) << error;
+  auto b = parse_buckets("0.0001, 0.001,0.01");
+  ASSERT_TRUE(b) << b.error();
   EXPECT_EQ(*b, (std::vector<double>{0.0001, 0.001, 0.01}));
 }
 
@@ -21,9 +20,9 @@ TEST(Buckets, ErrorsSayWhy) {
                                          {"0.1,,1", "\"\" is not a positive number of seconds"},
                                          {"abc", "\"abc\" is not a positive number of seconds"},
                                          {"0,1", "\"0\" is not a positive number of seconds"}}) {
-    std::string error;
-    EXPECT_FALSE(parse_buckets(c.text, &error)) << c.text;
-    EXPECT_EQ(error, c.error);
+    auto b = parse_buckets(c.text);
+    EXPECT_FALSE(b) << c.text;
+    EXPECT_EQ(b.error(), c.error);
   }
 }
 

@@ -83,15 +83,13 @@ TEST(Plan, SamplingLimitsPeers) {
 }
 
 TEST(StaticTargets, ParsesAndMergesByPeer) {
-  std::string error;
   auto peers = parse_static_targets(
       "# benchmark targets\n"
       "b overlay 10.200.0.2 zone-1\n"
       "\n"
       "a underlay 10.200.1.2   # comment\n"
-      "b underlay 10.200.0.3\n",
-      &error);
-  ASSERT_TRUE(peers) << error;
+      "b underlay 10.200.0.3\n");
+  ASSERT_TRUE(peers) << peers.error();
   ASSERT_EQ(peers->size(), 2u);
   EXPECT_EQ((*peers)[0].name, "a");
   EXPECT_FALSE((*peers)[0].overlay_address);
@@ -111,9 +109,9 @@ TEST(StaticTargets, ErrorsNameTheLine) {
            {"a overlay 10.0.0.300\n", "line 1: \"10.0.0.300\" is not an IPv4 address"},
            {"a overlay 10.0.0.1 g extra\n", "line 1: too many fields"},
        }) {
-    std::string error;
-    EXPECT_FALSE(parse_static_targets(c.text, &error));
-    EXPECT_EQ(error, c.error);
+    auto peers = parse_static_targets(c.text);
+    EXPECT_FALSE(peers);
+    EXPECT_EQ(peers.error(), c.error);
   }
 }
 
