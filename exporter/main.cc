@@ -74,8 +74,8 @@ int serve(const app::ExporterSettings& settings, const sigset_t& signals, base::
                                    return http::guard(active ? active->policy : open_policy,
                                                       basic_auth, r, inner);
                                  });
-      !error.empty())
-    return fail(1, error);
+      !error)
+    return fail(1, error.error());
   web.set_ready(true);
   if (web_config)
     web_config->start(std::chrono::duration_cast<std::chrono::milliseconds>(reload_interval));
@@ -157,7 +157,8 @@ int run(int argc, char** argv) {
   // exporter.
   if (!doctor.requested())
     for (const auto& address : settings.server.listen)
-      if (auto error = http::check_listen_address(address); !error.empty()) return fail(1, error);
+      if (auto bindable = http::check_listen_address(address); !bindable)
+        return fail(1, bindable.error());
   base::Logger log(settings.log_level, settings.log_format);
   std::unique_ptr<http::WebConfigWatcher> web_config;
   if (!flags.web_config_file.empty()) {

@@ -103,8 +103,8 @@ std::string resolve(const ExporterFlags& f, const std::string& version, Exporter
   s.log_level = *base::parse_log_level(f.log_level);  // CLI11 checked the words
   s.log_format = *base::parse_log_format(f.log_format);
   for (const auto& text : f.listen_addresses) {
-    auto [address, error] = http::parse_listen_address(text);
-    if (!address) return "--web.listen-address: " + error;
+    auto address = http::parse_listen_address(text);
+    if (!address) return "--web.listen-address: " + address.error();
     s.server.listen.push_back(*address);
   }
   const std::string& path = f.telemetry_path;

@@ -270,7 +270,7 @@ class MhdServer final : public Server {
  public:
   ~MhdServer() override { stop(); }
 
-  std::string start(const ServerOptions& options, Handler handler) override {
+  base::Status start(const ServerOptions& options, Handler handler) override {
     options_ = options;
     handler_ = std::move(handler);
     std::vector<int> fds;
@@ -278,7 +278,7 @@ class MhdServer final : public Server {
       auto [fd, error] = open_listener(address);
       if (fd < 0) {
         for (int open : fds) close(open);
-        return error;
+        return base::Status::failure(error);
       }
       fds.push_back(fd);
     }
@@ -288,11 +288,12 @@ class MhdServer final : public Server {
     unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC;
     if (options.tls) {
       auto settings = options.tls();
-      if (!settings) return "TLS is configured but no certificate is loaded";
+      if (!settings) return base::Status::failure("TLS is configured but no certificate is loaded");
       auto [bundle, error] = make_bundle(*settings);
       if (!bundle) {
         for (int open : fds) close(open);
-        return fmt::format("cannot set up TLS: {}; fix --web.config.file", error);
+        return base::Status::failure(
+            fmt::format("cannot set up TLS: {}; fix --web.config.file", error));
       }
       tls_settings_ = settings;
       tls_bundle_ = bundle;
@@ -336,8 +337,9 @@ class MhdServer final : public Server {
       if (daemon == nullptr) {
         for (size_t j = i; j < fds.size(); ++j) close(fds[j]);
         stop();
-        return fmt::format("cannot start the HTTP server on {}:{}; check --web.listen-address",
-                           options.listen[i].host, options.listen[i].port);
+        return base::Status::failure(
+            fmt::format("cannot start the HTTP server on {}:{}; check --web.listen-address",
+                        options.listen[i].host, options.listen[i].port));
       }
       daemons_.push_back(daemon);
       ports_.push_back(bound_port(fds[i]));
@@ -347,7 +349,7 @@ class MhdServer final : public Server {
       stopping_ = false;
     }
     watchdog_ = std::thread([this] { watch(); });
-    return {};
+    return base::Status::success();
   }
 
   std::vector<int> ports() const override { return ports_; }
@@ -546,14 +548,17 @@ class MhdServer final : public Server {
 
 }  // namespace
 
-std::string check_listen_address(const ListenAddress& address) {
+base::Status check_listen_address(const ListenAddress& address) {
   auto [fd, error] = open_listener(address);
-  if (fd >= 0) close(fd);
-  return error;
+  if (fd < 0) return base::Status::failure(error);
+  close(fd);
+  return base::Status::success();
 }
 
-std::string check_tls_settings(const TlsSettings& settings) {
-  return make_bundle(settings).second;
+base::Status check_tls_settings(const TlsSettings& settings) {
+  auto [bundle, error] = make_bundle(settings);
+  if (!bundle) return base::Status::failure(error);
+  return base::Status::success();
 }
 
 std::unique_ptr<Server> make_server() {

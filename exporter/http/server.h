@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "base/result.h"
+
 namespace podpath::http {
 
 struct Request {
@@ -41,12 +43,12 @@ struct ListenAddress {
 };
 
 // Parses Prometheus-style listen addresses: ":18472", "0.0.0.0:18472", "127.0.0.1:0".
-// Returns an error text naming what is wrong, or the address.
-std::pair<std::optional<ListenAddress>, std::string> parse_listen_address(std::string_view text);
+// The address, or why not (naming what is wrong).
+base::Result<ListenAddress> parse_listen_address(std::string_view text);
 
 // Binds `address` once and releases it: lets main refuse a taken port before anything else
-// starts. Empty when bindable, else the same one-line message start() would give.
-std::string check_listen_address(const ListenAddress& address);
+// starts. Fails with the same one-line message start() would give.
+base::Status check_listen_address(const ListenAddress& address);
 
 // Go's crypto/tls ClientAuthType, as exporter-toolkit's client_auth_type names them.
 enum class ClientAuth {
@@ -77,7 +79,7 @@ struct TlsSettings {
 // Builds the TLS credentials from `settings` the way the server will; empty when they
 // work, else one line naming the problem (a key that does not match the certificate, a CA
 // file without certificates...). Lets a reload be refused before it reaches a connection.
-std::string check_tls_settings(const TlsSettings& settings);
+base::Status check_tls_settings(const TlsSettings& settings);
 
 // Asked once per new connection; returns the TLS settings in force (a reload swaps them).
 using TlsSource = std::function<std::shared_ptr<const TlsSettings>()>;
@@ -105,9 +107,9 @@ struct ServerOptions {
 class Server {
  public:
   virtual ~Server() = default;
-  // Starts listening; returns an empty string on success, else one line naming the
-  // problem and the fix (e.g. the port is taken).
-  virtual std::string start(const ServerOptions& options, Handler handler) = 0;
+  // Starts listening, or fails with one line naming the problem and the fix (e.g. the port
+  // is taken).
+  virtual base::Status start(const ServerOptions& options, Handler handler) = 0;
   // The bound ports, in the order of options.listen (useful with port 0).
   virtual std::vector<int> ports() const = 0;
   virtual void stop() = 0;

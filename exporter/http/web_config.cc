@@ -353,8 +353,8 @@ std::pair<std::shared_ptr<const TlsSettings>, std::string> load_tls_settings(
   settings->min_version = config.min_version;
   settings->max_version = config.max_version;
   settings->client_allowed_sans = config.client_allowed_sans;
-  if (auto error = check_tls_settings(*settings); !error.empty())
-    return {nullptr, "tls_server_config: " + error};
+  if (auto checked = check_tls_settings(*settings); !checked)
+    return {nullptr, "tls_server_config: " + checked.error()};
   return {settings, {}};
 }
 

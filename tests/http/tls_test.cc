@@ -111,7 +111,8 @@ struct Running {
     EXPECT_EQ(server->start(options,
                             [](const Request& r) {
                               return Response{200, "text/plain", {}, "hello " + r.path};
-                            }),
+                            })
+                  .error(),
               "");
     port = server->ports().at(0);
   }
@@ -218,14 +219,14 @@ TEST(Tls, StalledHandshakeIsClosedAtTheReadTimeout) {
 }
 
 TEST(Tls, CheckTlsSettings) {
-  EXPECT_EQ(check_tls_settings(settings()), "");
+  EXPECT_EQ(check_tls_settings(settings()).error(), "");
   TlsSettings s = settings();
   s.key_pem = read("client.key");
-  EXPECT_EQ(check_tls_settings(s),
+  EXPECT_EQ(check_tls_settings(s).error(),
             "the key does not belong to the certificate (cert_file and key_file must be a pair)");
   s = settings(ClientAuth::kRequireAndVerifyClientCert);
   s.client_ca_pem = "not PEM";
-  EXPECT_EQ(check_tls_settings(s), "the client CA contains no PEM certificate");
+  EXPECT_EQ(check_tls_settings(s).error(), "the client CA contains no PEM certificate");
 }
 
 TEST(Tls, BrokenStartSettingsNameTheFlag) {
@@ -236,7 +237,7 @@ TEST(Tls, BrokenStartSettingsNameTheFlag) {
   options.listen = {ListenAddress{"127.0.0.1", 0}};
   options.tls = source.source();
   auto server = make_server();
-  EXPECT_EQ(server->start(options, [](const Request&) { return Response{}; }),
+  EXPECT_EQ(server->start(options, [](const Request&) { return Response{}; }).error(),
             "cannot set up TLS: the key does not belong to the certificate (cert_file and "
             "key_file must be a pair); fix --web.config.file");
 }
