@@ -16,7 +16,6 @@ prints every RTT and its median can be taken; the schedule is the same as -l).
 import argparse
 import os
 import re
-import resource
 import signal
 import statistics
 import subprocess
@@ -170,11 +169,11 @@ def run(n, args):
     far_peer = f"t{len(targets):05d}"
     bucket_flag = ",".join(repr(b) for b in BUCKETS)
     podpath = start_podpath(args, static, ["--prober.buckets", bucket_flag])
-    smokeping = None if args.no_smokeping else subprocess.Popen(in_src(["prometheus-smokeping-prober", "--privileged",
-                                         "--web.listen-address", "127.0.0.1:19374",
-                                         "--buckets", bucket_flag, "--log.level", "error"] +
-                                        all_targets),
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    smokeping = None if args.no_smokeping else subprocess.Popen(
+        in_src(["prometheus-smokeping-prober", "--privileged",
+                "--web.listen-address", "127.0.0.1:19374",
+                "--buckets", bucket_flag, "--log.level", "error"] + all_targets),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     # fping prints every RTT on stderr at the end: a file, not a pipe nobody reads yet.
     fping_out = open(f"/tmp/podpath-bench-fping-{n}.txt", "w+")
     fping = subprocess.Popen(in_src(["fping", "-C", str(args.seconds), "-p", "1000", "-i", "0.5",
@@ -222,8 +221,8 @@ def measure(n, args, targets, far_peer, relay, podpath, smokeping, fping):
     resp = total(s, "podpath_probe_responses_total")
     results["podpath"].update(
         probes=req, loss=1 - resp / req,
-        median=histogram_median(s, "podpath_probe_rtt_seconds", lambda l: l["peer"] != far_peer),
-        far=histogram_median(s, "podpath_probe_rtt_seconds", lambda l: l["peer"] == far_peer),
+        median=histogram_median(s, "podpath_probe_rtt_seconds", lambda lb: lb["peer"] != far_peer),
+        far=histogram_median(s, "podpath_probe_rtt_seconds", lambda lb: lb["peer"] == far_peer),
         fallbacks=total(s, "podpath_prober_timestamp_fallbacks_total"))
     if smokeping is None:
         return results
@@ -234,9 +233,9 @@ def measure(n, args, targets, far_peer, relay, podpath, smokeping, fping):
     results["smokeping_prober"].update(
         probes=req, loss=1 - resp / req if req else float("nan"),
         median=histogram_median(s, "smokeping_response_duration_seconds",
-                                lambda l: l.get("ip") != FAR_TARGET and l.get("host") != FAR_TARGET),
+                                lambda lb: lb.get("ip") != FAR_TARGET and lb.get("host") != FAR_TARGET),
         far=histogram_median(s, "smokeping_response_duration_seconds",
-                             lambda l: l.get("ip") == FAR_TARGET or l.get("host") == FAR_TARGET))
+                             lambda lb: lb.get("ip") == FAR_TARGET or lb.get("host") == FAR_TARGET))
     # fping: "<target> : 0.03 0.02 - ..." per target, in ms
     near, far, sent, lost = [], [], 0, 0
     for line in fping_err.splitlines():
