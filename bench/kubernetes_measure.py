@@ -214,7 +214,7 @@ def main():
                 ok = False
                 continue
             print("%5d nodes %-10s  %6.3f  %6.3f" % (r["size"], kind, statistics.median(values),
-                                                   max(values)))
+                                                     max(values)))
             if max(values) > 1.0:
                 ok = False
     return 0 if ok else 1

@@ -24,7 +24,6 @@ their start-up out of the CPU per probe:
 import argparse
 import os
 import re
-import resource
 import signal
 import statistics
 import subprocess
@@ -184,11 +183,11 @@ def run(n, args):
     podpath = start_podpath(args, static, ["--prober.buckets", bucket_flag])
     baseline = None if not args.podpath_baseline else start_podpath(
         args, static, ["--prober.buckets", bucket_flag], args.podpath_baseline, BASELINE_PORT)
-    smokeping = None if args.no_smokeping else subprocess.Popen(in_src(["prometheus-smokeping-prober", "--privileged",
-                                         "--web.listen-address", "127.0.0.1:19374",
-                                         "--buckets", bucket_flag, "--log.level", "error"] +
-                                        all_targets),
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    smokeping = None if args.no_smokeping else subprocess.Popen(
+        in_src(["prometheus-smokeping-prober", "--privileged",
+                "--web.listen-address", "127.0.0.1:19374",
+                "--buckets", bucket_flag, "--log.level", "error"] + all_targets),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     fping = None
     if not args.no_fping:
         # fping prints every RTT on stderr at the end: a file, not a pipe nobody reads yet.
@@ -263,8 +262,8 @@ def measure(n, args, targets, far_peer, relay, podpath, baseline, smokeping, fpi
         results[name].update(
             probes=req - probes_before, loss=1 - resp / req,
             median=histogram_median(s, "podpath_probe_rtt_seconds",
-                                    lambda l: l["peer"] != far_peer),
-            far=histogram_median(s, "podpath_probe_rtt_seconds", lambda l: l["peer"] == far_peer),
+                                    lambda lb: lb["peer"] != far_peer),
+            far=histogram_median(s, "podpath_probe_rtt_seconds", lambda lb: lb["peer"] == far_peer),
             fallbacks=total(s, "podpath_prober_timestamp_fallbacks_total"))
     if fping is not None:
         summarize_fping(results["fping"], fping_err)
@@ -277,9 +276,9 @@ def measure(n, args, targets, far_peer, relay, podpath, baseline, smokeping, fpi
     results["smokeping_prober"].update(
         probes=req, loss=1 - resp / req if req else float("nan"),
         median=histogram_median(s, "smokeping_response_duration_seconds",
-                                lambda l: l.get("ip") != FAR_TARGET and l.get("host") != FAR_TARGET),
+                                lambda lb: lb.get("ip") != FAR_TARGET and lb.get("host") != FAR_TARGET),
         far=histogram_median(s, "smokeping_response_duration_seconds",
-                             lambda l: l.get("ip") == FAR_TARGET or l.get("host") == FAR_TARGET))
+                             lambda lb: lb.get("ip") == FAR_TARGET or lb.get("host") == FAR_TARGET))
     return results
 
 

@@ -110,7 +110,7 @@ def node_stream_seeds(out):
     events = [{"type": "ADDED", "object": small[0]},
               {"type": "MODIFIED", "object": small[1]},
               {"type": "BOOKMARK", "object": {"kind": "Node",
-                                               "metadata": {"resourceVersion": "1010"}}},
+                                              "metadata": {"resourceVersion": "1010"}}},
               {"type": "DELETED", "object": small[2]}]
     write(out, "node_stream", "\n".join(json.dumps(e) for e in events) + "\n")
     for node in small:

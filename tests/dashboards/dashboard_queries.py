@@ -30,8 +30,8 @@ import urllib.parse
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-LABEL_VALUES = re.compile(r"^\s*label_values\(\s*(?:(?P<selector>.*?)\s*,\s*)?(?P<label>[a-zA-Z_][a-zA-Z0-9_]*)\s*\)\s*$",
-                          re.S)
+LABEL_VALUES = re.compile(r"^\s*label_values\(\s*(?:(?P<selector>.*?)\s*,\s*)?"
+                          r"(?P<label>[a-zA-Z_][a-zA-Z0-9_]*)\s*\)\s*$", re.S)
 VARIABLE = re.compile(r"\$\{(\w+)(?::\w+)?\}|\$(\w+)|\[\[(\w+)\]\]")
 
 
@@ -214,7 +214,8 @@ def lab_check(args):
             elif empty:
                 failures.append(f"{where}: no data\n    {query}")
             else:
-                print(f"  ok: {title!r} {ref} ({len(data['result']) if isinstance(data['result'], list) else 1} series)")
+                series = len(data['result']) if isinstance(data['result'], list) else 1
+                print(f"  ok: {title!r} {ref} ({series} series)")
     for failure in failures:
         print(f"FAIL {failure}", file=sys.stderr)
     print(f"{checked} panel queries, {len(failures)} failures")

@@ -3,7 +3,6 @@
 monitoring-mixins conventions (fixed uid, datasource variable, units on every panel,
 $__rate_interval) and what the two dashboards must show."""
 
-import json
 import os
 import re
 import sys
@@ -111,7 +110,8 @@ class ContentTest(unittest.TestCase):
                        "podpath_vxlan_exposed", "podpath_peer_route_via_derp", 'ALERTS{alertname=~"Podpath.*"',
                        "podpath_flannel_annotation_info"):
             self.assertIn(needle, text)
-        matrices = [p for p in dq.panels(overview) if any(t["id"] == "groupingToMatrix" for t in p.get("transformations", []))]
+        matrices = [p for p in dq.panels(overview)
+                    if any(t["id"] == "groupingToMatrix" for t in p.get("transformations", []))]
         self.assertEqual(len(matrices), 2, "latency and loss matrices, node × peer")
         for panel in matrices:
             options = next(t["options"] for t in panel["transformations"] if t["id"] == "groupingToMatrix")

@@ -52,16 +52,22 @@ def render(node, started):
     scope = "global" if node.startswith("ip-") else "private"
     lines += [
         "# TYPE podpath_flannel_mtu_bytes gauge", "podpath_flannel_mtu_bytes 1450",
-        "# TYPE podpath_link_mtu_bytes gauge", f"podpath_link_mtu_bytes{labels(device='flannel.1')} 1450",
+        "# TYPE podpath_link_mtu_bytes gauge",
+        f"podpath_link_mtu_bytes{labels(device='flannel.1')} 1450",
         "# TYPE podpath_link_info gauge",
         f"podpath_link_info{labels(device='flannel.1', kind='vxlan', operstate='unknown')} 1",
         "# TYPE podpath_flannel_annotation_info gauge",
-        f"podpath_flannel_annotation_info{labels(backend_type='vxlan', public_ip=public_ip, public_ip_scope=scope, vni='1', vtep_mac='32:f3:9e:5f:0e:68', public_ip_overwrite='')} 1",
+        "podpath_flannel_annotation_info" + labels(
+            backend_type='vxlan', public_ip=public_ip, public_ip_scope=scope, vni='1',
+            vtep_mac='32:f3:9e:5f:0e:68', public_ip_overwrite='') + " 1",
     ]
     for peer, (peer_group, carrier, device, table, underlay, transport, derp, rtt, mtu, loss) in sorted(peers.items()):
         base = dict(peer=peer, peer_group=peer_group, same_group=str(peer_group == group).lower())
-        lines.append(f"podpath_peer_path_info{labels(**base, carrier=carrier, device=device, table=table, underlay_device=underlay, transport=transport, derp_region=derp)} 1")
-        lines.append(f"podpath_peer_route_via_derp{labels(**base, derp_region=derp)} {int(transport == 'tailscale-derp')}")
+        path = labels(**base, carrier=carrier, device=device, table=table, underlay_device=underlay,
+                      transport=transport, derp_region=derp)
+        lines.append(f"podpath_peer_path_info{path} 1")
+        via_derp = int(transport == 'tailscale-derp')
+        lines.append(f"podpath_peer_route_via_derp{labels(**base, derp_region=derp)} {via_derp}")
         lines.append(f"podpath_peer_path_mtu_bytes{labels(**base, source='computed')} {mtu}")
         lines.append(f"podpath_peer_path_mtu_bytes{labels(**base, source='probed')} {mtu}")
         lines.append(f"podpath_peer_flannel_consistent{labels(**base)} 1")
@@ -71,7 +77,8 @@ def render(node, started):
             cumulative = 0
             for bound in BUCKETS:
                 cumulative = answered if seconds <= bound else 0
-                lines.append(f"podpath_probe_rtt_seconds_bucket{labels(**base, target=target, le=repr(bound))} {cumulative}")
+                bucket = labels(**base, target=target, le=repr(bound))
+                lines.append(f"podpath_probe_rtt_seconds_bucket{bucket} {cumulative}")
             lines.append(f"podpath_probe_rtt_seconds_bucket{labels(**base, target=target, le='+Inf')} {answered}")
             lines.append(f"podpath_probe_rtt_seconds_sum{labels(**base, target=target)} {answered * seconds}")
             lines.append(f"podpath_probe_rtt_seconds_count{labels(**base, target=target)} {answered}")

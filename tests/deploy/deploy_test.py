@@ -75,7 +75,8 @@ class KustomizeBaseTest(unittest.TestCase):
 
     def test_rbac_reads_nodes_only(self):
         role = only(self.objects, "ClusterRole")
-        self.assertEqual(role["rules"], [{"apiGroups": [""], "resources": ["nodes"], "verbs": ["get", "list", "watch"]}])
+        self.assertEqual(role["rules"],
+                         [{"apiGroups": [""], "resources": ["nodes"], "verbs": ["get", "list", "watch"]}])
         binding = only(self.objects, "ClusterRoleBinding")
         self.assertEqual(binding["roleRef"], {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
                                               "name": role["metadata"]["name"]})
@@ -141,7 +142,8 @@ class KustomizeBaseTest(unittest.TestCase):
         self.assertEqual(service["spec"]["selector"].items() - labels.items(), set())
         self.assertEqual(service["spec"]["ports"][0]["targetPort"], "metrics")
         monitor = only(self.objects, "ServiceMonitor")
-        self.assertEqual(monitor["spec"]["selector"]["matchLabels"].items() - service["metadata"]["labels"].items(), set())
+        self.assertEqual(monitor["spec"]["selector"]["matchLabels"].items() - service["metadata"]["labels"].items(),
+                         set())
         self.assertEqual(monitor["spec"]["endpoints"][0]["port"], "metrics")
         # The operator names the job after the Service; the alerts select job=~"podpath.*".
         self.assertTrue(service["metadata"]["name"].startswith("podpath"))
@@ -322,7 +324,8 @@ class DockerfileTest(unittest.TestCase):
         self.assertIn('ENTRYPOINT ["/usr/local/bin/podpath-exporter"]', runtime)
         # The uid matches the DaemonSet's runAsUser.
         daemonset = only(kustomize(os.path.join(DEPLOY, "kubernetes")), "DaemonSet")
-        self.assertEqual(user[0], "{0}:{0}".format(daemonset["spec"]["template"]["spec"]["securityContext"]["runAsUser"]))
+        uid = daemonset["spec"]["template"]["spec"]["securityContext"]["runAsUser"]
+        self.assertEqual(user[0], "{0}:{0}".format(uid))
 
 
 if __name__ == "__main__":

@@ -135,7 +135,7 @@ dashboards_have_data() {
 }
 
 HOOK=dashboards_have_data expect_fault vxlan-blocked vxlan-unblocked PodpathPeerUnreachable
-HOOK= expect_fault mtu-blackhole mtu-ok PodpathPathMTUTooSmall
+HOOK='' expect_fault mtu-blackhole mtu-ok PodpathPathMTUTooSmall
 
 echo "alerts_lab: $passed passed, $failed failed"
 ((failed == 0))

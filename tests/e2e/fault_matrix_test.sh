@@ -10,7 +10,8 @@
 # Root (the lab); exit 77 = skipped. Env: PODPATH_EXPORTER, PODPATH_LAB_TAILNET.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
-LAB=$HERE/../lab/lab
+ROOT=$(cd "$HERE/../.." && pwd)
+LAB=$ROOT/tests/lab/lab
 [[ $(id -u) == 0 ]] || { echo "SKIP: needs root (network namespaces)"; exit 77; }
 for tool in jq curl socat python3 ip; do
   command -v "$tool" >/dev/null || { echo "SKIP: $tool is missing"; exit 77; }
@@ -20,7 +21,7 @@ EXPORTER=${PODPATH_EXPORTER:-$HERE/../../build/exporter/podpath-exporter}
 export PODPATH_EXPORTER=$EXPORTER
 
 T0=$(date +%s.%N)
-ROOT=$(cd "$HERE/../.." && pwd)
+# own_lab reads ROOT and LAB.
 # shellcheck source=own_lab.sh
 source "$HERE/own_lab.sh"
 export PODPATH_LAB_SCENARIO=field-report-after

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the loopback end-to-end tests (exporter_e2e.sh, exporter_tls_e2e.sh and
 # dashboards/lab_check_test.sh): a scratch directory ($work), background processes killed
 # on exit (append their pids to pids), and check NAME COMMAND... counting what passed and

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the end-to-end tests that use the lab (tests/lab/lab): a lab of the test's own,
 # so that several run side by side (ctest -j) without touching each other or a developer's
 # lab (prefix pp-, /run/podpath-lab).

@@ -5,11 +5,12 @@
 # Env: PODPATH_EXPORTER, PODPATH_LAB_TAILNET (as for tests/lab/lab).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
-LAB=$HERE/../lab/lab
+ROOT=$(cd "$HERE/../.." && pwd)
+LAB=$ROOT/tests/lab/lab
 [[ $(id -u) == 0 ]] || { echo "SKIP: needs root (network namespaces)"; exit 77; }
 command -v chromium >/dev/null || { echo "SKIP: chromium is missing (apt-get install chromium)"; exit 77; }
 
-ROOT=$(cd "$HERE/../.." && pwd)
+# own_lab reads ROOT and LAB.
 # shellcheck source=own_lab.sh
 source "$HERE/own_lab.sh"
 export PODPATH_LAB_SCENARIO=field-report-before
@@ -70,7 +71,7 @@ for r in p.rows: print("row|" + "|".join(r))
 for f in p.findings: print("finding|" + " ".join(f.split()))
 EOF
 )
-echo "$rows" | sed 's/^/  /'
+echo "  ${rows//$'\n'/$'\n'  }" # every line indented
 check "Chromium rendered the status page" grep -q '<table id="peers">' "$WORK/page.html"
 check "the peer table has the five peers" test "$(grep -c '^row|' <<<"$rows")" = 5
 check "lima-k3s-agent-2: vxlan over tailscale0, relayed by DERP 'tok'" \

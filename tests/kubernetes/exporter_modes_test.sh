@@ -66,7 +66,10 @@ code=$?
 [ $code = 2 ] || fail "broken kubeconfig exited $code, want 2"
 grep -q -- '--kubeconfig: .*no current-context' "$WORK/broken.log" || fail "message does not name the flag"
 "$EXPORTER" --kubeconfig "$WORK/missing.kubeconfig" "${OFF[@]}" >"$WORK/missing.log" 2>&1
-[ $? = 2 ] && grep -q -- '--kubeconfig: cannot read' "$WORK/missing.log" || fail "missing kubeconfig"
+code=$?
+if [ $code != 2 ] || ! grep -q -- '--kubeconfig: cannot read' "$WORK/missing.log"; then
+  fail "missing kubeconfig"
+fi
 echo "ok - broken --kubeconfig exits 2"
 
 # 3. In-cluster against the fake API server.
@@ -101,4 +104,3 @@ for _ in $(seq 100); do grep -q 'TLS: the certificate of https://127.0.0.1' "$WO
 grep -q 'TLS: the certificate of https://127.0.0.1:[0-9]* is not trusted by the CA from kubeconfig' \
   "$WORK/wrongca.log" || fail "TLS error not clear"
 echo "ok - wrong CA reported as TLS"
-exit 0

@@ -3,11 +3,12 @@
 
   rules-transform.py --scale 30 --out DIR FILE...
 
-For every rule file (a YAML document with top-level `groups`; others are skipped) it rewrites, line by line, the values of `for:`, `keep_firing_for:` and
-group `interval:` to the duration divided by SCALE (at least 1s). Nothing else is touched:
-after the rewrite both documents are parsed and compared with those three keys removed, and
-the script fails if anything else differs, so expressions, labels and annotations stay
-identical to the repository's alerts/.
+For every rule file (a YAML document with top-level `groups`; others are skipped) it
+rewrites, line by line, the values of `for:`, `keep_firing_for:` and group `interval:` to
+the duration divided by SCALE (at least 1s). Nothing else is touched: after the rewrite both
+documents are parsed and compared with those three keys removed, and the script fails if
+anything else differs, so expressions, labels and annotations stay identical to the
+repository's alerts/.
 """
 import argparse
 import os

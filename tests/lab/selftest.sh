@@ -172,6 +172,7 @@ check "LocalAPI: home peer Relay tok" test "$(peer_field "$H1" "$H2" Relay)" = t
 check "LocalAPI: server peer direct (CurAddr 203.0.113.10:41641)" \
   test "$(peer_field "$H1" "$S1" CurAddr)" = 203.0.113.10:41641
 check "LocalAPI: home peer RxBytes > 0 after traffic" test "$(peer_field "$H1" "$H2" RxBytes)" -gt 0
+# shellcheck disable=SC2016 # $2 is the awk program's field, not a shell variable
 check "usermetrics: inbound derp packets > 0" \
   awk '/^tailscaled_inbound_packets_total\{path="derp"\}/ { exit !($2 > 0) }' \
   <<<"$("$LAB" localapi "$H1" /localapi/v0/usermetrics)"
@@ -240,8 +241,8 @@ nft_counter() { "$LAB" exec "$S1" nft -j list counter inet podpath_lab "$1" | jq
 # 10 tries, 0.5 s apart: one probe and a 0.3 s wait failed once in CI with four labs and the
 # sanitizer build sharing the 2 cores).
 udp_probe_counted() { # COUNTER
-  local i n
-  for i in $(seq 10); do
+  local n
+  for _ in $(seq 10); do
     echo probe | "$LAB" exec "$H1" socat - UDP:203.0.113.10:8472 || true
     sleep 0.5
     n=$(nft_counter "$1") || n=0

@@ -71,8 +71,8 @@ def main():
             d = info["info_data"]
             vx_want[link["ifname"]] = (str(d["id"]), d.get("local", ""), str(d["port"]),
                                        d.get("link", ""))
-    vx_got = {l["device"]: (l["vni"], l["local"], l["dstport"], l["underlay_device"])
-              for l, _ in metrics.get("podpath_vxlan_info", [])}
+    vx_got = {labels["device"]: (labels["vni"], labels["local"], labels["dstport"], labels["underlay_device"])
+              for labels, _ in metrics.get("podpath_vxlan_info", [])}
     for name in sorted(set(vx_want) | set(vx_got)):
         checked += 1
         if vx_got.get(name) != vx_want.get(name):
@@ -106,12 +106,13 @@ def main():
                 problems.append(f"peer {route['dst']}: no podpath_peer_route_info overlay series")
 
     if subnet_env and os.path.exists(subnet_env):
-        env = dict(l.split("=", 1) for l in open(subnet_env).read().splitlines() if "=" in l)
+        env = dict(line.split("=", 1) for line in open(subnet_env).read().splitlines() if "=" in line)
         checked += 1
         mtu = [v for _, v in metrics.get("podpath_flannel_mtu_bytes", [])]
         if mtu != [float(env["FLANNEL_MTU"])]:
             problems.append(f"flannel mtu: podpath {mtu} subnet.env {env['FLANNEL_MTU']}")
-        info = [(l["network"], l["subnet"]) for l, _ in metrics.get("podpath_flannel_subnet_info", [])]
+        info = [(labels["network"], labels["subnet"])
+                for labels, _ in metrics.get("podpath_flannel_subnet_info", [])]
         if (env["FLANNEL_NETWORK"], env["FLANNEL_SUBNET"]) not in info:
             problems.append(f"flannel subnet: podpath {info} subnet.env {env['FLANNEL_SUBNET']}")
 

@@ -82,8 +82,11 @@ if ! "$LAB" up >"$WORK/up.log" 2>&1; then
   fail "lab up"
   exit 1
 fi
-grep -q -- "--tailscale.socket" "$PODPATH_LAB_STATE/$SELF/exporter.cmd" &&
-  pass "exporter runs with --tailscale.socket" || fail "exporter.cmd lacks --tailscale.socket"
+if grep -q -- "--tailscale.socket" "$PODPATH_LAB_STATE/$SELF/exporter.cmd"; then
+  pass "exporter runs with --tailscale.socket"
+else
+  fail "exporter.cmd lacks --tailscale.socket"
+fi
 
 # Pod traffic from SELF to PEER's pod network: with the field report's final state it leaves
 # by tailscale0 (a subnet route in table 52), which keeps the pair Active in tailscaled's

@@ -159,7 +159,8 @@ def make_node(name, internal_ip, pod_cidr, public_ip=None, external_ip=None,
     conditions = []
     if role == "server":
         # k3s adds this one on etcd members.
-        conditions.append(cond("EtcdIsVoter", "True", "MemberNotLearner", "Node is a voting member of the etcd cluster"))
+        conditions.append(cond("EtcdIsVoter", "True", "MemberNotLearner",
+                               "Node is a voting member of the etcd cluster"))
     conditions += [
         cond("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
         cond("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),

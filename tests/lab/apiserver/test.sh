@@ -73,7 +73,7 @@ check "flannel public-ip, podCIDR and zone label as in the field report" test \
 
 echo "== watch sees kubectl's writes"
 kw get nodes -w --output-watch-events -o json >"$TMP/watch.json" 2>"$TMP/watch.err" &
-WATCH_PID=$!; PIDS+=($WATCH_PID)
+WATCH_PID=$!; PIDS+=("$WATCH_PID")
 kw get nodes -w >"$TMP/watch-table.out" 2>&1 &
 PIDS+=($!)
 wait_for "$TMP/watch.json" '"name": "lima-k3s-agent-4"'
@@ -249,5 +249,5 @@ check "server RSS < 300 MB" test "$RSS_KB" -lt 307200
 kill -TERM "$SERVER_PID"; wait "$SERVER_PID"
 
 echo
-if [ "$FAILS" -eq 0 ]; then echo "PASS: all checks"; exit 0; fi
-echo "FAIL: $FAILS check(s) failed"; exit 1
+if [ "$FAILS" -eq 0 ]; then echo "PASS: all checks"; else echo "FAIL: $FAILS check(s) failed"; fi
+[ "$FAILS" -eq 0 ]
