@@ -7,8 +7,8 @@
 #include <iostream>
 #include <thread>
 
-#include "report/render.h"
 #include "module/flags.h"
+#include "report/render.h"
 
 namespace podpath::app {
 

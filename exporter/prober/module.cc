@@ -93,8 +93,9 @@ std::chrono::nanoseconds duration_flag(const char* flag, const std::string& text
                                        bool zero_allowed) {
   auto value = base::parse_duration(text);
   if (!value || (!zero_allowed && value->count() == 0))
-    throw module::ConfigError(fmt::format("{}: \"{}\" is not a {}duration; use e.g. 1s, 500ms or 1m",
-                                          flag, text, zero_allowed ? "" : "positive "));
+    throw module::ConfigError(
+        fmt::format("{}: \"{}\" is not a {}duration; use e.g. 1s, 500ms or 1m", flag, text,
+                    zero_allowed ? "" : "positive "));
   return *value;
 }
 
@@ -141,8 +142,7 @@ std::optional<std::vector<model::Peer>> read_static_targets(const std::string& p
     throw module::ConfigError(fmt::format("--prober.static-targets: cannot read \"{}\"", path));
   auto peers = parse_static_targets(*text);
   if (!peers)
-    throw module::ConfigError(
-        fmt::format("--prober.static-targets: {}: {}", path, peers.error()));
+    throw module::ConfigError(fmt::format("--prober.static-targets: {}: {}", path, peers.error()));
   return std::move(*peers);
 }
 

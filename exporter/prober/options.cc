@@ -24,7 +24,8 @@ base::Result<std::vector<double>> parse_buckets(std::string_view text) {
       return Bounds::failure(fmt::format("\"{}\" is not a positive number of seconds", item));
     }
     if (!bounds.empty() && value <= bounds.back()) {
-      return Bounds::failure(fmt::format("bounds must increase: {} after {}", value, bounds.back()));
+      return Bounds::failure(
+          fmt::format("bounds must increase: {} after {}", value, bounds.back()));
     }
     bounds.push_back(value);
     start = comma + 1;

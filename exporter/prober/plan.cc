@@ -53,8 +53,7 @@ base::Result<std::vector<model::Peer>> parse_static_targets(std::string_view tex
   std::string line;
   int number = 0;
   auto fail = [&](std::string why) {
-    return base::Result<std::vector<model::Peer>>::failure(
-        fmt::format("line {}: {}", number, why));
+    return base::Result<std::vector<model::Peer>>::failure(fmt::format("line {}: {}", number, why));
   };
   while (std::getline(in, line)) {
     ++number;

@@ -129,8 +129,8 @@ base::Result<std::unique_ptr<IcmpSocket>> IcmpSocket::open(SocketMode mode,
         getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) != 0) {
       const int bind_errno = errno;
       close(fd);
-      return Opened::failure(fmt::format("cannot bind the ICMP datagram socket: {}",
-                                         base::errno_name(bind_errno)));
+      return Opened::failure(
+          fmt::format("cannot bind the ICMP datagram socket: {}", base::errno_name(bind_errno)));
     }
     sock.reset(new IcmpSocket(fd, SocketMode::kDatagram, ntohs(local.sin_port)));
   }

@@ -123,14 +123,15 @@ TEST(Server, ServesHandlerAndHeaders) {
   ServerOptions options;
   options.listen = {ListenAddress{"127.0.0.1", 0}};
   std::string seen_accept;
-  ASSERT_EQ(server->start(options,
-                          [&](const Request& r) {
-                            seen_accept = r.header("ACCEPT");
-                            return Response{200,
-                                            "text/plain",
-                                            {{"X-Test", "yes"}},
-                                            r.method + " " + r.path + "?" + r.query};
-                          })
+  ASSERT_EQ(server
+                ->start(options,
+                        [&](const Request& r) {
+                          seen_accept = r.header("ACCEPT");
+                          return Response{200,
+                                          "text/plain",
+                                          {{"X-Test", "yes"}},
+                                          r.method + " " + r.path + "?" + r.query};
+                        })
                 .error(),
             "");
   int port = server->ports().at(0);

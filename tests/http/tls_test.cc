@@ -108,10 +108,11 @@ struct Running {
     options.listen = {ListenAddress{"127.0.0.1", 0}};
     options.tls = tls.source();
     server = make_server();
-    EXPECT_EQ(server->start(options,
-                            [](const Request& r) {
-                              return Response{200, "text/plain", {}, "hello " + r.path};
-                            })
+    EXPECT_EQ(server
+                  ->start(options,
+                          [](const Request& r) {
+                            return Response{200, "text/plain", {}, "hello " + r.path};
+                          })
                   .error(),
               "");
     port = server->ports().at(0);

@@ -98,11 +98,11 @@ class PollerTest : public ::testing::Test {
   std::vector<std::string> log_lines_;
   std::mutex log_mutex_;
   base::Logger log_{base::LogLevel::kDebug, base::LogFormat::kLogfmt,
-                   [this](std::string_view line) {
-                     std::lock_guard lock(log_mutex_);
-                     log_lines_.emplace_back(line);
-                   },
-                   [] { return std::chrono::system_clock::time_point(1795669400s); }};
+                    [this](std::string_view line) {
+                      std::lock_guard lock(log_mutex_);
+                      log_lines_.emplace_back(line);
+                    },
+                    [] { return std::chrono::system_clock::time_point(1795669400s); }};
   std::chrono::system_clock::time_point now_{1795669400s};
 };
 
