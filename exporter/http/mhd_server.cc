@@ -282,58 +282,17 @@ class MhdServer final : public Server {
       }
       fds.push_back(fd);
     }
-
-    std::shared_ptr<TlsBundle> first_bundle;
-    std::string cert_pem, key_pem, priority;
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC;
+    DaemonTls tls;
     if (options.tls) {
-      auto settings = options.tls();
-      if (!settings) return base::Status::failure("TLS is configured but no certificate is loaded");
-      auto [bundle, error] = make_bundle(*settings);
-      if (!bundle) {
+      auto prepared = prepare_tls(options.tls);
+      if (!prepared) {
         for (int open : fds) close(open);
-        return base::Status::failure(
-            fmt::format("cannot set up TLS: {}; fix --web.config.file", error));
+        return base::Status::failure(prepared.error());
       }
-      tls_settings_ = settings;
-      tls_bundle_ = bundle;
-      // MHD insists on a certificate of its own; the per-connection hook replaces it.
-      cert_pem = settings->cert_pem;
-      key_pem = settings->key_pem;
-      priority = priority_string(*settings);
-      flags |= MHD_USE_TLS;
+      tls = std::move(*prepared);
     }
-
-    const unsigned threads = static_cast<unsigned>(std::max(1, options.worker_threads));
-    // MHD's own inactivity timeout is a backstop; the watchdog enforces the real deadlines.
-    const auto idle_seconds = static_cast<unsigned>(
-        std::chrono::ceil<std::chrono::seconds>(
-            std::max({options.read_timeout, options.write_timeout, options.idle_timeout}))
-            .count());
-    // The per-connection pool holds the request line and headers plus our response
-    // headers; a request that does not fit gets 431.
-    const size_t pool_bytes = options.max_header_bytes + 4096;
     for (size_t i = 0; i < fds.size(); ++i) {
-      std::vector<MHD_OptionItem> items = {
-          {MHD_OPTION_LISTEN_SOCKET, fds[i], nullptr},
-          {MHD_OPTION_THREAD_POOL_SIZE, static_cast<intptr_t>(threads), nullptr},
-          {MHD_OPTION_CONNECTION_LIMIT, static_cast<intptr_t>(std::max(1, options.max_connections)),
-           nullptr},
-          {MHD_OPTION_CONNECTION_TIMEOUT, static_cast<intptr_t>(idle_seconds), nullptr},
-          {MHD_OPTION_CONNECTION_MEMORY_LIMIT, static_cast<intptr_t>(pool_bytes), nullptr},
-          {MHD_OPTION_URI_LOG_CALLBACK, reinterpret_cast<intptr_t>(&MhdServer::on_uri), this},
-          {MHD_OPTION_NOTIFY_COMPLETED, reinterpret_cast<intptr_t>(&MhdServer::on_completed), this},
-          {MHD_OPTION_NOTIFY_CONNECTION, reinterpret_cast<intptr_t>(&MhdServer::on_connection),
-           this},
-      };
-      if (flags & MHD_USE_TLS) {
-        items.push_back({MHD_OPTION_HTTPS_MEM_CERT, 0, cert_pem.data()});
-        items.push_back({MHD_OPTION_HTTPS_MEM_KEY, 0, key_pem.data()});
-        items.push_back({MHD_OPTION_HTTPS_PRIORITIES, 0, priority.data()});
-      }
-      items.push_back({MHD_OPTION_END, 0, nullptr});
-      MHD_Daemon* daemon = MHD_start_daemon(flags, 0, nullptr, nullptr, &MhdServer::on_request,
-                                            this, MHD_OPTION_ARRAY, items.data(), MHD_OPTION_END);
+      MHD_Daemon* daemon = start_daemon(fds[i], tls);
       if (daemon == nullptr) {
         for (size_t j = i; j < fds.size(); ++j) close(fds[j]);
         stop();
@@ -466,6 +425,112 @@ class MhdServer final : public Server {
     return MHD_YES;
   }
 
+  // What MHD needs for HTTPS: a certificate of its own (the per-connection hook replaces
+  // it) and the priority string. Empty when serving plain HTTP.
+  struct DaemonTls {
+    bool on = false;
+    std::string cert_pem, key_pem, priority;
+  };
+
+  base::Result<DaemonTls> prepare_tls(const TlsSource& source) {
+    auto settings = source();
+    if (!settings)
+      return base::Result<DaemonTls>::failure("TLS is configured but no certificate is loaded");
+    auto [bundle, error] = make_bundle(*settings);
+    if (!bundle)
+      return base::Result<DaemonTls>::failure(
+          fmt::format("cannot set up TLS: {}; fix --web.config.file", error));
+    tls_settings_ = settings;
+    tls_bundle_ = bundle;
+    return DaemonTls{true, settings->cert_pem, settings->key_pem, priority_string(*settings)};
+  }
+
+  // One daemon on one listening socket, with options_'s limits; nullptr when MHD refuses.
+  MHD_Daemon* start_daemon(int fd, DaemonTls& tls) {
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_ITC;
+    if (tls.on) flags |= MHD_USE_TLS;
+    const unsigned threads = static_cast<unsigned>(std::max(1, options_.worker_threads));
+    // MHD's own inactivity timeout is a backstop; the watchdog enforces the real deadlines.
+    const auto idle_seconds = static_cast<unsigned>(
+        std::chrono::ceil<std::chrono::seconds>(
+            std::max({options_.read_timeout, options_.write_timeout, options_.idle_timeout}))
+            .count());
+    // The per-connection pool holds the request line and headers plus our response
+    // headers; a request that does not fit gets 431.
+    const size_t pool_bytes = options_.max_header_bytes + 4096;
+    std::vector<MHD_OptionItem> items = {
+        {MHD_OPTION_LISTEN_SOCKET, fd, nullptr},
+        {MHD_OPTION_THREAD_POOL_SIZE, static_cast<intptr_t>(threads), nullptr},
+        {MHD_OPTION_CONNECTION_LIMIT, static_cast<intptr_t>(std::max(1, options_.max_connections)),
+         nullptr},
+        {MHD_OPTION_CONNECTION_TIMEOUT, static_cast<intptr_t>(idle_seconds), nullptr},
+        {MHD_OPTION_CONNECTION_MEMORY_LIMIT, static_cast<intptr_t>(pool_bytes), nullptr},
+        {MHD_OPTION_URI_LOG_CALLBACK, reinterpret_cast<intptr_t>(&MhdServer::on_uri), this},
+        {MHD_OPTION_NOTIFY_COMPLETED, reinterpret_cast<intptr_t>(&MhdServer::on_completed), this},
+        {MHD_OPTION_NOTIFY_CONNECTION, reinterpret_cast<intptr_t>(&MhdServer::on_connection), this},
+    };
+    if (tls.on) {
+      items.push_back({MHD_OPTION_HTTPS_MEM_CERT, 0, tls.cert_pem.data()});
+      items.push_back({MHD_OPTION_HTTPS_MEM_KEY, 0, tls.key_pem.data()});
+      items.push_back({MHD_OPTION_HTTPS_PRIORITIES, 0, tls.priority.data()});
+    }
+    items.push_back({MHD_OPTION_END, 0, nullptr});
+    return MHD_start_daemon(flags, 0, nullptr, nullptr, &MhdServer::on_request, this,
+                            MHD_OPTION_ARRAY, items.data(), MHD_OPTION_END);
+  }
+
+  // MHD closes the connection after a response queued at the first call for a request (it
+  // cannot know what follows), so a plain GET or HEAD is answered at the next call, once the
+  // request is complete, and keeps the connection alive. Anything with a body is answered at
+  // once: the body is never read, the connection closes.
+  static bool answer_at_next_call(MHD_Connection* mhd, const char* method) {
+    return (std::strcmp(method, "GET") == 0 || std::strcmp(method, "HEAD") == 0) &&
+           MHD_lookup_connection_value(mhd, MHD_HEADER_KIND, "Content-Length") == nullptr &&
+           MHD_lookup_connection_value(mhd, MHD_HEADER_KIND, "Transfer-Encoding") == nullptr;
+  }
+
+  static Request read_request(MHD_Connection* mhd, const char* method, const std::string& uri) {
+    Request request;
+    request.method = method;
+    const auto question = uri.find('?');
+    request.path = uri.substr(0, question);
+    if (question != std::string::npos) request.query = uri.substr(question + 1);
+    MHD_get_connection_values(mhd, MHD_HEADER_KIND, &MhdServer::collect_header, &request);
+    if (const auto* info = MHD_get_connection_info(mhd, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+        info != nullptr && info->client_addr != nullptr &&
+        info->client_addr->sa_family == AF_INET) {
+      char text[INET_ADDRSTRLEN] = {0};
+      const auto* in = reinterpret_cast<const sockaddr_in*>(info->client_addr);
+      if (inet_ntop(AF_INET, &in->sin_addr, text, sizeof text) != nullptr)
+        request.remote_address = text;
+    }
+    return request;
+  }
+
+  // The handler's answer; an exception becomes a 500 naming it.
+  Response handle(const Request& request) {
+    try {
+      return handler_(request);
+    } catch (const std::exception& e) {
+      return Response{
+          500, "text/plain; charset=utf-8", {}, fmt::format("internal error: {}\n", e.what())};
+    }
+  }
+
+  static MHD_Result queue(MHD_Connection* mhd, const Response& response) {
+    MHD_Response* reply = MHD_create_response_from_buffer(
+        // MUST_COPY: MHD copies the body and never writes through the pointer.
+        response.body.size(), const_cast<char*>(response.body.data()), MHD_RESPMEM_MUST_COPY);
+    if (reply == nullptr) return MHD_NO;
+    MHD_add_response_header(reply, "Content-Type", response.content_type.c_str());
+    for (const auto& [name, value] : response.headers)
+      MHD_add_response_header(reply, name.c_str(), value.c_str());
+    MHD_Result queued =
+        MHD_queue_response(mhd, static_cast<unsigned>(response.status), reply);  // HEAD: no body
+    MHD_destroy_response(reply);
+    return queued;
+  }
+
   static MHD_Result on_request(void* cls, MHD_Connection* mhd, const char*, const char* method,
                                const char*, const char*, size_t* upload_data_size,
                                void** request_context) {
@@ -479,53 +544,14 @@ class MhdServer final : public Server {
     }
     if (!exchange->headers_seen) {
       exchange->headers_seen = true;
-      // MHD closes the connection after a response queued at this first call (it cannot
-      // know what follows), so a plain GET or HEAD is answered at the next call, once the
-      // request is complete, and keeps the connection alive. Anything with a body is
-      // answered now: the body is never read, the connection closes.
-      const bool plain =
-          (std::strcmp(method, "GET") == 0 || std::strcmp(method, "HEAD") == 0) &&
-          MHD_lookup_connection_value(mhd, MHD_HEADER_KIND, "Content-Length") == nullptr &&
-          MHD_lookup_connection_value(mhd, MHD_HEADER_KIND, "Transfer-Encoding") == nullptr;
-      if (plain) return MHD_YES;
+      if (answer_at_next_call(mhd, method)) return MHD_YES;
     }
     exchange->answered = true;
     Connection* connection = socket_connection(mhd);
     self->set_phase(connection, Phase::kHandling, {});
-
-    Request request;
-    request.method = method;
-    const auto question = exchange->uri.find('?');
-    request.path = exchange->uri.substr(0, question);
-    if (question != std::string::npos) request.query = exchange->uri.substr(question + 1);
-    MHD_get_connection_values(mhd, MHD_HEADER_KIND, &MhdServer::collect_header, &request);
-    if (const auto* info = MHD_get_connection_info(mhd, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-        info != nullptr && info->client_addr != nullptr &&
-        info->client_addr->sa_family == AF_INET) {
-      char text[INET_ADDRSTRLEN] = {0};
-      const auto* in = reinterpret_cast<const sockaddr_in*>(info->client_addr);
-      if (inet_ntop(AF_INET, &in->sin_addr, text, sizeof text) != nullptr)
-        request.remote_address = text;
-    }
-
-    Response response;
-    try {
-      response = self->handler_(request);
-    } catch (const std::exception& e) {
-      response = Response{
-          500, "text/plain; charset=utf-8", {}, fmt::format("internal error: {}\n", e.what())};
-    }
-    MHD_Response* reply = MHD_create_response_from_buffer(
-        response.body.size(), response.body.data(), MHD_RESPMEM_MUST_COPY);
-    if (reply == nullptr) return MHD_NO;
-    MHD_add_response_header(reply, "Content-Type", response.content_type.c_str());
-    for (const auto& [name, value] : response.headers)
-      MHD_add_response_header(reply, name.c_str(), value.c_str());
+    const Response response = self->handle(read_request(mhd, method, exchange->uri));
     self->set_phase(connection, Phase::kWriting, self->options_.write_timeout);
-    MHD_Result queued =
-        MHD_queue_response(mhd, static_cast<unsigned>(response.status), reply);  // HEAD: no body
-    MHD_destroy_response(reply);
-    return queued;
+    return queue(mhd, response);
   }
 
   ServerOptions options_;

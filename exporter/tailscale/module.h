@@ -1,4 +1,4 @@
-// The tailscale module (issue #6): which peers Tailscale reaches directly and which ride a
+// The tailscale module: which peers Tailscale reaches directly and which ride a
 // DERP relay, from tailscaled's LocalAPI.
 #pragma once
 

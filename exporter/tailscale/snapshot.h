@@ -1,5 +1,5 @@
 // What the Tailscale module knows at one moment, published as an immutable snapshot: the
-// collector copies it at scrape time and the path analysis (issue #8) joins it per peer.
+// collector copies it at scrape time and the path analysis (analysis/) joins it per peer.
 // advance() and remap() are the pure steps the poller applies.
 #pragma once
 

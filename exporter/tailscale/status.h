@@ -1,6 +1,7 @@
 // tailscaled's ipnstate.Status (GET /localapi/v0/status) as plain structs, and the pure parse
-// that fills them. Only what podpath reads is kept. Field meanings: facts.md, "Tailscale on
-// Linux", and tailscale/tailscale ipn/ipnstate/ipnstate.go.
+// that fills them. Only what podpath reads is kept. Field meanings: tailscale/tailscale
+// ipn/ipnstate/ipnstate.go (the writer) and cmd/tailscale/cli/status.go (how the CLI reads
+// them); tests/fixtures/SOURCES.md lists the real bodies the parser is tested on.
 #pragma once
 
 #include <cstdint>

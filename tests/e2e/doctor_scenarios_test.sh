@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue #8's last criterion: in every lab scenario the doctor's verdict for every pair matches
+# In every lab scenario the doctor's verdict for every pair matches
 # the scenario's truth, and its findings name the field report's problems, and nothing else.
 #
 # Brings up a lab of its own (namespace prefix ppdc-, state /run/podpath-lab-doctor) and walks

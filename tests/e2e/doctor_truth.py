@@ -7,7 +7,7 @@ DIR holds the doctor's report of every node (NODE.json) and its exit status (NOD
 the SCENARIOs are every `lab scenario` applied since `lab up`, oldest first ("vxlan-blocked
 A B" as one argument). The lab's state is replayed from that list and every ordered pair of
 nodes is compared with what tests/lab/README.md ("Scenarios and their truth") and the field
-report (/work/shared/reference/field-report.txt) say about it. Nothing here asks the
+report's account (summarised in tests/lab/README.md) says about it. Nothing here asks the
 exporter or the lab how to judge: addresses, roads, bands and problems are written out below.
 
 Prints "ok NAME: ..." or "FAIL NAME: expected ..., seen ..." per pair and per node, then

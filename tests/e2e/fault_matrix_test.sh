@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The fault matrix of issue #11, in the lab: the API server down, slow, resetting watches,
+# The fault matrix, in the lab: the API server down, slow, resetting watches,
 # answering 410 and garbage; tailscaled's socket gone, answering garbage, hanging; flannel.1
 # and cni0 deleted and recreated mid-scrape; subnet.env rewritten mid-read; 100 nodes added
 # and removed per minute. One node's exporter is the subject (the other five keep running).

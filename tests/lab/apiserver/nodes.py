@@ -6,8 +6,9 @@ NodeLists or rewrites tests/lab/apiserver/fixtures/. Everything is deterministic
 in its inputs (names, index, creation time): uids are uuid5 of the name and VTEP
 MACs are derived from a hash of the name, so fixtures and golden files are stable.
 
-Field shapes follow what k3s v1.34 and flannel write; see
-/work/shared/reference/facts.md for the annotation meanings.
+Field shapes follow what k3s v1.34 and flannel write; the annotation meanings are
+flannel's pkg/subnet/kube/annotations.go, and tests/fixtures/nodes/ holds real Node
+objects of the same shape (sources in tests/fixtures/SOURCES.md).
 """
 
 import argparse
