@@ -444,9 +444,9 @@ TEST_F(ProberNetns, PathMtuAboveTheLocalDeviceGetsEmsgsize) {
   EXPECT_EQ(probed_mtu(*r.prober->snapshot(), "b"), 1400);
 }
 
-// Two nodes programmed as flannel's VXLAN backend does (pkg/backend/vxlan in flannel): underlay 192.168.77.0/24,
-// a public address 203.0.113.N on the same link, flannel.1 with 10.42.N.0/32, and for the
-// other node an FDB entry, a permanent neighbour and an onlink route.
+// Two nodes programmed as flannel's VXLAN backend does (pkg/backend/vxlan in flannel): underlay
+// 192.168.77.0/24, a public address 203.0.113.N on the same link, flannel.1 with 10.42.N.0/32, and
+// for the other node an FDB entry, a permanent neighbour and an onlink route.
 constexpr const char* kMac1 = "0a:00:00:00:00:01";
 constexpr const char* kMac2 = "0a:00:00:00:00:02";
 
