@@ -16,9 +16,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   for (const char* context : {"", "default"}) {
     const auto result = k8s::parse_kubeconfig(text, "/etc/podpath", context, "fuzz");
-    FUZZ_CHECK(result.config.has_value() == result.error.empty(), text);
-    if (result.config) {
-      const auto& config = *result.config;
+    FUZZ_CHECK(result.ok() == result.error().empty(), text);
+    if (result) {
+      const auto& config = *result;
       FUZZ_CHECK(!config.server.empty() && config.server.back() != '/', text);
       // Relative paths are resolved against the kubeconfig's directory.
       for (const auto* path :

@@ -42,9 +42,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check_time(text);
 
   const auto parsed = ts::parse_status(text);
-  FUZZ_CHECK(parsed.status.has_value() == parsed.error.empty(), text);
-  if (!parsed.status) return 0;
-  const auto& status = *parsed.status;
+  FUZZ_CHECK(parsed.ok() == parsed.error().empty(), text);
+  if (!parsed) return 0;
+  const auto& status = *parsed;
   if (status.self) check_peer(*status.self, text);
   for (const auto& peer : status.peers) check_peer(peer, text);
   // Sorted by key (and a JSON object's keys are unique), so everything built is deterministic.

@@ -285,11 +285,12 @@ const char* client_auth_name(ClientAuth auth) {
   return "";
 }
 
-WebConfigParse parse_web_config(std::string_view yaml, std::string_view base_dir) {
+base::Result<WebConfig> parse_web_config(std::string_view yaml, std::string_view base_dir) {
+  using Parsed = base::Result<WebConfig>;
   try {
     const YAML::Node root = YAML::Load(std::string(yaml));
     WebConfig config;
-    if (root.IsNull()) return {config, {}};
+    if (root.IsNull()) return config;
     if (!root.IsMap())
       fail_at(root,
               "the file must be a mapping with tls_server_config, http_server_config "
@@ -319,11 +320,11 @@ WebConfigParse parse_web_config(std::string_view yaml, std::string_view base_dir
                            "--web.max-connections and --web.max-threads instead; remove it");
                  }
                });
-    return {config, {}};
+    return config;
   } catch (const YAML::Exception& e) {
-    return {std::nullopt, fmt::format("line {}: invalid YAML: {}", e.mark.line + 1, e.msg)};
+    return Parsed::failure(fmt::format("line {}: invalid YAML: {}", e.mark.line + 1, e.msg));
   } catch (const Invalid& e) {
-    return {std::nullopt, e.what()};
+    return Parsed::failure(e.what());
   }
 }
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "base/file.h"
+#include "base/result.h"
 #include "http/server.h"
 
 namespace podpath::http {
@@ -42,14 +43,9 @@ struct WebConfig {
   bool operator==(const WebConfig&) const = default;
 };
 
-struct WebConfigParse {
-  std::optional<WebConfig> config;
-  std::string error;  // one line, set when config is empty
-};
-
 // `base_dir` resolves relative file names, as exporter-toolkit does (the config file's
 // directory). Unknown fields are errors, like exporter-toolkit's strict YAML decoding.
-WebConfigParse parse_web_config(std::string_view yaml, std::string_view base_dir);
+base::Result<WebConfig> parse_web_config(std::string_view yaml, std::string_view base_dir);
 
 // Reads a whole file or throws std::runtime_error naming the reason (injected for tests).
 using ReadFile = base::FileReader;

@@ -131,27 +131,30 @@ base::Result<ApiConfig> read_context(const YAML::Node& root, const std::string& 
 
 }  // namespace
 
-KubeconfigResult parse_kubeconfig(const std::string& yaml_text, const std::string& base_dir,
-                                  const std::string& context, const std::string& source_name) {
+base::Result<ApiConfig> parse_kubeconfig(const std::string& yaml_text, const std::string& base_dir,
+                                         const std::string& context,
+                                         const std::string& source_name) {
+  using Parsed = base::Result<ApiConfig>;
   YAML::Node root;
   try {
     root = YAML::Load(yaml_text);
   } catch (const YAML::Exception& e) {
-    return {std::nullopt, fmt::format("{}: not valid YAML: {}", source_name, e.what())};
+    return Parsed::failure(fmt::format("{}: not valid YAML: {}", source_name, e.what()));
   }
   if (!root || !root.IsMap())
-    return {std::nullopt, fmt::format("{}: not a kubeconfig (expected a mapping)", source_name)};
+    return Parsed::failure(fmt::format("{}: not a kubeconfig (expected a mapping)", source_name));
   try {
     const std::string context_name = context.empty() ? scalar(root, "current-context") : context;
     if (context_name.empty())
-      return {std::nullopt, fmt::format("{}: no current-context; set one (kubectl config "
-                                        "use-context) or pass --kubernetes.context",
-                                        source_name)};
+      return Parsed::failure(
+          fmt::format("{}: no current-context; set one (kubectl config "
+                      "use-context) or pass --kubernetes.context",
+                      source_name));
     auto config = read_context(root, context_name, base_dir, source_name);
-    if (!config) return {std::nullopt, config.error()};
-    return {std::move(*config), {}};
+    if (!config) return Parsed::failure(config.error());
+    return std::move(*config);
   } catch (const YAML::Exception& e) {
-    return {std::nullopt, fmt::format("{}: unexpected structure: {}", source_name, e.what())};
+    return Parsed::failure(fmt::format("{}: unexpected structure: {}", source_name, e.what()));
   }
 }
 

@@ -7,6 +7,8 @@
 #include <optional>
 #include <string>
 
+#include "base/result.h"
+
 namespace podpath::kubernetes {
 
 struct ApiConfig {
@@ -28,15 +30,11 @@ struct ApiConfig {
   std::string source;
 };
 
-struct KubeconfigResult {
-  std::optional<ApiConfig> config;
-  std::string error;  // why config is empty
-};
-
 // Parses kubeconfig YAML. `context` empty means current-context. Relative file paths are
 // resolved against `base_dir` (the kubeconfig's directory), as kubectl does.
-KubeconfigResult parse_kubeconfig(const std::string& yaml_text, const std::string& base_dir,
-                                  const std::string& context, const std::string& source_name);
+base::Result<ApiConfig> parse_kubeconfig(const std::string& yaml_text, const std::string& base_dir,
+                                         const std::string& context,
+                                         const std::string& source_name);
 
 // The in-cluster settings: https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT with
 // `dir`/ca.crt and `dir`/token. nullopt when host or port is empty.

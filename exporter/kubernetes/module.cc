@@ -32,8 +32,8 @@ ResolvedConfig resolve_config(const ModuleFlags& flags, const std::string& servi
     std::string base_dir = slash == std::string::npos ? "." : flags.kubeconfig.substr(0, slash);
     auto parsed =
         parse_kubeconfig(*file.bytes, base_dir, flags.context, "kubeconfig " + flags.kubeconfig);
-    if (!parsed.config) throw module::ConfigError("--kubeconfig: " + parsed.error);
-    resolved.config = std::move(parsed.config);
+    if (!parsed) throw module::ConfigError("--kubeconfig: " + parsed.error());
+    resolved.config = std::move(*parsed);
     return resolved;
   }
   auto in_cluster = in_cluster_config(service_host, service_port, flags.service_account_dir);

@@ -65,9 +65,9 @@ Snapshot advance(const Snapshot& previous, const Fetched& fetched, const model::
     next.error = *error;
     return next;
   }
-  StatusParse parsed = parse_status(fetched.status.body);
-  if (!parsed.status) {
-    next.error = fmt::format("status: {}", parsed.error);
+  auto parsed = parse_status(fetched.status.body);
+  if (!parsed) {
+    next.error = fmt::format("status: {}", parsed.error());
     return next;
   }
 
@@ -94,7 +94,7 @@ Snapshot advance(const Snapshot& previous, const Fetched& fetched, const model::
     return next;
   }
 
-  next.status = std::move(parsed.status);
+  next.status = std::move(*parsed);
   next.mapping = map_peers(peers, *next.status);
   next.peer_generation = peers.generation;
   next.path_counters = std::move(counters);

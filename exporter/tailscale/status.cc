@@ -195,24 +195,21 @@ bool parse_rfc3339(std::string_view text, std::optional<double>& unix_seconds) {
   return true;
 }
 
-StatusParse parse_status(std::string_view body) {
-  StatusParse result;
+base::Result<Status> parse_status(std::string_view body) {
+  using Parsed = base::Result<Status>;
   json doc = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded()) {
-    result.error = "status is not valid JSON";
-    return result;
+    return Parsed::failure("status is not valid JSON");
   }
   if (!doc.is_object()) {
-    result.error = fmt::format("status is a JSON {}, not an object", doc.type_name());
-    return result;
+    return Parsed::failure(fmt::format("status is a JSON {}, not an object", doc.type_name()));
   }
   Status status;
   try {
     status.version = get_string(doc, "Version");
     status.backend_state = get_string(doc, "BackendState");
   } catch (const FieldError& e) {
-    result.error = fmt::format("status field {}", e.what());
-    return result;
+    return Parsed::failure(fmt::format("status field {}", e.what()));
   }
   if (const json* self = find(doc, "Self")) {
     try {
@@ -223,8 +220,8 @@ StatusParse parse_status(std::string_view body) {
   }
   if (const json* peers = find(doc, "Peer")) {
     if (!peers->is_object()) {
-      result.error = fmt::format("status field Peer: expected object, got {}", peers->type_name());
-      return result;
+      return Parsed::failure(
+          fmt::format("status field Peer: expected object, got {}", peers->type_name()));
     }
     status.peers.reserve(peers->size());
     for (const auto& [key, value] : peers->items()) {
@@ -241,8 +238,7 @@ StatusParse parse_status(std::string_view body) {
             [](const PeerStatus& a, const PeerStatus& b) { return a.key < b.key; });
   std::sort(status.peer_errors.begin(), status.peer_errors.end(),
             [](const PeerError& a, const PeerError& b) { return a.key < b.key; });
-  result.status = std::move(status);
-  return result;
+  return status;
 }
 
 std::string display_name(const PeerStatus& peer) {

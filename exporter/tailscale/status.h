@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/result.h"
 #include "model/ip.h"
 
 namespace podpath::tailscale {
@@ -54,16 +55,11 @@ struct Status {
   bool operator==(const Status&) const = default;
 };
 
-struct StatusParse {
-  std::optional<Status> status;  // nullopt when the document as a whole is unusable
-  std::string error;             // why status is nullopt
-};
-
 // Parses the JSON body. Missing or null fields take their zero value (Go omits nothing, but
 // older tailscaled versions lack PeerRelay and PrimaryRoutes, and nil slices arrive as null).
 // A field of the wrong type makes that peer a PeerError; only a body that is not a JSON
 // object, or whose top-level fields have the wrong type, fails as a whole.
-StatusParse parse_status(std::string_view body);
+base::Result<Status> parse_status(std::string_view body);
 
 // RFC 3339 (Go's time.Time JSON form, RFC3339Nano) to Unix seconds. Returns false for
 // malformed text; Go's zero time 0001-01-01T00:00:00Z ("never") sets unix_seconds to nullopt.

@@ -78,21 +78,21 @@ const BadCase kBad[] = {
 TEST(WebConfig, BadFilesGiveTheirExactError) {
   for (const auto& c : kBad) {
     auto parsed = parse_web_config(fixture(c.file), kDir);
-    EXPECT_FALSE(parsed.config) << c.file;
-    EXPECT_EQ(parsed.error, c.error) << c.file;
+    EXPECT_FALSE(parsed) << c.file;
+    EXPECT_EQ(parsed.error(), c.error) << c.file;
   }
 }
 
 TEST(WebConfig, EmptyFileMeansPlainHttpWithoutAuth) {
   auto parsed = parse_web_config(fixture("empty.good.yml"), kDir);
-  ASSERT_TRUE(parsed.config) << parsed.error;
-  EXPECT_EQ(*parsed.config, WebConfig{});
+  ASSERT_TRUE(parsed) << parsed.error();
+  EXPECT_EQ(*parsed, WebConfig{});
 }
 
 TEST(WebConfig, FullTlsConfig) {
   auto parsed = parse_web_config(fixture("tls.good.yml"), kDir);
-  ASSERT_TRUE(parsed.config) << parsed.error;
-  const WebConfig& config = *parsed.config;
+  ASSERT_TRUE(parsed) << parsed.error();
+  const WebConfig& config = *parsed;
   ASSERT_TRUE(config.tls);
   EXPECT_EQ(config.tls->cert_file, kDir + "/../tls/server.crt");  // relative to the file
   EXPECT_EQ(config.tls->key_file, kDir + "/../tls/server.key");
@@ -111,9 +111,9 @@ TEST(WebConfig, FullTlsConfig) {
 
 TEST(WebConfig, UsersWithoutTls) {
   auto parsed = parse_web_config(fixture("users_no_tls.good.yml"), kDir);
-  ASSERT_TRUE(parsed.config) << parsed.error;
-  EXPECT_FALSE(parsed.config->tls);
-  EXPECT_EQ(parsed.config->users.size(), 2u);
+  ASSERT_TRUE(parsed) << parsed.error();
+  EXPECT_FALSE(parsed->tls);
+  EXPECT_EQ(parsed->users.size(), 2u);
 }
 
 TEST(WebConfig, EveryClientAuthTypeAndAbsolutePaths) {
@@ -132,27 +132,28 @@ TEST(WebConfig, EveryClientAuthTypeAndAbsolutePaths) {
                            "k.key\n  client_auth_type: ") +
                        name + "\n" + (needs_ca ? "  client_ca_file: ca.crt\n" : "");
     auto parsed = parse_web_config(yaml, "/etc/podpath");
-    ASSERT_TRUE(parsed.config) << name << ": " << parsed.error;
-    EXPECT_EQ(parsed.config->tls->client_auth, expected) << name;
-    EXPECT_EQ(parsed.config->tls->cert_file, "/etc/s.crt");
-    EXPECT_EQ(parsed.config->tls->key_file, "/etc/podpath/k.key");
+    ASSERT_TRUE(parsed) << name << ": " << parsed.error();
+    EXPECT_EQ(parsed->tls->client_auth, expected) << name;
+    EXPECT_EQ(parsed->tls->cert_file, "/etc/s.crt");
+    EXPECT_EQ(parsed->tls->key_file, "/etc/podpath/k.key");
   }
 }
 
 TEST(WebConfig, TlsSectionWithOnlyVersionsStaysPlainHttp) {
   // exporter-toolkit turns TLS on only when a certificate, key, CA or client auth is set.
   auto parsed = parse_web_config("tls_server_config:\n  min_version: TLS13\n", "/");
-  ASSERT_TRUE(parsed.config) << parsed.error;
-  EXPECT_FALSE(parsed.config->tls);
+  ASSERT_TRUE(parsed) << parsed.error();
+  EXPECT_FALSE(parsed->tls);
 }
 
 TEST(WebConfig, TypeErrorsNameTheField) {
   auto parsed = parse_web_config("tls_server_config:\n  cert_file: [a, b]\n", "/");
-  EXPECT_EQ(parsed.error, "line 2: tls_server_config.cert_file must be a string");
+  EXPECT_EQ(parsed.error(), "line 2: tls_server_config.cert_file must be a string");
   parsed = parse_web_config("basic_auth_users: [alice]\n", "/");
-  EXPECT_EQ(parsed.error, "line 1: basic_auth_users must be a mapping of user name to bcrypt hash");
+  EXPECT_EQ(parsed.error(),
+            "line 1: basic_auth_users must be a mapping of user name to bcrypt hash");
   parsed = parse_web_config("http_server_config:\n  http2: false\n", "/");
-  EXPECT_TRUE(parsed.config) << parsed.error;
+  EXPECT_TRUE(parsed) << parsed.error();
 }
 
 base::FileRead read_fixture_file(const std::string& path) {
@@ -161,31 +162,31 @@ base::FileRead read_fixture_file(const std::string& path) {
 
 TEST(WebConfig, LoadsAndChecksTheTlsFiles) {
   auto parsed = parse_web_config(fixture("tls.good.yml"), kDir);
-  ASSERT_TRUE(parsed.config);
-  auto [settings, error] = load_tls_settings(*parsed.config->tls, read_fixture_file);
+  ASSERT_TRUE(parsed);
+  auto [settings, error] = load_tls_settings(*parsed->tls, read_fixture_file);
   ASSERT_TRUE(settings) << error;
   EXPECT_NE(settings->cert_pem.find("BEGIN CERTIFICATE"), std::string::npos);
   EXPECT_NE(settings->key_pem.find("PRIVATE KEY"), std::string::npos);
   EXPECT_NE(settings->client_ca_pem.find("BEGIN CERTIFICATE"), std::string::npos);
 
-  TlsFileConfig wrong_key = *parsed.config->tls;
+  TlsFileConfig wrong_key = *parsed->tls;
   wrong_key.key_file = kDir + "/../tls/client.key";
   EXPECT_EQ(load_tls_settings(wrong_key, read_fixture_file).second,
             "tls_server_config: the key does not belong to the certificate (cert_file and "
             "key_file must be a pair)");
 
-  TlsFileConfig missing = *parsed.config->tls;
+  TlsFileConfig missing = *parsed->tls;
   missing.cert_file = "/nonexistent/server.crt";
   EXPECT_EQ(load_tls_settings(missing, read_fixture_file).second,
             "tls_server_config.cert_file: cannot read /nonexistent/server.crt: No such file or "
             "directory");
 
-  TlsFileConfig key_as_ca = *parsed.config->tls;
+  TlsFileConfig key_as_ca = *parsed->tls;
   key_as_ca.client_ca_file = kDir + "/../tls/client.key";
   EXPECT_EQ(load_tls_settings(key_as_ca, read_fixture_file).second,
             "tls_server_config: the client CA contains no PEM certificate");
 
-  TlsFileConfig not_pem = *parsed.config->tls;
+  TlsFileConfig not_pem = *parsed->tls;
   not_pem.cert_file = kDir + "/tls.good.yml";
   auto garbage = load_tls_settings(not_pem, read_fixture_file).second;
   EXPECT_TRUE(garbage.starts_with("tls_server_config: cannot load the certificate and key"))

@@ -120,8 +120,8 @@ bool wait_watching(FakeApiServer& server) {
 ApiConfig config_from(const FakeApiServer& server) {
   auto parsed = parse_kubeconfig(slurp(server.kubeconfig()), server.state_dir(), "",
                                  "kubeconfig " + server.kubeconfig());
-  EXPECT_TRUE(parsed.config) << parsed.error;
-  return parsed.config.value_or(ApiConfig{});
+  EXPECT_TRUE(parsed) << parsed.error();
+  return parsed ? *parsed : ApiConfig{};
 }
 
 // Skips (with the reason) when the lab's server is not in the tree; fails when it is but

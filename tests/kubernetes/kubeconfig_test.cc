@@ -31,8 +31,8 @@ users:
 
 TEST(Kubeconfig, K3sStyleTokenAndCaData) {
   auto result = parse_kubeconfig(kK3sYaml, "/etc/rancher/k3s", "", "kubeconfig k3s.yaml");
-  ASSERT_TRUE(result.config) << result.error;
-  const ApiConfig& c = *result.config;
+  ASSERT_TRUE(result) << result.error();
+  const ApiConfig& c = *result;
   EXPECT_EQ(c.server, "https://127.0.0.1:6443");
   EXPECT_EQ(c.ca_pem, kCaPem);
   EXPECT_EQ(c.ca_file, "");
@@ -98,8 +98,8 @@ users:
 
 TEST(Kubeconfig, CurrentContextWithFilesRelativeToTheKubeconfig) {
   auto result = parse_kubeconfig(kMultiYaml, "/home/op/.kube", "", "kubeconfig config");
-  ASSERT_TRUE(result.config) << result.error;
-  const ApiConfig& c = *result.config;
+  ASSERT_TRUE(result) << result.error();
+  const ApiConfig& c = *result;
   EXPECT_EQ(c.server, "https://100.99.0.1:6443");
   EXPECT_EQ(c.ca_file, "/home/op/.kube/pki/ca.crt");
   EXPECT_EQ(c.client_cert_file, "/abs/admin.crt");
@@ -109,20 +109,20 @@ TEST(Kubeconfig, CurrentContextWithFilesRelativeToTheKubeconfig) {
 
 TEST(Kubeconfig, ContextOverrideWithClientCertificateData) {
   auto result = parse_kubeconfig(kMultiYaml, "/k", "cert-data", "kc");
-  ASSERT_TRUE(result.config) << result.error;
-  EXPECT_EQ(result.config->client_cert_pem, "CERT");
-  EXPECT_EQ(result.config->client_key_pem, "KEY");
-  EXPECT_EQ(result.config->source, "kc (context cert-data)");
+  ASSERT_TRUE(result) << result.error();
+  EXPECT_EQ(result->client_cert_pem, "CERT");
+  EXPECT_EQ(result->client_key_pem, "KEY");
+  EXPECT_EQ(result->source, "kc (context cert-data)");
 }
 
 TEST(Kubeconfig, TokenFileAndInsecureOnlyWhenTheKubeconfigSaysSo) {
   auto result = parse_kubeconfig(kMultiYaml, "/k", "lab", "kc");
-  ASSERT_TRUE(result.config) << result.error;
-  EXPECT_EQ(result.config->token_file, "/var/run/token");
-  EXPECT_TRUE(result.config->insecure_skip_tls_verify);
+  ASSERT_TRUE(result) << result.error();
+  EXPECT_EQ(result->token_file, "/var/run/token");
+  EXPECT_TRUE(result->insecure_skip_tls_verify);
   auto home = parse_kubeconfig(kMultiYaml, "/k", "home", "kc");
-  ASSERT_TRUE(home.config);
-  EXPECT_FALSE(home.config->insecure_skip_tls_verify);
+  ASSERT_TRUE(home);
+  EXPECT_FALSE(home->insecure_skip_tls_verify);
 }
 
 TEST(Kubeconfig, ErrorsNameTheProblem) {
@@ -151,9 +151,9 @@ TEST(Kubeconfig, ErrorsNameTheProblem) {
   };
   for (const auto& c : cases) {
     auto result = parse_kubeconfig(c.yaml, "/k", c.context, "kc");
-    EXPECT_FALSE(result.config) << c.yaml;
-    EXPECT_NE(result.error.find(c.error), std::string::npos)
-        << "want '" << c.error << "' got '" << result.error << "'";
+    EXPECT_FALSE(result) << c.yaml;
+    EXPECT_NE(result.error().find(c.error), std::string::npos)
+        << "want '" << c.error << "' got '" << result.error() << "'";
   }
 }
 

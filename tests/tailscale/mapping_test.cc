@@ -256,8 +256,8 @@ TEST(MapPeers, SameGroupAndTransportFollowThePeers) {
           node("lima-k3s-agent-4", "lima", "100.90.11.12", "192.168.105.5", "10.42.5.0/24")},
       {});
   auto parsed = parse_status(read_testdata("status-field-report.json"));
-  ASSERT_TRUE(parsed.status);
-  Mapping m = map_peers(peers, *parsed.status);
+  ASSERT_TRUE(parsed);
+  Mapping m = map_peers(peers, *parsed);
   ASSERT_EQ(m.peers.size(), 5u);
   EXPECT_EQ(m.unmapped_tailscale, 1u) << "pixel-7";
   struct Row {
@@ -281,10 +281,10 @@ TEST(MapPeers, SameGroupAndTransportFollowThePeers) {
 TEST(MapPeers, FiveThousandPeers) {
   constexpr int kPeers = 5000;
   auto parsed = parse_status(testing::big_status_json(kPeers));
-  ASSERT_TRUE(parsed.status) << parsed.error;
-  ASSERT_EQ(parsed.status->peers.size(), static_cast<size_t>(kPeers));
-  EXPECT_TRUE(parsed.status->peer_errors.empty());
-  Mapping m = map_peers(testing::big_peer_set(kPeers), *parsed.status);
+  ASSERT_TRUE(parsed) << parsed.error();
+  ASSERT_EQ(parsed->peers.size(), static_cast<size_t>(kPeers));
+  EXPECT_TRUE(parsed->peer_errors.empty());
+  Mapping m = map_peers(testing::big_peer_set(kPeers), *parsed);
   ASSERT_EQ(m.peers.size(), static_cast<size_t>(kPeers));
   EXPECT_EQ(m.unmapped_tailscale, 0u);
   EXPECT_EQ(m.unmapped_cluster, 0u);

@@ -30,15 +30,15 @@ int main(int argc, char** argv) {
     auto t0 = Clock::now();
     auto parsed = podpath::tailscale::parse_status(body);
     auto t1 = Clock::now();
-    if (!parsed.status) {
-      fmt::print(stderr, "parse failed: {}\n", parsed.error);
+    if (!parsed) {
+      fmt::print(stderr, "parse failed: {}\n", parsed.error());
       return 1;
     }
     podpath::tailscale::Snapshot snapshot;
     snapshot.availability = podpath::tailscale::Availability::kAvailable;
-    snapshot.mapping = podpath::tailscale::map_peers(set, *parsed.status);
+    snapshot.mapping = podpath::tailscale::map_peers(set, *parsed);
     auto t2 = Clock::now();
-    snapshot.status = std::move(parsed.status);
+    snapshot.status = std::move(*parsed);
     auto result = podpath::tailscale::collect_snapshot(snapshot);
     auto t3 = Clock::now();
     mapped = snapshot.mapping.peers.size();

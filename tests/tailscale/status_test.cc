@@ -67,8 +67,8 @@ TEST(ParseRfc3339, Table) {
 
 TEST(ParseStatus, FieldReportNode) {
   auto parsed = parse_status(read_testdata("status-field-report.json"));
-  ASSERT_TRUE(parsed.status) << parsed.error;
-  const Status& status = *parsed.status;
+  ASSERT_TRUE(parsed) << parsed.error();
+  const Status& status = *parsed;
   EXPECT_EQ(status.version, "1.90.6-t7d1a4b2c3-g4b5e6f7a8");
   EXPECT_EQ(status.backend_state, "Running");
   ASSERT_TRUE(status.self);
@@ -109,10 +109,10 @@ TEST(ParseStatus, FieldReportNode) {
 
 TEST(ParseStatus, OlderTailscaledWithMissingAndNullFields) {
   auto parsed = parse_status(read_testdata("status-old-missing-fields.json"));
-  ASSERT_TRUE(parsed.status) << parsed.error;
-  EXPECT_TRUE(parsed.status->peer_errors.empty());
-  auto peers = by_host(*parsed.status);
-  ASSERT_EQ(parsed.status->peers.size(), 3u);
+  ASSERT_TRUE(parsed) << parsed.error();
+  EXPECT_TRUE(parsed->peer_errors.empty());
+  auto peers = by_host(*parsed);
+  ASSERT_EQ(parsed->peers.size(), 3u);
   const PeerStatus& tokyo = peers.at("ip-172-26-2-70");
   EXPECT_TRUE(tokyo.primary_routes.empty()) << "no PrimaryRoutes before it existed";
   EXPECT_EQ(tokyo.allowed_ips, (std::vector{prefix("100.99.1.2/32"), prefix("10.42.0.0/24")}));
@@ -132,12 +132,12 @@ TEST(ParseStatus, OlderTailscaledWithMissingAndNullFields) {
 
 TEST(ParseStatus, WrongTypesCostOnlyThatPeer) {
   auto parsed = parse_status(read_testdata("status-wrong-types.json"));
-  ASSERT_TRUE(parsed.status) << parsed.error;
-  ASSERT_EQ(parsed.status->peers.size(), 1u);
-  EXPECT_EQ(parsed.status->peers[0].host_name, "good");
-  EXPECT_FALSE(parsed.status->self) << "Self has TailscaleIPs as a string";
+  ASSERT_TRUE(parsed) << parsed.error();
+  ASSERT_EQ(parsed->peers.size(), 1u);
+  EXPECT_EQ(parsed->peers[0].host_name, "good");
+  EXPECT_FALSE(parsed->self) << "Self has TailscaleIPs as a string";
   std::map<std::string, std::string> errors;
-  for (const auto& e : parsed.status->peer_errors) errors[e.key] = e.error;
+  for (const auto& e : parsed->peer_errors) errors[e.key] = e.error;
   ASSERT_EQ(errors.size(), 9u);
   EXPECT_EQ(errors.at("Self"), "TailscaleIPs: expected array of strings, got string");
   // The other keys are sha256 node keys; match the errors by content.
@@ -159,10 +159,10 @@ TEST(ParseStatus, WrongTypesCostOnlyThatPeer) {
 
 TEST(ParseStatus, LoggedOutNodeHasNoPeers) {
   auto parsed = parse_status(read_testdata("status-needs-login.json"));
-  ASSERT_TRUE(parsed.status) << parsed.error;
-  EXPECT_EQ(parsed.status->backend_state, "NeedsLogin");
-  EXPECT_TRUE(parsed.status->peers.empty());
-  EXPECT_TRUE(parsed.status->peer_errors.empty());
+  ASSERT_TRUE(parsed) << parsed.error();
+  EXPECT_EQ(parsed->backend_state, "NeedsLogin");
+  EXPECT_TRUE(parsed->peers.empty());
+  EXPECT_TRUE(parsed->peer_errors.empty());
 }
 
 TEST(ParseStatus, GarbageFailsAsAWhole) {
@@ -188,8 +188,8 @@ TEST(ParseStatus, GarbageFailsAsAWhole) {
   };
   for (const auto& c : cases) {
     auto parsed = parse_status(c.body);
-    EXPECT_FALSE(parsed.status) << c.name;
-    EXPECT_EQ(parsed.error, c.error) << c.name;
+    EXPECT_FALSE(parsed) << c.name;
+    EXPECT_EQ(parsed.error(), c.error) << c.name;
   }
 }
 
