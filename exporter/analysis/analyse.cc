@@ -23,11 +23,15 @@ NodeIdentity describe_node(const Inputs& in, const netlink::Link* overlay_link) 
     self.public_ip = in.peers.self->public_ip;
     self.vtep_mac = in.peers.self->vtep_mac;
     self.vni = in.peers.self->vni;
+    self.public_ipv6 = in.peers.self->ipv6.public_ip;
+    self.vtep_mac_v6 = in.peers.self->ipv6.vtep_mac;
   }
   if (in.subnet_env) {
     self.flannel_network = in.subnet_env->network;
     self.flannel_subnet = in.subnet_env->subnet;
     self.flannel_mtu = in.subnet_env->mtu;
+    self.flannel_ipv6_network = in.subnet_env->ipv6_network;
+    self.flannel_ipv6_subnet = in.subnet_env->ipv6_subnet;
   }
   if (overlay_link != nullptr && overlay_link->vxlan) {
     if (!self.public_ip) self.public_ip = model::Ipv4::parse(overlay_link->vxlan->local);
@@ -36,6 +40,8 @@ NodeIdentity describe_node(const Inputs& in, const netlink::Link* overlay_link) 
   }
   if (self.public_ip)
     self.public_ip_scope = std::string(model::to_string(model::classify(*self.public_ip)));
+  if (self.public_ipv6)
+    self.public_ipv6_scope = std::string(model::to_string(model::classify(*self.public_ipv6)));
   return self;
 }
 

@@ -112,6 +112,12 @@ struct NodeIdentity {
   std::string flannel_network;
   std::string flannel_subnet;
   std::optional<int> flannel_mtu;
+  // The IPv6 half on a dual-stack or IPv6-only node (annotations and subnet.env).
+  std::optional<model::IpAddress> public_ipv6;  // the IPv6 VTEP address (public-ipv6)
+  std::string public_ipv6_scope;
+  std::string vtep_mac_v6;
+  std::string flannel_ipv6_network;
+  std::string flannel_ipv6_subnet;
 };
 
 struct NodeReport {

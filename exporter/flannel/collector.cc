@@ -12,9 +12,10 @@ std::vector<metrics::MetricFamily> subnet_families(const SubnetEnv& env) {
                              "flannel's cluster network and this node's lease, from subnet.env "
                              "(one series per address family).",
                              metrics::MetricType::kInfo);
-  if (!env.subnet.empty()) info.add({{"network", env.network}, {"subnet", env.subnet}}, 1);
+  if (!env.subnet.empty())
+    info.add({{"family", "ipv4"}, {"network", env.network}, {"subnet", env.subnet}}, 1);
   if (!env.ipv6_subnet.empty())
-    info.add({{"network", env.ipv6_network}, {"subnet", env.ipv6_subnet}}, 1);
+    info.add({{"family", "ipv6"}, {"network", env.ipv6_network}, {"subnet", env.ipv6_subnet}}, 1);
   metrics::MetricFamily mtu("podpath_flannel_mtu_bytes",
                             "The MTU flannel gives pods (FLANNEL_MTU in subnet.env).",
                             metrics::MetricType::kGauge);
@@ -54,11 +55,11 @@ metrics::CollectResult FlannelCollector::collect() {
     return result;
   };
   if (!file.bytes) return fail(fmt::format("{}: {}", path_, strerror(file.error)));
-  SubnetEnvParse parsed = parse_subnet_env(*file.bytes);
-  if (!parsed.env) return fail(fmt::format("{}: {}", path_, parsed.error));
+  auto parsed = parse_subnet_env(*file.bytes);
+  if (!parsed) return fail(fmt::format("{}: {}", path_, parsed.error()));
   metrics::CollectResult result;
-  result.families = subnet_families(*parsed.env);
-  latest_ = std::move(parsed.env);
+  result.families = subnet_families(*parsed);
+  latest_ = std::move(*parsed);
   last_good_ = result.families;
   last_success_ = now_();
   return result;

@@ -1,6 +1,5 @@
 #include "flannel/subnet_env.h"
 
-#include <arpa/inet.h>
 #include <fmt/format.h>
 
 #include <charconv>
@@ -11,20 +10,6 @@
 namespace podpath::flannel {
 
 namespace {
-
-bool valid_ipv6_prefix(std::string_view text) {
-  auto slash = text.find('/');
-  if (slash == std::string_view::npos) return false;
-  int length = -1;
-  std::string_view length_text = text.substr(slash + 1);
-  auto [end, ec] =
-      std::from_chars(length_text.data(), length_text.data() + length_text.size(), length);
-  if (ec != std::errc() || end != length_text.data() + length_text.size() || length < 0 ||
-      length > 128)
-    return false;
-  in6_addr address;
-  return inet_pton(AF_INET6, std::string(text.substr(0, slash)).c_str(), &address) == 1;
-}
 
 using base::Status;
 
@@ -40,6 +25,23 @@ Status read_ipv4_prefix(std::string_view key, std::string_view value, SubnetEnv&
   } else {
     env.subnet = std::string(value);
     env.subnet_prefix = prefix;
+  }
+  return Status::success();
+}
+
+// FLANNEL_IPV6_NETWORK or FLANNEL_IPV6_SUBNET: kept as written and as a prefix.
+Status read_ipv6_prefix(std::string_view key, std::string_view value, SubnetEnv& env) {
+  auto prefix = model::IpPrefix::parse(value);
+  if (!prefix || prefix->family() != model::Family::kIpv6 ||
+      value.find('/') == std::string_view::npos)
+    return Status::failure(
+        fmt::format("{}={}: not an IPv6 prefix such as fd00:42::/56", key, value));
+  if (key == "FLANNEL_IPV6_NETWORK") {
+    env.ipv6_network = std::string(value);
+    env.ipv6_network_prefix = prefix;
+  } else {
+    env.ipv6_subnet = std::string(value);
+    env.ipv6_subnet_prefix = prefix;
   }
   return Status::success();
 }
@@ -63,10 +65,7 @@ Status read_entry(std::string_view key, std::string_view value, SubnetEnv& env) 
       return Status::failure(fmt::format("FLANNEL_IPMASQ={}: not true or false", value));
     env.ipmasq = value == "true";
   } else if (key == "FLANNEL_IPV6_NETWORK" || key == "FLANNEL_IPV6_SUBNET") {
-    if (!valid_ipv6_prefix(value))
-      return Status::failure(
-          fmt::format("{}={}: not an IPv6 prefix such as fd00:42::/56", key, value));
-    (key == "FLANNEL_IPV6_NETWORK" ? env.ipv6_network : env.ipv6_subnet) = std::string(value);
+    return read_ipv6_prefix(key, value, env);
   } else if (!key.starts_with("FLANNEL_")) {
     return Status::failure(fmt::format("unexpected key {}", key));
   }
@@ -85,18 +84,23 @@ Status check_complete(const SubnetEnv& env) {
   if (env.network_prefix && !env.network_prefix->contains(*env.subnet_prefix))
     return Status::failure(
         fmt::format("FLANNEL_SUBNET={} is not inside FLANNEL_NETWORK={}", env.subnet, env.network));
+  if (env.ipv6_network_prefix && !env.ipv6_network_prefix->contains(*env.ipv6_subnet_prefix))
+    return Status::failure(
+        fmt::format("FLANNEL_IPV6_SUBNET={} is not inside FLANNEL_IPV6_NETWORK={}", env.ipv6_subnet,
+                    env.ipv6_network));
   return Status::success();
 }
 
 }  // namespace
 
-SubnetEnvParse parse_subnet_env(std::string_view text) {
+base::Result<SubnetEnv> parse_subnet_env(std::string_view text) {
+  using Parsed = base::Result<SubnetEnv>;
   SubnetEnv env;
   std::set<std::string, std::less<>> seen;
   int number = 0;
   std::size_t position = 0;
   auto fail = [&](std::string why) {
-    return SubnetEnvParse{std::nullopt, fmt::format("line {}: {}", number, why)};
+    return Parsed::failure(fmt::format("line {}: {}", number, why));
   };
   while (position < text.size()) {
     ++number;
@@ -116,9 +120,8 @@ SubnetEnvParse parse_subnet_env(std::string_view text) {
     if (auto read = read_entry(key, line.substr(equals + 1), env); !read) return fail(read.error());
   }
   if (auto complete = check_complete(env); !complete)
-    return SubnetEnvParse{std::nullopt,
-                          fmt::format("{} (file has {} lines)", complete.error(), number)};
-  return SubnetEnvParse{std::move(env), {}};
+    return Parsed::failure(fmt::format("{} (file has {} lines)", complete.error(), number));
+  return env;
 }
 
 }  // namespace podpath::flannel

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/result.h"
 #include "model/ip.h"
 
 namespace podpath::flannel {
@@ -21,20 +22,18 @@ struct SubnetEnv {
   std::optional<bool> ipmasq;                      // FLANNEL_IPMASQ
   std::string ipv6_network;                        // FLANNEL_IPV6_NETWORK
   std::string ipv6_subnet;                         // FLANNEL_IPV6_SUBNET
+  std::optional<model::IpPrefix> ipv6_network_prefix;
+  std::optional<model::IpPrefix> ipv6_subnet_prefix;  // host bits cleared: fc00::/64
 
   bool operator==(const SubnetEnv&) const = default;
-};
-
-struct SubnetEnvParse {
-  std::optional<SubnetEnv> env;
-  std::string error;  // names the line and what is wrong with it; empty when env is set
 };
 
 // Parses the whole file's bytes. Strict, because a file caught half-written must be an
 // error rather than a plausible wrong value: every line is KEY=VALUE (blank lines and
 // # comments allowed), values are validated, keys appear once, the subnet lies inside
 // the network, and the file ends with a newline as flannel always writes it. Unknown
-// FLANNEL_* keys are ignored so newer flannel versions keep working.
-SubnetEnvParse parse_subnet_env(std::string_view text);
+// FLANNEL_* keys are ignored so newer flannel versions keep working. The failure names the
+// line and what is wrong with it. An IPv6-only file (FLANNEL_IPV6_* alone) is complete.
+base::Result<SubnetEnv> parse_subnet_env(std::string_view text);
 
 }  // namespace podpath::flannel

@@ -59,9 +59,9 @@ WebConfigWatcher::Loaded WebConfigWatcher::read_config() const {
   auto file = options_.read(options_.path);
   if (!file.ok()) return {nullptr, fmt::format("cannot read it: {}", std::strerror(file.error))};
   auto parsed = parse_web_config(*file.bytes, directory_of(options_.path));
-  if (!parsed.config) return {nullptr, parsed.error};
+  if (!parsed) return {nullptr, parsed.error()};
   auto active = std::make_shared<ActiveWebConfig>();
-  active->config = std::move(*parsed.config);
+  active->config = std::move(*parsed);
   if (active->config.tls) {
     auto [tls, error] = load_tls_settings(*active->config.tls, options_.read);
     if (!tls) return {nullptr, error};

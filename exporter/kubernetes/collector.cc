@@ -9,23 +9,42 @@ using metrics::MetricType;
 
 namespace {
 
-// This node's flannel lease as its annotations state it.
+template <class Address>
+std::string text_of(const std::optional<Address>& ip) {
+  return ip ? ip->to_string() : "";
+}
+
+template <class Address>
+std::string scope_of(const std::optional<Address>& ip) {
+  return ip ? std::string(model::to_string(model::classify(*ip))) : "";
+}
+
+// This node's flannel lease as its annotations state it, one series per address family
+// the lease has (an IPv4-only node: family="ipv4" alone, as before the label existed).
 MetricFamily self_annotation_family(const model::ClusterNode& self) {
-  std::string public_ip = self.public_ip ? self.public_ip->to_string() : "";
-  std::string scope =
-      self.public_ip ? std::string(model::to_string(model::classify(*self.public_ip))) : "";
-  return MetricFamily("podpath_flannel_annotation_info",
-                      "flannel's annotations on this node: public_ip is where peers send its "
-                      "VXLAN (public-ip-overwrite when set); value is 1.",
-                      MetricType::kInfo)
-      .add({{"backend_type", self.backend_type},
-            {"public_ip", public_ip},
-            {"public_ip_scope", scope},
-            {"vni", self.vni ? std::to_string(*self.vni) : ""},
-            {"vtep_mac", self.vtep_mac},
-            {"public_ip_overwrite",
-             self.public_ip_overwrite ? self.public_ip_overwrite->to_string() : ""}},
-           1);
+  MetricFamily family("podpath_flannel_annotation_info",
+                      "flannel's annotations on this node, per address family: public_ip is "
+                      "where peers send its VXLAN (public-ip-overwrite when set); value is 1.",
+                      MetricType::kInfo);
+  if (self.has_ipv4_lease || !self.ipv6.present())
+    family.add({{"family", "ipv4"},
+                {"backend_type", self.backend_type},
+                {"public_ip", text_of(self.public_ip)},
+                {"public_ip_scope", scope_of(self.public_ip)},
+                {"vni", self.vni ? std::to_string(*self.vni) : ""},
+                {"vtep_mac", self.vtep_mac},
+                {"public_ip_overwrite", text_of(self.public_ip_overwrite)}},
+               1);
+  if (self.ipv6.present())
+    family.add({{"family", "ipv6"},
+                {"backend_type", self.backend_type},
+                {"public_ip", text_of(self.ipv6.public_ip)},
+                {"public_ip_scope", scope_of(self.ipv6.public_ip)},
+                {"vni", self.ipv6.vni ? std::to_string(*self.ipv6.vni) : ""},
+                {"vtep_mac", self.ipv6.vtep_mac},
+                {"public_ip_overwrite", text_of(self.ipv6.public_ip_overwrite)}},
+               1);
+  return family;
 }
 
 // The node count and the nodes whose annotations cannot be read; shown once a list has

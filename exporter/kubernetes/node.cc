@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <type_traits>
 
 #include "encoding/base64.h"
 
@@ -46,21 +47,32 @@ std::string_view trim(std::string_view text) {
   return text;
 }
 
-void add_unique(std::vector<model::Ipv4>& list, model::Ipv4 ip) {
+template <class Address>
+void add_unique(std::vector<Address>& list, const Address& ip) {
   if (std::find(list.begin(), list.end(), ip) == list.end()) list.push_back(ip);
 }
 
-// k3s writes "100.74.0.1,fd7a:115c:a1e0::4a01" for dual stack. IPv6 entries are skipped
-// (the model carries IPv4); anything else that is not an IPv4 address is an error.
-std::string add_address_list(std::string_view text, std::vector<model::Ipv4>& out) {
+// An address of either family to the node's list of that family.
+void add_address(const model::IpAddress& ip, std::vector<model::Ipv4>& v4,
+                 std::vector<model::IpAddress>& v6) {
+  if (ip.is_v4())
+    add_unique(v4, model::Ipv4{ip.v4_value()});
+  else
+    add_unique(v6, ip);
+}
+
+// k3s writes "100.74.0.1,fd7a:115c:a1e0::4a01" for dual stack (pkg/agent/config in k3s
+// joins the node IPs with ','); anything that is not an IP address is an error.
+std::string add_address_list(std::string_view text, std::vector<model::Ipv4>& v4,
+                             std::vector<model::IpAddress>& v6) {
   while (!text.empty()) {
     auto comma = text.find(',');
     std::string_view item = trim(text.substr(0, comma));
     text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
-    if (item.empty() || item.find(':') != std::string_view::npos) continue;
-    auto ip = model::Ipv4::parse(item);
+    if (item.empty()) continue;
+    auto ip = model::IpAddress::parse(item);
     if (!ip) return fmt::format("\"{}\" is not an IP address", item);
-    add_unique(out, *ip);
+    add_address(*ip, v4, v6);
   }
   return {};
 }
@@ -78,24 +90,32 @@ struct ErrorSink {
   }
 };
 
-std::string normalized_prefix(std::string_view prefix) {
-  while (!prefix.empty() && prefix.back() == '/') prefix.remove_suffix(1);
-  return std::string(prefix) + "/";
-}
-
 }  // namespace
 
+std::string annotation_key_prefix(std::string_view prefix) {
+  std::string out(prefix);
+  if (out.find('/') == std::string::npos)
+    out += '/';
+  else if (!out.ends_with('/') && !out.ends_with('-'))
+    out += '-';
+  return out;
+}
+
 AnnotationKeys::AnnotationKeys(std::string_view prefix) {
-  const std::string p = normalized_prefix(prefix);
+  const std::string p = annotation_key_prefix(prefix);
   public_ip = p + "public-ip";
   public_ip_overwrite = p + "public-ip-overwrite";
   backend_type = p + "backend-type";
   backend_data = p + "backend-data";
+  public_ipv6 = p + "public-ipv6";
+  public_ipv6_overwrite = p + "public-ipv6-overwrite";
+  backend_v6_data = p + "backend-v6-data";
 }
 
 bool AnnotationKeys::contains(std::string_view key) const {
   return key == public_ip || key == public_ip_overwrite || key == backend_type ||
-         key == backend_data || key == k3s_internal_ip || key == k3s_external_ip;
+         key == backend_data || key == public_ipv6 || key == public_ipv6_overwrite ||
+         key == backend_v6_data || key == k3s_internal_ip || key == k3s_external_ip;
 }
 
 std::optional<std::string> parse_mac(std::string_view text) {
@@ -220,17 +240,23 @@ std::vector<std::string> pod_cidr_texts(const json& spec) {
   return cidrs;
 }
 
-// spec: pod CIDRs and cordon.
+// spec: pod CIDRs (the first of each family) and cordon.
 void read_spec(const json& spec, model::ClusterNode& out, ErrorSink& errors) {
   std::vector<std::string> cidrs = pod_cidr_texts(spec);
   for (const auto& cidr : cidrs) {
-    if (cidr.find(':') != std::string::npos) continue;  // IPv6 half of dual stack
-    auto prefix = model::Ipv4Prefix::parse(cidr);
-    if (!prefix) {
+    const bool v6 = cidr.find(':') != std::string::npos;
+    std::optional<model::Ipv4Prefix> v4_prefix;
+    std::optional<model::IpPrefix> v6_prefix;
+    if (v6)
+      v6_prefix = model::IpPrefix::parse(cidr);
+    else
+      v4_prefix = model::Ipv4Prefix::parse(cidr);
+    if (!v4_prefix && !v6_prefix) {
       errors.add("spec.podCIDR", fmt::format("\"{}\" is not a CIDR", cidr));
       continue;
     }
-    if (!out.pod_cidr) out.pod_cidr = prefix;
+    if (v4_prefix && !out.pod_cidr) out.pod_cidr = v4_prefix;
+    if (v6_prefix && !out.pod_cidr_v6) out.pod_cidr_v6 = v6_prefix;
   }
   out.pod_cidrs = std::move(cidrs);
   if (auto it = spec.find("unschedulable"); it != spec.end() && it->is_boolean())
@@ -242,10 +268,12 @@ void read_status(const json& status, model::ClusterNode& out) {
   if (const json* addresses = array_at(status, "addresses")) {
     for (const auto& address : *addresses) {
       std::string_view type = string_at(address, "type");
-      auto ip = model::Ipv4::parse(string_at(address, "address"));
-      if (!ip) continue;  // Hostname entries, IPv6
-      if (type == "InternalIP") add_unique(out.internal_addresses, *ip);
-      if (type == "ExternalIP") add_unique(out.external_addresses, *ip);
+      auto ip = model::IpAddress::parse(string_at(address, "address"));
+      if (!ip) continue;  // Hostname entries
+      if (type == "InternalIP")
+        add_address(*ip, out.internal_addresses, out.internal_ipv6_addresses);
+      if (type == "ExternalIP")
+        add_address(*ip, out.external_addresses, out.external_ipv6_addresses);
     }
   }
   if (const json* conditions = array_at(status, "conditions")) {
@@ -258,33 +286,68 @@ void read_status(const json& status, model::ClusterNode& out) {
 // k3s' address annotations, added to the addresses of the status.
 void read_k3s_addresses(const json& annotations, const AnnotationKeys& keys,
                         model::ClusterNode& out, ErrorSink& errors) {
-  if (auto error =
-          add_address_list(string_at(annotations, keys.k3s_internal_ip), out.internal_addresses);
+  if (auto error = add_address_list(string_at(annotations, keys.k3s_internal_ip),
+                                    out.internal_addresses, out.internal_ipv6_addresses);
       !error.empty())
     errors.add(keys.k3s_internal_ip, error);
-  if (auto error =
-          add_address_list(string_at(annotations, keys.k3s_external_ip), out.external_addresses);
+  if (auto error = add_address_list(string_at(annotations, keys.k3s_external_ip),
+                                    out.external_addresses, out.external_ipv6_addresses);
       !error.empty())
     errors.add(keys.k3s_external_ip, error);
 }
 
-// flannel's lease: backend type and data, and the public IP peers send to.
+// public-ip / public-ip-overwrite of one family; an address of the other family is an error.
+template <class Address>
+std::optional<Address> read_public_ip(const json& annotations, const std::string& key,
+                                      ErrorSink& errors) {
+  std::string_view text = trim(string_at(annotations, key));
+  if (text.empty()) return std::nullopt;
+  std::optional<Address> ip;
+  if constexpr (std::is_same_v<Address, model::Ipv4>) {
+    ip = model::Ipv4::parse(text);
+    if (!ip) errors.add(key, fmt::format("\"{}\" is not an IPv4 address", text));
+  } else {
+    ip = model::IpAddress::parse(text);
+    if (ip && !ip->is_v6()) ip.reset();
+    if (!ip) errors.add(key, fmt::format("\"{}\" is not an IPv6 address", text));
+  }
+  return ip;
+}
+
+// The IPv6 lease: public-ipv6 (overwrite applied) and backend-v6-data, which has the same
+// shape as backend-data (flannel's vxlan backend writes the flannel-v6 device's MAC).
+void read_ipv6_lease(const json& annotations, const AnnotationKeys& keys, std::string_view type,
+                     model::Ipv6Lease& lease, ErrorSink& errors) {
+  auto public_ip = read_public_ip<model::IpAddress>(annotations, keys.public_ipv6, errors);
+  lease.public_ip_overwrite =
+      read_public_ip<model::IpAddress>(annotations, keys.public_ipv6_overwrite, errors);
+  lease.public_ip = lease.public_ip_overwrite ? lease.public_ip_overwrite : public_ip;
+  lease.has_backend_data = has_key(&annotations, keys.backend_v6_data);
+  if (!lease.has_backend_data) return;
+  BackendData data = parse_backend_data(type, string_at(annotations, keys.backend_v6_data));
+  if (!data.error.empty()) errors.add(keys.backend_v6_data, data.error);
+  lease.vni = data.vni;
+  lease.vtep_mac = std::move(data.vtep_mac);
+  lease.wireguard_public_key = std::move(data.wireguard_public_key);
+  lease.wireguard_port = data.wireguard_port;
+}
+
+// flannel's lease: backend type and data, and the public IP peers send to, per family.
+// flannel writes the IPv4 half only when IPv4 is enabled and the IPv6 half only when IPv6 is
+// (pkg/subnet/kube/kube.go), so an IPv6-only node has no backend-data and no public-ip.
 void read_flannel_lease(const json& annotations, const AnnotationKeys& keys,
                         model::ClusterNode& out, ErrorSink& errors) {
   out.backend_type = std::string(string_at(annotations, keys.backend_type));
-  auto read_ip = [&](const std::string& key) -> std::optional<model::Ipv4> {
-    std::string_view text = trim(string_at(annotations, key));
-    if (text.empty()) return std::nullopt;
-    auto ip = model::Ipv4::parse(text);
-    if (!ip) errors.add(key, fmt::format("\"{}\" is not an IPv4 address", text));
-    return ip;
-  };
-  auto public_ip = read_ip(keys.public_ip);
-  out.public_ip_overwrite = read_ip(keys.public_ip_overwrite);
+  read_ipv6_lease(annotations, keys, out.backend_type, out.ipv6, errors);
+  auto public_ip = read_public_ip<model::Ipv4>(annotations, keys.public_ip, errors);
+  out.public_ip_overwrite =
+      read_public_ip<model::Ipv4>(annotations, keys.public_ip_overwrite, errors);
   // flannel publishes the overwrite as the lease's address: peers send VXLAN there.
   out.public_ip = out.public_ip_overwrite ? out.public_ip_overwrite : public_ip;
-
-  if (has_key(&annotations, keys.backend_data) || !out.backend_type.empty()) {
+  const bool has_data = has_key(&annotations, keys.backend_data);
+  out.has_ipv4_lease = out.public_ip.has_value() || has_data;
+  // A backend type alone still needs its data, unless the node's lease is IPv6 only.
+  if (has_data || (!out.backend_type.empty() && !out.ipv6.present())) {
     BackendData data =
         parse_backend_data(out.backend_type, string_at(annotations, keys.backend_data));
     if (!data.error.empty()) errors.add(keys.backend_data, data.error);

@@ -16,9 +16,15 @@ namespace podpath::kubernetes {
 struct NodeParseOptions {
   // The node label whose value is the node's group (--peers.group-label).
   std::string group_label = "topology.kubernetes.io/zone";
-  // flannel's --kube-annotation-prefix, with or without the trailing '/'.
+  // flannel's --kube-annotation-prefix, completed as flannel does (annotation_key_prefix).
   std::string annotation_prefix = "flannel.alpha.coreos.com";
 };
+
+// flannel's rule for --kube-annotation-prefix (pkg/subnet/kube/annotations.go): a prefix
+// without '/' gains one ("example.com" -> "example.com/"); a prefix with a '/' that does
+// not end in '/' or '-' gains a '-' ("example.com/x" -> "example.com/x-"); otherwise it is
+// used as given. The keys are the prefix followed by "backend-type" etc.
+std::string annotation_key_prefix(std::string_view prefix);
 
 // The annotation keys parse_node() reads, with the prefix applied.
 struct AnnotationKeys {
@@ -26,6 +32,9 @@ struct AnnotationKeys {
   std::string public_ip_overwrite;
   std::string backend_type;
   std::string backend_data;
+  std::string public_ipv6;
+  std::string public_ipv6_overwrite;
+  std::string backend_v6_data;
   std::string k3s_internal_ip = "k3s.io/internal-ip";
   std::string k3s_external_ip = "k3s.io/external-ip";
 

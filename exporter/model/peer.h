@@ -16,14 +16,33 @@
 
 namespace podpath::model {
 
+// flannel's IPv6 lease on a dual-stack or IPv6-only node: the public-ipv6 and
+// public-ipv6-overwrite annotations and backend-v6-data (flannel pkg/subnet/kube
+// annotations.go). Empty on an IPv4-only node.
+struct Ipv6Lease {
+  std::optional<IpAddress> public_ip;  // what peers send IPv6 VXLAN to (overwrite applied)
+  std::optional<IpAddress> public_ip_overwrite;
+  std::optional<int> vni;
+  std::string vtep_mac;  // the flannel-v6.<VNI> device's MAC, lower-case
+  std::string wireguard_public_key;
+  std::optional<int> wireguard_port;
+  bool has_backend_data = false;  // backend-v6-data is present
+
+  bool present() const { return public_ip.has_value() || has_backend_data; }
+  bool operator==(const Ipv6Lease&) const = default;
+};
+
 // One node as the Kubernetes API describes it (only what podpath uses).
 struct ClusterNode {
   std::string name;
   std::string group;  // value of --peers.group-label; empty when unset
   std::optional<Ipv4Prefix> pod_cidr;
-  std::vector<std::string> pod_cidrs;  // all of spec.podCIDRs as text (dual stack)
+  std::optional<IpPrefix> pod_cidr_v6;  // the IPv6 entry of spec.podCIDRs
+  std::vector<std::string> pod_cidrs;   // all of spec.podCIDRs as text (dual stack)
   std::vector<Ipv4> internal_addresses;
   std::vector<Ipv4> external_addresses;  // status.addresses ExternalIP and k3s.io/external-ip
+  std::vector<IpAddress> internal_ipv6_addresses;
+  std::vector<IpAddress> external_ipv6_addresses;
   bool ready = false;
   bool unschedulable = false;
   // flannel's annotations; public_ip is what peers send VXLAN to (overwrite applied).
@@ -34,6 +53,9 @@ struct ClusterNode {
   std::string vtep_mac;  // lower-case aa:bb:cc:dd:ee:ff
   std::string wireguard_public_key;
   std::optional<int> wireguard_port;  // wireguard backend-data Port
+  Ipv6Lease ipv6;
+  // The node has an IPv4 lease (public-ip or backend-data); an IPv6-only node has none.
+  bool has_ipv4_lease = false;
   // Non-empty when the node's annotations could not be read; the node is still listed.
   std::string annotation_error;
 

@@ -51,8 +51,15 @@ std::string identity_line(const NodeIdentity& s) {
   if (s.public_ip)
     parts.push_back(fmt::format("VTEP {} ({})", s.public_ip->to_string(), s.public_ip_scope));
   if (!s.vtep_mac.empty()) parts.push_back("VtepMAC " + s.vtep_mac);
+  if (s.public_ipv6)
+    parts.push_back(
+        fmt::format("IPv6 VTEP {} ({})", s.public_ipv6->to_string(), s.public_ipv6_scope));
+  if (!s.vtep_mac_v6.empty()) parts.push_back("IPv6 VtepMAC " + s.vtep_mac_v6);
   if (!s.flannel_subnet.empty())
     parts.push_back(fmt::format("subnet {} in {}", s.flannel_subnet, s.flannel_network));
+  if (!s.flannel_ipv6_subnet.empty())
+    parts.push_back(
+        fmt::format("IPv6 subnet {} in {}", s.flannel_ipv6_subnet, s.flannel_ipv6_network));
   if (s.flannel_mtu) parts.push_back(fmt::format("MTU {}", *s.flannel_mtu));
   return parts.empty() ? "unknown (no annotations, subnet.env or flannel device seen)"
                        : fmt::format("{}", fmt::join(parts, ", "));

@@ -103,16 +103,25 @@ json probe_json(const std::optional<ProbeStats>& p) {
 }
 
 json self_json(const NodeIdentity& s) {
-  return {{"node", s.node},
-          {"group", s.group},
-          {"backend_type", s.backend_type},
-          {"public_ip", s.public_ip ? s.public_ip->to_string() : ""},
-          {"public_ip_scope", s.public_ip_scope},
-          {"vtep_mac", s.vtep_mac},
-          {"vni", optional_int(s.vni)},
-          {"flannel_network", s.flannel_network},
-          {"flannel_subnet", s.flannel_subnet},
-          {"flannel_mtu", optional_int(s.flannel_mtu)}};
+  json self = {{"node", s.node},
+               {"group", s.group},
+               {"backend_type", s.backend_type},
+               {"public_ip", s.public_ip ? s.public_ip->to_string() : ""},
+               {"public_ip_scope", s.public_ip_scope},
+               {"vtep_mac", s.vtep_mac},
+               {"vni", optional_int(s.vni)},
+               {"flannel_network", s.flannel_network},
+               {"flannel_subnet", s.flannel_subnet},
+               {"flannel_mtu", optional_int(s.flannel_mtu)}};
+  // The IPv6 half only where the node has one, so an IPv4-only node's report is as before.
+  if (s.public_ipv6 || !s.vtep_mac_v6.empty() || !s.flannel_ipv6_subnet.empty()) {
+    self["public_ipv6"] = s.public_ipv6 ? s.public_ipv6->to_string() : "";
+    self["public_ipv6_scope"] = s.public_ipv6_scope;
+    self["vtep_mac_v6"] = s.vtep_mac_v6;
+    self["flannel_ipv6_network"] = s.flannel_ipv6_network;
+    self["flannel_ipv6_subnet"] = s.flannel_ipv6_subnet;
+  }
+  return self;
 }
 
 json link_json(const LinkSummary& l) {

@@ -429,7 +429,7 @@ inject_subnet_env() {
 }
 flannel_failed() { [[ $(succ flannel) == 0 ]]; }
 restore_subnet_env() { cp "$WORK/subnet.env.good" "$SUBNET_ENV.tmp" && mv "$SUBNET_ENV.tmp" "$SUBNET_ENV"; }
-flannel_up() { [[ $(succ flannel) == 1 ]] && has 'podpath_flannel_subnet_info{network="10.42.0.0/16",subnet="10.42.'; }
+flannel_up() { [[ $(succ flannel) == 1 ]] && has 'podpath_flannel_subnet_info{family="ipv4",network="10.42.0.0/16",subnet="10.42.'; }
 run_fault subnet-env-rewrite flannel visible inject_subnet_env flannel_failed \
   "success 0 while subnet.env is unreadable" restore_subnet_env flannel_up
 

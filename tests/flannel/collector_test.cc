@@ -44,7 +44,9 @@ TEST(FlannelCollector, ReportsLeaseAndMtu) {
             "# HELP podpath_flannel_subnet_info flannel's cluster network and this node's lease, "
             "from subnet.env (one series per address family).\n"
             "# TYPE podpath_flannel_subnet_info gauge\n"
-            "podpath_flannel_subnet_info{network=\"10.42.0.0/16\",subnet=\"10.42.2.1/24\"} 1\n");
+            "podpath_flannel_subnet_info{family=\"ipv4\",network=\"10.42.0.0/"
+            "16\",subnet=\"10.42.2.1/24\"} "
+            "1\n");
   ASSERT_TRUE(collector.latest());
   EXPECT_EQ(collector.latest()->mtu, 1450);
 }
@@ -53,9 +55,11 @@ TEST(FlannelCollector, DualStackHasOneSeriesPerFamily) {
   Harness h;
   auto collector = h.make(kData + "/dual-stack.env");
   std::string text = render(collector.collect());
-  EXPECT_NE(text.find("{network=\"10.42.0.0/16\",subnet=\"10.42.0.1/24\"} 1"), std::string::npos);
-  EXPECT_NE(text.find("{network=\"2001:cafe:42::/56\",subnet=\"2001:cafe:42::1/64\"} 1"),
+  EXPECT_NE(text.find("{family=\"ipv4\",network=\"10.42.0.0/16\",subnet=\"10.42.0.1/24\"} 1"),
             std::string::npos);
+  EXPECT_NE(
+      text.find("{family=\"ipv6\",network=\"2001:cafe:42::/56\",subnet=\"2001:cafe:42::1/64\"} 1"),
+      std::string::npos);
 }
 
 TEST(FlannelCollector, MissingFileIsNotApplicableAndLoggedOnce) {

@@ -17,32 +17,32 @@ std::string read(const std::string& name) {
 
 TEST(SubnetEnv, FieldReportAgent) {
   // The file §2 of the field report shows on lima-k3s-agent.
-  SubnetEnvParse parsed = parse_subnet_env(read("lima-k3s-agent.env"));
-  ASSERT_TRUE(parsed.env) << parsed.error;
-  EXPECT_EQ(parsed.env->network, "10.42.0.0/16");
-  EXPECT_EQ(parsed.env->subnet, "10.42.2.1/24");
-  EXPECT_EQ(parsed.env->subnet_prefix, model::Ipv4Prefix::parse("10.42.2.0/24"));
-  EXPECT_EQ(parsed.env->mtu, 1450);
-  EXPECT_EQ(parsed.env->ipmasq, true);
-  EXPECT_TRUE(parsed.env->ipv6_subnet.empty());
+  auto parsed = parse_subnet_env(read("lima-k3s-agent.env"));
+  ASSERT_TRUE(parsed) << parsed.error();
+  EXPECT_EQ(parsed->network, "10.42.0.0/16");
+  EXPECT_EQ(parsed->subnet, "10.42.2.1/24");
+  EXPECT_EQ(parsed->subnet_prefix, model::Ipv4Prefix::parse("10.42.2.0/24"));
+  EXPECT_EQ(parsed->mtu, 1450);
+  EXPECT_EQ(parsed->ipmasq, true);
+  EXPECT_TRUE(parsed->ipv6_subnet.empty());
 }
 
 TEST(SubnetEnv, DualStack) {
-  SubnetEnvParse parsed = parse_subnet_env(read("dual-stack.env"));
-  ASSERT_TRUE(parsed.env) << parsed.error;
-  EXPECT_EQ(parsed.env->ipv6_network, "2001:cafe:42::/56");
-  EXPECT_EQ(parsed.env->ipv6_subnet, "2001:cafe:42::1/64");
-  EXPECT_EQ(parsed.env->mtu, 8951);
-  EXPECT_EQ(parsed.env->ipmasq, false);
+  auto parsed = parse_subnet_env(read("dual-stack.env"));
+  ASSERT_TRUE(parsed) << parsed.error();
+  EXPECT_EQ(parsed->ipv6_network, "2001:cafe:42::/56");
+  EXPECT_EQ(parsed->ipv6_subnet, "2001:cafe:42::1/64");
+  EXPECT_EQ(parsed->mtu, 8951);
+  EXPECT_EQ(parsed->ipmasq, false);
 }
 
 TEST(SubnetEnv, AcceptsCommentsBlankLinesCrlfAndUnknownFlannelKeys) {
-  SubnetEnvParse parsed = parse_subnet_env(
+  auto parsed = parse_subnet_env(
       "# written by hand\r\n\r\nFLANNEL_NETWORK=10.42.0.0/16\r\nFLANNEL_SUBNET=10.42.9.1/24\r\n"
       "FLANNEL_MTU=1230\r\nFLANNEL_SOMETHING_NEW=x\r\n");
-  ASSERT_TRUE(parsed.env) << parsed.error;
-  EXPECT_EQ(parsed.env->mtu, 1230);
-  EXPECT_FALSE(parsed.env->ipmasq.has_value());
+  ASSERT_TRUE(parsed) << parsed.error();
+  EXPECT_EQ(parsed->mtu, 1230);
+  EXPECT_FALSE(parsed->ipmasq.has_value());
 }
 
 // Each malformed file and the exact error naming the bad line.
@@ -81,11 +81,16 @@ TEST(SubnetEnv, MalformedFilesNameTheLine) {
        "FLANNEL_SUBNET=10.42.2.1/2 is not inside FLANNEL_NETWORK=10.42.0.0/16 (file has 3 lines)"},
       {"FLANNEL_NETWORK=10.42.0.0/16\nFLANNEL_SUBNET=10.43.2.1/24\nFLANNEL_MTU=1450\n",
        "FLANNEL_SUBNET=10.43.2.1/24 is not inside FLANNEL_NETWORK=10.42.0.0/16 (file has 3 lines)"},
+      {"FLANNEL_IPV6_NETWORK=fc00::/48\nFLANNEL_IPV6_SUBNET=fd00::1/64\nFLANNEL_MTU=1450\n",
+       "FLANNEL_IPV6_SUBNET=fd00::1/64 is not inside FLANNEL_IPV6_NETWORK=fc00::/48 (file has 3 "
+       "lines)"},
+      {"FLANNEL_IPV6_NETWORK=10.42.0.0/16\n",
+       "line 1: FLANNEL_IPV6_NETWORK=10.42.0.0/16: not an IPv6 prefix such as fd00:42::/56"},
   };
   for (const auto& c : cases) {
-    SubnetEnvParse parsed = parse_subnet_env(c.text);
-    EXPECT_FALSE(parsed.env.has_value()) << c.text;
-    EXPECT_EQ(parsed.error, c.error) << c.text;
+    auto parsed = parse_subnet_env(c.text);
+    EXPECT_FALSE(parsed) << c.text;
+    EXPECT_EQ(parsed.error(), c.error) << c.text;
   }
 }
 
@@ -94,16 +99,53 @@ TEST(SubnetEnv, MalformedFilesNameTheLine) {
 // never a value the full file does not contain.
 TEST(SubnetEnv, EveryTruncationIsAnErrorOrAConsistentPrefix) {
   const std::string whole = read("dual-stack.env");
-  SubnetEnv full = *parse_subnet_env(whole).env;
+  SubnetEnv full = *parse_subnet_env(whole);
   for (std::size_t cut = 0; cut < whole.size(); ++cut) {
-    SubnetEnvParse parsed = parse_subnet_env(whole.substr(0, cut));
-    if (!parsed.env) {
-      EXPECT_FALSE(parsed.error.empty());
+    auto parsed = parse_subnet_env(whole.substr(0, cut));
+    if (!parsed) {
+      EXPECT_FALSE(parsed.error().empty());
       continue;
     }
     EXPECT_EQ(whole[cut - 1], '\n') << "accepted a cut inside a line at " << cut;
-    EXPECT_EQ(parsed.env->subnet, full.subnet);
-    EXPECT_EQ(parsed.env->mtu, full.mtu);
+    EXPECT_EQ(parsed->subnet, full.subnet);
+    EXPECT_EQ(parsed->mtu, full.mtu);
+  }
+}
+
+// The files other people published (tests/fixtures/subnet-env/, sources in
+// tests/fixtures/SOURCES.md): IPv4 only, dual stack and IPv6 only, each read as written.
+TEST(SubnetEnv, PublishedFilesOfEveryFamily) {
+  struct Row {
+    const char* file;
+    const char* subnet;
+    const char* ipv6_subnet;
+    const char* ipv6_subnet_prefix;
+    int mtu;
+  };
+  const Row rows[] = {
+      {"cni-plugins-570-ipv4-only.env", "172.16.0.1/24", "", "", 1450},
+      {"cni-plugins-570-dualstack.env", "172.16.0.1/24", "fc00::1/64", "fc00::/64", 1450},
+      // Ends with an empty line, as published: still complete, IPv6 alone.
+      {"cni-plugins-570-ipv6-only.env", "", "fc00::1/64", "fc00::/64", 1450},
+      {"flannel-docs-dualstack-vxlan.env", "10.42.0.1/24", "2001:cafe:42::1/64",
+       "2001:cafe:42::/64", 1450},
+      {"flannel-docs-running-ipv4-vxlan.env", "10.5.72.1/24", "", "", 1450},
+      {"flannel-dist-sample-ipv4.env", "10.1.74.1/24", "", "", 1472},
+      // VXLAN over a 1280-byte Tailscale tunnel: 1280 - 50.
+      {"senaev-infra-k3s-vxlan-over-tailscale-mtu1230.env", "10.42.2.1/24", "", "", 1230},
+  };
+  for (const Row& row : rows) {
+    std::ifstream in(std::string(PODPATH_FIXTURES) + "/subnet-env/" + row.file);
+    std::stringstream text;
+    text << in.rdbuf();
+    auto parsed = parse_subnet_env(text.str());
+    ASSERT_TRUE(parsed) << row.file << ": " << parsed.error();
+    EXPECT_EQ(parsed->subnet, row.subnet) << row.file;
+    EXPECT_EQ(parsed->ipv6_subnet, row.ipv6_subnet) << row.file;
+    EXPECT_EQ(parsed->ipv6_subnet_prefix ? parsed->ipv6_subnet_prefix->to_string() : "",
+              row.ipv6_subnet_prefix)
+        << row.file;
+    EXPECT_EQ(parsed->mtu, row.mtu) << row.file;
   }
 }
 

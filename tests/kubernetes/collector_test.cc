@@ -90,5 +90,41 @@ TEST(KubernetesCollector, ScopeLabelFollowsClassify) {
   }
 }
 
+// One annotation series per family the lease has: both on a dual-stack node, the IPv6 one
+// alone on an IPv6-only node (flannel writes no public-ip or backend-data there).
+TEST(KubernetesCollector, AnnotationSeriesPerFamilyOfTheLease) {
+  auto series = [](const model::ClusterNode& self) {
+    WatcherSnapshot s = base_snapshot();
+    s.self = self;
+    const auto families = build_families(s);
+    std::vector<std::string> out;
+    for (const auto& metric : families.at(0).metrics) {
+      std::string line;
+      for (const auto& [name, value] : metric.labels)
+        if (name == "family" || name == "public_ip" || name == "vtep_mac")
+          line += name + "=" + value + " ";
+      out.push_back(line);
+    }
+    return out;
+  };
+  model::ClusterNode dual = self_node();
+  dual.has_ipv4_lease = true;
+  dual.ipv6.public_ip = model::IpAddress::parse("fda5:8888:9999:310::10");
+  dual.ipv6.has_backend_data = true;
+  dual.ipv6.vtep_mac = "fa:f9:a5:ac:97:47";
+  EXPECT_EQ(series(dual),
+            (std::vector<std::string>{
+                "family=ipv4 public_ip=100.84.0.1 vtep_mac=b6:14:d5:9f:82:a6 ",
+                "family=ipv6 public_ip=fda5:8888:9999:310::10 vtep_mac=fa:f9:a5:ac:97:47 "}));
+
+  model::ClusterNode v6_only;
+  v6_only.name = "v6";
+  v6_only.backend_type = "vxlan";
+  v6_only.ipv6 = dual.ipv6;
+  EXPECT_EQ(series(v6_only),
+            (std::vector<std::string>{
+                "family=ipv6 public_ip=fda5:8888:9999:310::10 vtep_mac=fa:f9:a5:ac:97:47 "}));
+}
+
 }  // namespace
 }  // namespace podpath::kubernetes

@@ -126,13 +126,65 @@ TEST(ParseNode, AddressesFromStatusAndK3sAnnotationsDeduplicated) {
   EXPECT_EQ(parsed.node.external_addresses[0].to_string(), "203.0.113.10");
 }
 
-TEST(ParseNode, DualStackKeepsBothCidrsAndIpv4Addresses) {
+TEST(ParseNode, DualStackKeepsBothCidrsAndBothFamiliesAddresses) {
   ParsedNode parsed = parse_node(load_fixture("dual-stack.json"), NodeParseOptions{});
   EXPECT_EQ(parsed.node.pod_cidrs,
             (std::vector<std::string>{"10.42.11.0/24", "2001:cafe:42::/64"}));
+  EXPECT_EQ(parsed.node.pod_cidr->to_string(), "10.42.11.0/24");
+  EXPECT_EQ(parsed.node.pod_cidr_v6->to_string(), "2001:cafe:42::/64");
   ASSERT_EQ(parsed.node.internal_addresses.size(), 1u);
   EXPECT_EQ(parsed.node.internal_addresses[0].to_string(), "100.74.0.1");
+  ASSERT_EQ(parsed.node.internal_ipv6_addresses.size(), 1u);
   EXPECT_TRUE(parsed.node.annotation_error.empty()) << parsed.node.annotation_error;
+}
+
+// flannel's own examples (pkg/subnet/kube/annotations_test.go).
+TEST(AnnotationKeyPrefix, CompletedAsFlannelDoes) {
+  EXPECT_EQ(annotation_key_prefix("flannel.alpha.coreos.com"), "flannel.alpha.coreos.com/");
+  EXPECT_EQ(annotation_key_prefix("flannel.alpha.coreos.com/"), "flannel.alpha.coreos.com/");
+  EXPECT_EQ(annotation_key_prefix("flannel.alpha.coreos.com/prefix"),
+            "flannel.alpha.coreos.com/prefix-");
+  EXPECT_EQ(annotation_key_prefix("flannel.alpha.coreos.com/prefix-"),
+            "flannel.alpha.coreos.com/prefix-");
+  EXPECT_EQ(annotation_key_prefix("org.com"), "org.com/");
+  EXPECT_EQ(annotation_key_prefix("org.com/9"), "org.com/9-");
+  EXPECT_EQ(AnnotationKeys("example.com/x").backend_type, "example.com/x-backend-type");
+  EXPECT_EQ(AnnotationKeys("custom.io").backend_v6_data, "custom.io/backend-v6-data");
+}
+
+// An IPv6-only node (flannel writes no backend-data and no public-ip there) is valid; the
+// same node without its IPv6 lease still needs its VTEP's MAC.
+TEST(ParseNode, Ipv6OnlyNodeHasNoIpv4LeaseAndNoError) {
+  json node = {{"metadata",
+                {{"name", "v6"},
+                 {"annotations",
+                  {{"flannel.alpha.coreos.com/backend-type", "vxlan"},
+                   {"flannel.alpha.coreos.com/backend-v6-data",
+                    R"({"VNI":1,"VtepMAC":"42:65:94:14:0A:65"})"},
+                   {"flannel.alpha.coreos.com/public-ipv6", "2001:db8::1"}}}}},
+               {"spec", {{"podCIDRs", {"2001:db8:42::/64"}}}}};
+  ParsedNode parsed = parse_node(node, NodeParseOptions{});
+  EXPECT_EQ(parsed.node.annotation_error, "");
+  EXPECT_FALSE(parsed.node.has_ipv4_lease);
+  EXPECT_FALSE(parsed.node.pod_cidr);
+  EXPECT_EQ(parsed.node.pod_cidr_v6->to_string(), "2001:db8:42::/64");
+  EXPECT_EQ(parsed.node.ipv6.vtep_mac, "42:65:94:14:0a:65");
+  EXPECT_EQ(parsed.node.ipv6.vni, 1);
+
+  node["metadata"]["annotations"].erase("flannel.alpha.coreos.com/backend-v6-data");
+  node["metadata"]["annotations"].erase("flannel.alpha.coreos.com/public-ipv6");
+  EXPECT_EQ(parse_node(node, NodeParseOptions{}).node.annotation_error,
+            "flannel.alpha.coreos.com/backend-data: missing (vxlan needs the VTEP's MAC)");
+}
+
+TEST(ParseNode, AnIpv4AddressInPublicIpv6IsAnError) {
+  json node = {{"metadata",
+                {{"annotations",
+                  {{"flannel.alpha.coreos.com/backend-type", "host-gw"},
+                   {"flannel.alpha.coreos.com/backend-data", "null"},
+                   {"flannel.alpha.coreos.com/public-ipv6", "10.0.0.1"}}}}}};
+  EXPECT_EQ(parse_node(node, NodeParseOptions{}).node.annotation_error,
+            "flannel.alpha.coreos.com/public-ipv6: \"10.0.0.1\" is not an IPv6 address");
 }
 
 TEST(ParseNode, MalformedAnnotationKeepsTheRestOfTheNode) {
@@ -164,7 +216,7 @@ TEST(ParseNode, GroupLabelAndAnnotationPrefixAreConfigurable) {
   annotations = moved;
   NodeParseOptions options;
   options.group_label = "node-type";
-  options.annotation_prefix = "example.com/";  // trailing slash tolerated
+  options.annotation_prefix = "example.com/";  // ends in '/': used as given
   ParsedNode parsed = parse_node(node, options);
   EXPECT_EQ(parsed.node.group, "lima");
   EXPECT_EQ(parsed.node.backend_type, "vxlan");

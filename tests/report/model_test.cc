@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "report/render.h"
 #include "report_fixtures.h"
 
 namespace podpath::report {
@@ -47,6 +48,39 @@ TEST(ReportModel, IdentityInOneLine) {
             "10.42.0.1/24 in 10.42.0.0/16, MTU 1450");
   EXPECT_EQ(make_model(analysis::NodeReport{}).identity,
             "unknown (no annotations, subnet.env or flannel device seen)");
+}
+
+// A dual-stack node (k3s#8794's s1): both VTEPs and both subnets in the one line, and the
+// IPv6 half in the JSON; an IPv6-only node shows its IPv6 half alone.
+TEST(ReportModel, DualStackIdentityShowsBothFamilies) {
+  analysis::NodeReport report;
+  report.self.backend_type = "vxlan";
+  report.self.vni = 1;
+  report.self.public_ip = model::Ipv4::parse("10.3.1.10");
+  report.self.public_ip_scope = "private";
+  report.self.vtep_mac = "6a:c6:02:92:44:1d";
+  report.self.public_ipv6 = model::IpAddress::parse("fda5:8888:9999:310::10");
+  report.self.public_ipv6_scope = "private";
+  report.self.vtep_mac_v6 = "fa:f9:a5:ac:97:47";
+  report.self.flannel_network = "10.42.0.0/16";
+  report.self.flannel_subnet = "10.42.0.1/24";
+  report.self.flannel_ipv6_network = "2001:cafe:42::/56";
+  report.self.flannel_ipv6_subnet = "2001:cafe:42::1/64";
+  report.self.flannel_mtu = 1450;
+  EXPECT_EQ(make_model(report).identity,
+            "backend vxlan, VNI 1, VTEP 10.3.1.10 (private), VtepMAC 6a:c6:02:92:44:1d, IPv6 VTEP "
+            "fda5:8888:9999:310::10 (private), IPv6 VtepMAC fa:f9:a5:ac:97:47, subnet 10.42.0.1/24 "
+            "in 10.42.0.0/16, IPv6 subnet 2001:cafe:42::1/64 in 2001:cafe:42::/56, MTU 1450");
+  const std::string json = render_json(report);
+  EXPECT_NE(json.find("\"flannel_ipv6_subnet\": \"2001:cafe:42::1/64\""), std::string::npos);
+  EXPECT_NE(json.find("\"vtep_mac_v6\": \"fa:f9:a5:ac:97:47\""), std::string::npos);
+
+  // IPv6 only: the doctor no longer shows an empty network.
+  analysis::NodeReport v6_only;
+  v6_only.self.flannel_ipv6_network = "fc00::/48";
+  v6_only.self.flannel_ipv6_subnet = "fc00::1/64";
+  v6_only.self.flannel_mtu = 1450;
+  EXPECT_EQ(make_model(v6_only).identity, "IPv6 subnet fc00::1/64 in fc00::/48, MTU 1450");
 }
 
 // The findings keep the analysis' order (critical first, then code, then peer); the notes
