@@ -2,6 +2,7 @@
 // problems (findings) in the field report's terms. Plain data; analyse() builds it.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -44,9 +45,11 @@ struct ProbeStats {
   // the count), not a bucket estimate.
   std::optional<double> rtt_seconds;
 
+  // The window counts replies as they arrive, so replies to requests sent just before it can
+  // outnumber its requests: that is no loss, never a negative one.
   std::optional<double> loss_ratio() const {
     if (sent == 0) return std::nullopt;
-    return 1.0 - static_cast<double>(received) / static_cast<double>(sent);
+    return std::max(0.0, 1.0 - static_cast<double>(received) / static_cast<double>(sent));
   }
   bool operator==(const ProbeStats&) const = default;
 };

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <map>
+
 namespace podpath::report {
 
 namespace {
@@ -65,17 +68,100 @@ std::string identity_line(const NodeIdentity& s) {
                        : fmt::format("{}", fmt::join(parts, ", "));
 }
 
-PeerRow peer_row(const PeerVerdict& v) {
-  return PeerRow{v.peer,
-                 v.group,
-                 std::string(to_string(v.carrier)),
-                 route_text(v),
-                 v.underlay_device,
-                 transport_text(v),
-                 rtt_text(v.overlay_probe),
-                 loss_text(v.overlay_probe),
-                 mtu_text(v),
-                 state_text(v)};
+int rank(std::string_view mark) {
+  return mark == "critical" ? 2 : mark == "warning" ? 1 : 0;
+}
+
+// Raises `mark` to the finding's severity ("" < "warning" < "critical"; info marks nothing).
+void worsen(std::string& mark, analysis::Severity severity) {
+  const std::string_view word = to_string(severity);
+  if (rank(word) > rank(mark)) mark = std::string(word);
+}
+
+// Which cell shows which finding.
+std::string* cell_of(CellMarks& marks, const std::string& code) {
+  if (code == "vxlan-public-exposed") return &marks.peer;
+  if (code == "flannel-drift") return &marks.carrier;
+  if (code == "no-route") return &marks.route;
+  if (code == "double-encapsulation") return &marks.underlay;
+  if (code == "route-via-derp") return &marks.transport;
+  if (code == "latency-high") return &marks.rtt;
+  if (code == "overlay-blocked" || code == "peer-unreachable") return &marks.loss;
+  if (code == "path-mtu-too-small") return &marks.mtu;
+  return nullptr;
+}
+
+CellMarks marks_of(const std::string& peer, const std::vector<analysis::Finding>& findings) {
+  CellMarks marks;
+  for (const auto& f : findings) {
+    if (f.peer != peer) continue;
+    worsen(marks.row, f.severity);
+    if (std::string* cell = cell_of(marks, f.code)) worsen(*cell, f.severity);
+  }
+  return marks;
+}
+
+std::string transport_words(const PeerVerdict& v) {
+  switch (v.transport) {
+    case analysis::Transport::kLan:
+      return "LAN";
+    case analysis::Transport::kTailscaleDirect:
+      return "Tailscale, direct";
+    case analysis::Transport::kTailscaleDerp:
+      return "DERP '" + v.derp_region + "'";
+    case analysis::Transport::kTailscalePeerRelay:
+      return "Tailscale peer relay";
+    case analysis::Transport::kUnknown:
+      break;
+  }
+  return "unknown";
+}
+
+// A device as a link of the road, with its MTU when the device chain knows it.
+RoadStep link_step(const std::string& device, std::string_view role,
+                   const std::vector<analysis::LinkSummary>& chain, const std::string& marks) {
+  std::string detail(role);
+  auto it = std::find_if(chain.begin(), chain.end(),
+                         [&](const analysis::LinkSummary& l) { return l.name == device; });
+  if (it != chain.end() && it->mtu > 0) detail += fmt::format(" · MTU {}", it->mtu);
+  return RoadStep{RoadStep::Kind::kLink, device, detail, marks};
+}
+
+// This node, the device the route picks, the device under the encapsulation, how the
+// packets travel, the peer.
+std::vector<RoadStep> road_of(const PeerVerdict& v, const analysis::NodeReport& report,
+                              const CellMarks& marks) {
+  std::vector<RoadStep> road{{RoadStep::Kind::kNode, report.self.node, "pod", ""}};
+  if (!v.route_error.empty()) {
+    road.push_back({RoadStep::Kind::kLink, "no route", v.route_error, marks.route});
+  } else if (!v.route_device.empty()) {
+    road.push_back(
+        link_step(v.route_device, to_string(v.carrier), report.device_chain, marks.route));
+  }
+  if (!v.underlay_device.empty())
+    road.push_back(link_step(v.underlay_device, "underlay", report.device_chain, marks.underlay));
+  road.push_back({RoadStep::Kind::kTransport, transport_words(v),
+                  v.computed_mtu ? fmt::format("path MTU {}", *v.computed_mtu) : "",
+                  marks.transport.empty() ? marks.mtu : marks.transport});
+  road.push_back({RoadStep::Kind::kPeer, v.peer, v.group, marks.row});
+  return road;
+}
+
+PeerRow peer_row(const PeerVerdict& v, const analysis::NodeReport& report) {
+  PeerRow row{v.peer,
+              v.group,
+              std::string(to_string(v.carrier)),
+              route_text(v),
+              v.underlay_device,
+              transport_text(v),
+              rtt_text(v.overlay_probe),
+              loss_text(v.overlay_probe),
+              mtu_text(v),
+              state_text(v),
+              marks_of(v.peer, report.findings),
+              {}};
+  row.road = road_of(v, report, row.marks);
+  return row;
 }
 
 }  // namespace
@@ -86,10 +172,27 @@ ReportModel make_model(const analysis::NodeReport& report) {
   model.group = report.self.group;
   model.identity = identity_line(report.self);
   model.device_chain = report.device_chain;
-  for (const auto& v : report.peers) model.peers.push_back(peer_row(v));
+  for (const auto& v : report.peers) model.peers.push_back(peer_row(v, report));
   model.findings = report.findings;
+  model.finding_groups = group_findings(report.findings);
   model.notes = report.notes;
   return model;
+}
+
+std::vector<FindingGroup> group_findings(const std::vector<analysis::Finding>& findings) {
+  std::vector<FindingGroup> groups;
+  std::map<std::string, std::size_t> index;  // code -> position in groups
+  for (const auto& f : findings) {
+    auto [it, added] = index.try_emplace(f.code, groups.size());
+    if (added) groups.push_back(FindingGroup{f.severity, f.code, {}, {}, {}});
+    FindingGroup& group = groups[it->second];
+    group.severity = std::max(group.severity, f.severity);
+    if (!f.peer.empty()) group.peers.push_back(f.peer);
+    group.evidence.push_back(f.message);
+    if (std::find(group.fixes.begin(), group.fixes.end(), f.fix) == group.fixes.end())
+      group.fixes.push_back(f.fix);
+  }
+  return groups;
 }
 
 }  // namespace podpath::report

@@ -69,22 +69,27 @@ std::string peer_table_text(const std::vector<PeerRow>& peers) {
   return out;
 }
 
-std::string finding_text(const Finding& f, bool color) {
-  std::string severity(to_string(f.severity));
+// One cause: its severity, code and peers on one line, then each peer's evidence and the fix.
+std::string group_text(const FindingGroup& g, bool color) {
+  std::string severity(to_string(g.severity));
   std::transform(severity.begin(), severity.end(), severity.begin(), ::toupper);
-  const char* sgr = f.severity == Severity::kCritical  ? "1;31"
-                    : f.severity == Severity::kWarning ? "33"
+  const char* sgr = g.severity == Severity::kCritical  ? "1;31"
+                    : g.severity == Severity::kWarning ? "33"
                                                        : "36";
-  return fmt::format("  {} {}{}\n      {}\n      fix: {}\n", paint(color, sgr, severity), f.code,
-                     f.peer.empty() ? "" : " (" + f.peer + ")", f.message, f.fix);
+  std::string out =
+      fmt::format("  {} {}{}\n", paint(color, sgr, severity), g.code,
+                  g.peers.empty() ? "" : ": " + fmt::format("{}", fmt::join(g.peers, ", ")));
+  for (const auto& message : g.evidence) out += "      " + message + "\n";
+  for (const auto& fix : g.fixes) out += "      fix: " + fix + "\n";
+  return out;
 }
 
-// The findings, then what could not be seen.
+// The findings by cause, then what could not be seen.
 std::string findings_text(const ReportModel& model, bool color) {
   std::string out = "findings\n";
-  if (model.findings.empty())
+  if (model.finding_groups.empty())
     out += "  " + paint(color, "32", "none: every path looks right") + "\n";
-  for (const auto& f : model.findings) out += finding_text(f, color);
+  for (const auto& g : model.finding_groups) out += group_text(g, color);
   for (const auto& note : model.notes) out += "  note: " + note + "\n";
   return out;
 }
@@ -157,6 +162,14 @@ json peer_json(const PeerVerdict& v) {
           {"closed_addresses", v.closed_addresses}};
 }
 
+json group_json(const FindingGroup& g) {
+  return {{"severity", to_string(g.severity)},
+          {"code", g.code},
+          {"peers", g.peers},
+          {"evidence", g.evidence},
+          {"fixes", g.fixes}};
+}
+
 json finding_json(const Finding& f) {
   return {{"severity", to_string(f.severity)},
           {"code", f.code},
@@ -188,6 +201,8 @@ std::string render_json(const analysis::NodeReport& report) {
            {"device_chain", json_array(report.device_chain, link_json)},
            {"peers", json_array(report.peers, peer_json)},
            {"findings", json_array(report.findings, finding_json)},
+           // The findings by cause, in the order the text and the status page show them.
+           {"finding_groups", json_array(group_findings(report.findings), group_json)},
            {"notes", report.notes},
            {"critical", report.has_critical()}};
   return out.dump(2) + "\n";

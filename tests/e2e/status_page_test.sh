@@ -1,19 +1,25 @@
 #!/usr/bin/env bash
 # The status page as a person sees it: a headless Chromium (Debian's) loads a home node's
-# exporter page in the lab's field-report-before state and the test reads the peer table and
-# the findings out of the DOM Chromium rendered. Root (the lab); exit 77 = skipped.
-# Env: PODPATH_EXPORTER, PODPATH_LAB_TAILNET (as for tests/lab/lab).
+# exporter page in three lab scenarios (field-report-before, public-8472-open, vmnet). The
+# test reads the grouped findings, the peer table's colours and the road pictures out of the
+# DOM Chromium rendered, and keeps a screenshot of each scenario at desktop and phone widths
+# (the whole page, 1280 and 390 pixels wide) in $PODPATH_ARTIFACT_DIR (default
+# build/test-artifacts/status-page). Root (the lab); exit 77 = skipped. Env: PODPATH_EXPORTER, PODPATH_LAB_TAILNET (as for tests/lab/lab).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 LAB=$ROOT/tests/lab/lab
 [[ $(id -u) == 0 ]] || { echo "SKIP: needs root (network namespaces)"; exit 77; }
 command -v chromium >/dev/null || { echo "SKIP: chromium is missing (apt-get install chromium)"; exit 77; }
+ARTIFACTS=${PODPATH_ARTIFACT_DIR:-$ROOT/build/test-artifacts/status-page}
+mkdir -p "$ARTIFACTS"
 
 # own_lab reads ROOT and LAB.
 # shellcheck source=own_lab.sh
 source "$HERE/own_lab.sh"
 export PODPATH_LAB_SCENARIO=field-report-before
+# Exposure checks every 5 s, so public-8472-open shows on the page within the test's wait.
+export PODPATH_EXPORTER_ARGS="--prober.exposure-interval=5s"
 own_lab ppsp- statuspage
 
 NODE=lima-k3s-agent
@@ -27,60 +33,133 @@ check() {
   if "$@"; then echo "ok   $name"; passed=$((passed + 1)); else echo "FAIL $name"; failed=$((failed + 1)); fi
 }
 
-# Enough probes for the verdict's 30 s window to judge RTT (at least five per target).
-sleep 12
-dump() {
+chromium_in_lab() {
   # As root Chromium needs --no-sandbox; the flags keep it from calling out to the network.
   "$LAB" exec "$NODE" timeout 60 chromium --headless --no-sandbox --disable-gpu --disable-quic \
     --no-first-run --disable-background-networking --disable-component-update --disable-sync \
-    --user-data-dir="$WORK/chromium" --dump-dom "http://$ADDR:18472/" 2>/dev/null
+    --hide-scrollbars --user-data-dir="$WORK/chromium" "$@" "http://$ADDR:18472/" 2>/dev/null
 }
-dump >"$WORK/page.html" || true
-# One line per table row: the cells of <tbody> rows, separated by '|'.
-rows=$(python3 - "$WORK/page.html" <<'EOF'
+
+# The page's DOM as lines: "group|SEVERITY|CODE|PEER, PEER", "row|PEER|ROWCLASS|CELL=CLASS ...",
+# "road|PEER|STEP / STEP / ..." (each step "label (detail)[class]").
+read_dom() {
+  python3 - "$1" <<'EOF'
 import sys
 from html.parser import HTMLParser
 
-class Rows(HTMLParser):
+HEAD = ["peer", "group", "carrier", "route", "underlay", "transport", "rtt", "loss", "mtu", "state"]
+
+class Page(HTMLParser):
     def __init__(self):
         super().__init__()
-        self.in_peers = self.in_body = self.in_cell = False
-        self.rows, self.row, self.cell = [], [], ""
-        self.findings, self.in_li, self.li = [], False, ""
+        self.out, self.stack = [], []
+        self.group = self.row = self.road = self.step = None
+        self.text = ""
+        self.depth_findings = 0
     def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "table" and attrs.get("id") == "peers": self.in_peers = True
-        elif tag == "tbody" and self.in_peers: self.in_body = True
-        elif tag == "tr" and self.in_body: self.row = []
-        elif tag == "td" and self.in_body: self.in_cell, self.cell = True, ""
-        elif tag == "li" and attrs.get("class") in ("critical", "warning", "info"):
-            self.in_li, self.li = True, attrs["class"] + " "
+        a = dict(attrs)
+        if tag == "ul" and a.get("id") == "findings": self.depth_findings = 1
+        elif tag == "li" and "data-code" in a:
+            self.group = [a.get("class", ""), a["data-code"], ""]
+        elif tag == "span" and a.get("class") == "peers" and self.group: self.text = ""; self.stack.append("peers")
+        elif tag == "tr" and "data-peer" in a: self.row = [a["data-peer"], a.get("class", "-"), []]
+        elif tag == "td" and self.row is not None: self.row[2].append(a.get("class", "")); self.stack.append("td")
+        elif tag == "div" and a.get("class") == "road": self.road = [a["data-peer"], []]
+        elif tag == "span" and self.road is not None and self.step is None:
+            self.step = [a.get("class", ""), "", ""]; self.text = ""
+        elif tag == "small" and self.step is not None: self.step[1] = self.text; self.text = ""
     def handle_endtag(self, tag):
-        if tag == "td" and self.in_cell: self.in_cell = False; self.row.append(self.cell.strip())
-        elif tag == "tr" and self.in_body: self.rows.append(self.row)
-        elif tag == "tbody": self.in_body = False
-        elif tag == "table": self.in_peers = False
-        elif tag == "li" and self.in_li: self.in_li = False; self.findings.append(self.li)
+        if tag == "span" and self.stack and self.stack[-1] == "peers":
+            self.stack.pop(); self.group[2] = self.text.strip()
+        elif tag == "li" and self.group is not None and not self.stack:
+            self.out.append("group|%s|%s|%s" % tuple(self.group)); self.group = None
+        elif tag == "td" and self.stack and self.stack[-1] == "td": self.stack.pop()
+        elif tag == "tr" and self.row is not None:
+            cells = " ".join("%s=%s" % (h, c) for h, c in zip(HEAD, self.row[2]) if c)
+            self.out.append("row|%s|%s|%s" % (self.row[0], self.row[1], cells)); self.row = None
+        elif tag == "span" and self.step is not None:
+            label = self.step[1] if self.step[1] else self.text
+            detail = self.text if self.step[1] else ""
+            kind = self.step[0]
+            self.road[1].append("%s (%s)[%s]" % (label.strip(), detail.strip(), kind)); self.step = None
+        elif tag == "div" and self.road is not None:
+            self.out.append("road|%s|%s" % (self.road[0], " / ".join(self.road[1]))); self.road = None
     def handle_data(self, data):
-        if self.in_cell: self.cell += data
-        if self.in_li: self.li += data
+        self.text += data
 
-p = Rows()
+p = Page()
 p.feed(open(sys.argv[1]).read())
-for r in p.rows: print("row|" + "|".join(r))
-for f in p.findings: print("finding|" + " ".join(f.split()))
+print("\n".join(p.out))
 EOF
-)
-echo "  ${rows//$'\n'/$'\n'  }" # every line indented
-check "Chromium rendered the status page" grep -q '<table id="peers">' "$WORK/page.html"
-check "the peer table has the five peers" test "$(grep -c '^row|' <<<"$rows")" = 5
-check "lima-k3s-agent-2: vxlan over tailscale0, relayed by DERP 'tok'" \
-  grep -q '^row|lima-k3s-agent-2|sapporo|vxlan|flannel.1 (main)|tailscale0|tailscale-derp tok|' <<<"$rows"
-check "ip-172-26-2-70: Tailscale subnet route in table 52, direct" \
-  grep -q '^row|ip-172-26-2-70|tokyo|tailscale-subnet-route|tailscale0 (52)||tailscale-direct|' <<<"$rows"
-check "lima-k3s-agent-2's RTT reads ~100 ms" \
-  grep -Eq '^row\|lima-k3s-agent-2\|([^|]*\|){5}(9[0-9]|10[0-9]|110) ms\|' <<<"$rows"
-check "findings: route via DERP is critical" grep -q '^finding|critical critical route-via-derp (lima-k3s-agent-2)' <<<"$rows"
-check "findings: path MTU 1230 < 1450" grep -q 'flannel.1 MTU 1450 exceeds the path MTU 1230' <<<"$rows"
+}
+
+# load SCENARIO TIMEOUT CONDITION...: polls the page until the DOM lines satisfy CONDITION
+# (a command reading them on stdin) or TIMEOUT seconds pass; keeps the last lines in $DOM
+# and the screenshots of that state.
+load() {
+  local scenario=$1 timeout=$2 start
+  shift 2
+  start=$(date +%s)
+  while :; do
+    chromium_in_lab --dump-dom >"$WORK/$scenario.html" || true
+    DOM=$(read_dom "$WORK/$scenario.html")
+    if "$@" <<<"$DOM" || (($(date +%s) - start > timeout)); then break; fi
+    sleep 3
+  done
+  echo "== $scenario"
+  echo "  ${DOM//$'\n'/$'\n'  }"
+  chromium_in_lab --screenshot="$WORK/desktop.png" --window-size=1280,2000 >/dev/null || true
+  chromium_in_lab --screenshot="$WORK/phone.png" --window-size=390,3600 >/dev/null || true
+  for width in desktop phone; do
+    check "$scenario: $width screenshot kept" test -s "$WORK/$width.png"
+    cp "$WORK/$width.png" "$ARTIFACTS/$scenario-$width.png" 2>/dev/null || true
+  done
+}
+
+count() { grep -c "^$1" <<<"$DOM" || true; }
+has() { grep -Eq "$1" <<<"$DOM"; }
+lima_peers='lima-k3s-agent-2, lima-k3s-agent-3, lima-k3s-agent-4'
+
+# field-report-before: the 4 causes, once the verdict's window has enough probes to judge
+# every peer's RTT.
+# (Each peer's RTT is judged once its own probes fill the window: wait for all three.)
+four_groups() { [[ $(grep -c "^group|[a-z]*|[a-z-]*|$lima_peers\$" || true) == 4 ]]; }
+load field-report-before 40 four_groups
+check "4 grouped findings, not 12" test "$(count 'group|')" = 4
+for code in route-via-derp double-encapsulation latency-high path-mtu-too-small; do
+  check "$code lists the three lima peers once" has "^group\|[a-z]+\|$code\|$lima_peers$"
+done
+check "route-via-derp is critical" has '^group\|critical\|route-via-derp\|'
+check "a road picture for each of the 5 peers" test "$(count 'road|')" = 5
+for peer in lima-k3s-agent-2 lima-k3s-agent-3 lima-k3s-agent-4; do
+  check "$peer's road: flannel.1, tailscale0, DERP 'tok'" \
+    has "^road\|$peer\|lima-k3s-agent \(pod\)\[node\] / flannel.1 \(vxlan · MTU 1450\)\[link\] / tailscale0 \(underlay · MTU 1280\)\[link[^]]*\] / DERP 'tok' \(path MTU 1230\)\[transport critical\] / $peer \(sapporo\)\[peer critical\]$"
+  check "$peer's row: critical, DERP cell red, RTT and MTU amber" \
+    has "^row\|$peer\|critical\|.*transport=critical rtt=warning .*mtu=warning"
+done
+check "ip-172-26-2-70's road: tailscale0 in table 52, direct, no colour" \
+  has "^road\|ip-172-26-2-70\|lima-k3s-agent \(pod\)\[node\] / tailscale0 \(tailscale-subnet-route · MTU 1280\)\[link\] / Tailscale, direct \(path MTU 1280\)\[transport\] / ip-172-26-2-70 \(tokyo\)\[peer\]$"
+check "ip-172-26-2-70's row: nothing marked" has '^row\|ip-172-26-2-70\|-\|$'
+
+# public-8472-open: one cause, the two servers whose VXLAN port answers on a public address.
+"$LAB" scenario public-8472-open >/dev/null
+exposed() { grep -q '^group|critical|vxlan-public-exposed|ip-172-26-2-70, ip-172-26-3-146$'; }
+load public-8472-open 60 exposed
+check "vxlan-public-exposed is one entry naming both servers" \
+  has '^group\|critical\|vxlan-public-exposed\|ip-172-26-2-70, ip-172-26-3-146$'
+check "the servers' peer cells are red" has '^row\|ip-172-26-3-146\|critical\|peer=critical'
+"$LAB" scenario public-8472-closed >/dev/null
+
+# vmnet: the VMs' road moves to lima0 and nothing is wrong any more (the verdict's window
+# forgets the DERP RTTs within 30 s).
+"$LAB" scenario vmnet >/dev/null
+no_findings() { ! grep -q '^group|'; }
+load vmnet 90 no_findings
+check "no findings" test "$(count 'group|')" = 0
+check "lima-k3s-agent-2's road: flannel.1 over lima0, on the LAN" \
+  has "^road\|lima-k3s-agent-2\|lima-k3s-agent \(pod\)\[node\] / flannel.1 \(vxlan · MTU 1450\)\[link\] / lima0 \(underlay[^)]*\)\[link\] / LAN \(path MTU [0-9]+\)\[transport\] / lima-k3s-agent-2 \(sapporo\)\[peer\]$"
+check "no row marked" test "$(grep -c '^row|[^|]*|\(warning\|critical\)|' <<<"$DOM" || true)" = 0
+
+echo "screenshots: $ARTIFACTS"
 echo "status page: $passed passed, $failed failed"
 [[ $failed == 0 ]]

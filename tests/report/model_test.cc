@@ -50,6 +50,19 @@ TEST(ReportModel, IdentityInOneLine) {
             "unknown (no annotations, subnet.env or flannel device seen)");
 }
 
+// Just after a switch the window can hold more replies than requests (replies to requests
+// sent before it): the page says 0% loss, not -3%.
+TEST(ReportModel, MoreRepliesThanRequestsInTheWindowIsNoLoss) {
+  analysis::ProbeStats stats{30, 31, 0.0065};
+  EXPECT_EQ(stats.loss_ratio(), 0.0);
+  analysis::NodeReport report;
+  analysis::PeerVerdict v;
+  v.peer = "lima-k3s-agent-2";
+  v.overlay_probe = stats;
+  report.peers.push_back(v);
+  EXPECT_EQ(make_model(report).peers.at(0).loss, "0%");
+}
+
 // A dual-stack node (k3s#8794's s1): both VTEPs and both subnets in the one line, and the
 // IPv6 half in the JSON; an IPv6-only node shows its IPv6 half alone.
 TEST(ReportModel, DualStackIdentityShowsBothFamilies) {
