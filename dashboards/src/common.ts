@@ -21,14 +21,39 @@ export function parseLatencyBounds(json: string): LatencyBounds {
   return bounds;
 }
 
-// Colours: green below the same-group bound, yellow up to the cross-group bound, red above.
+// Reference lines where one series may be either kind of pair: green below the same-group
+// bound, orange up to the cross-group bound, red above.
 export function latencySteps(bounds: LatencyBounds): dashboard.Threshold[] {
   return [
     { value: null, color: "green" },
-    { value: bounds.same_group_ms / 1000, color: "yellow" },
+    { value: bounds.same_group_ms / 1000, color: "orange" },
     { value: bounds.cross_group_ms / 1000, color: "red" },
   ];
 }
+
+// Where every value is one kind of pair: red at the bound PodpathPeerLatencyHigh applies to it
+// (same_group="true": same_group_ms, "false": cross_group_ms), green below.
+export function latencyBoundSteps(boundMs: number): dashboard.Threshold[] {
+  return [
+    { value: null, color: "green" },
+    { value: boundMs / 1000, color: "red" },
+  ];
+}
+
+// Overlay loss: red is PodpathPeerUnreachable's condition (every echo lost, loss >= 1). The
+// alerts have no bound for partial loss; orange starts at 5% because an echo still in flight
+// at a scrape counts lost until the next one (requests are counted at send), which with one
+// echo a second is about 2% of a one-minute $__rate_interval on a healthy pair.
+export const LOSS_PARTIAL = 0.05;
+export const lossSteps: dashboard.Threshold[] = [
+  { value: null, color: "green" },
+  { value: LOSS_PARTIAL, color: "orange" },
+  { value: 1, color: "red" },
+];
+
+// MTUs are read as exact byte counts (1450, 1280, 1230): Grafana's custom unit "suffix:B"
+// prints "1450 B", where "decbytes" would scale it to "1.45 kB".
+export const MTU_UNIT = "suffix:B";
 
 export function thresholds(steps: dashboard.Threshold[]): dashboard.ThresholdsConfigBuilder {
   return new dashboard.ThresholdsConfigBuilder().mode(dashboard.ThresholdsMode.Absolute).steps(steps);
@@ -40,6 +65,51 @@ export function valueText(options: Record<string, { text: string; color: string 
     mapped[value] = { text: result.text, color: result.color, index };
   });
   return [{ type: dashboard.MappingType.ValueToText, options: mapped }];
+}
+
+// Cells of a node × peer matrix: no series for the pair (null: not in this matrix) stays
+// blank instead of taking the base colour; NaN (a median without a single reply) is red.
+export const matrixGaps: dashboard.ValueMapping[] = [
+  {
+    type: dashboard.MappingType.SpecialValue,
+    options: { match: dashboard.SpecialValueMatch.Null, result: { text: "", color: "transparent", index: 0 } },
+  },
+  {
+    type: dashboard.MappingType.SpecialValue,
+    options: { match: dashboard.SpecialValueMatch.NotANumber, result: { text: "no reply", color: "red", index: 1 } },
+  },
+];
+
+// podpath_peer_path_info{transport} (docs/metrics/analysis.md): a relay in the road is the
+// colour; "unknown" (Tailscale idle, nothing to say) stays uncoloured.
+export const transportMappings = valueText({
+  lan: { text: "lan", color: "green" },
+  "tailscale-direct": { text: "tailscale-direct", color: "green" },
+  "tailscale-peer-relay": { text: "tailscale-peer-relay", color: "orange" },
+  "tailscale-derp": { text: "tailscale-derp", color: "red" },
+  unknown: { text: "unknown", color: "transparent" },
+});
+
+// podpath_peer_path_info{carrier}: "none" = no route carries pod traffic to the peer.
+export const carrierMappings = valueText({
+  vxlan: { text: "vxlan", color: "transparent" },
+  "host-gw": { text: "host-gw", color: "transparent" },
+  wireguard: { text: "wireguard", color: "transparent" },
+  "tailscale-subnet-route": { text: "tailscale-subnet-route", color: "transparent" },
+  none: { text: "none (no route)", color: "red" },
+});
+
+// Field overrides that colour a label column's cells by its value mappings; a value without
+// a mapping stays uncoloured rather than taking Grafana's default green base threshold.
+export function colouredByMappings(mappings: dashboard.ValueMapping[]): dashboard.DynamicConfigValue[] {
+  return [
+    { id: "mappings", value: mappings },
+    {
+      id: "thresholds",
+      value: { mode: dashboard.ThresholdsMode.Absolute, steps: [{ value: null, color: "transparent" }] },
+    },
+    { id: "custom.cellOptions", value: { type: "color-background" } },
+  ];
 }
 
 export function datasourceVariable(): dashboard.DatasourceVariableBuilder {

@@ -7,6 +7,9 @@ import * as table from "@grafana/grafana-foundation-sdk/table";
 import * as timeseries from "@grafana/grafana-foundation-sdk/timeseries";
 import {
   LatencyBounds,
+  MTU_UNIT,
+  carrierMappings,
+  colouredByMappings,
   datasource,
   datasourceVariable,
   instantTable,
@@ -17,6 +20,7 @@ import {
   organize,
   query,
   thresholds,
+  transportMappings,
   valueText,
 } from "./common.ts";
 
@@ -103,7 +107,7 @@ export function nodeDetail(bounds: LatencyBounds): dashboard.DashboardBuilder {
               "don't-fragment echo that got through. The dashed line is FLANNEL_MTU, what pods may send.",
           )
           .datasource(datasource)
-          .unit("decbytes")
+          .unit(MTU_UNIT)
           .decimals(0)
           .withTarget(query(`podpath_peer_path_mtu_bytes{${peers}}`, "{{peer}} {{source}}"))
           .withTarget(query(`podpath_flannel_mtu_bytes{${mine}}`, "FLANNEL_MTU", "B"))
@@ -183,6 +187,8 @@ export function nodeDetail(bounds: LatencyBounds): dashboard.DashboardBuilder {
               derp_region: "DERP region",
             }, ["peer", "peer_group", "carrier", "device", "table", "underlay_device", "transport", "derp_region"]),
           )
+          .overrideByName("Transport", colouredByMappings(transportMappings))
+          .overrideByName("Carrier", colouredByMappings(carrierMappings))
           .height(8)
           .span(12),
       )

@@ -6,18 +6,26 @@ import * as stat from "@grafana/grafana-foundation-sdk/stat";
 import * as table from "@grafana/grafana-foundation-sdk/table";
 import * as timeseries from "@grafana/grafana-foundation-sdk/timeseries";
 import {
+  LOSS_PARTIAL,
   LatencyBounds,
+  MTU_UNIT,
+  carrierMappings,
+  colouredByMappings,
   datasource,
   datasourceVariable,
   instantTable,
   labelVariable,
+  latencyBoundSteps,
   latencySteps,
   lossRatio,
+  lossSteps,
+  matrixGaps,
   medianRtt,
   onNodes,
   organize,
   query,
   thresholds,
+  transportMappings,
   valueText,
 } from "./common.ts";
 
@@ -42,15 +50,17 @@ function bigNumber(title: string, description: string, expr: string, steps: dash
     .span(4);
 }
 
-// A node × peer matrix from an instant table with node, peer and Value columns.
+// A node × peer matrix from an instant table with node, peer and Value columns: one row per
+// node (the exporter's podpath_node_info name), one column per peer, cells coloured by steps.
 function matrix(title: string, description: string, expr: string, unit: string, steps: dashboard.Threshold[]) {
   return new table.PanelBuilder()
     .title(title)
     .description(description)
     .datasource(datasource)
     .unit(unit)
-    .decimals(unit === "s" ? 4 : 2)
+    .decimals(1)
     .thresholds(thresholds(steps))
+    .mappings(matrixGaps)
     .cellOptions({ type: common.TableCellDisplayMode.ColorBackground } as common.TableCellOptions)
     .withTarget(instantTable(expr))
     .withTransformation({
@@ -61,7 +71,7 @@ function matrix(title: string, description: string, expr: string, unit: string, 
       { id: "custom.cellOptions", value: { type: common.TableCellDisplayMode.Auto } },
     ])
     .height(9)
-    .span(12);
+    .span(8);
 }
 
 function labelTable(title: string, description: string, expr: string, rename: Record<string, string>) {
@@ -77,9 +87,48 @@ function labelTable(title: string, description: string, expr: string, rename: Re
     .span(12);
 }
 
+// The road of every pair, the relays coloured: transport says what carries the packets
+// (red = DERP relay, orange = peer relay, green = direct or LAN), carrier "none" = no route.
+function roadTable(expr: string) {
+  const columns: Record<string, string> = {
+    node: "Node",
+    peer: "Peer",
+    transport: "Transport",
+    derp_region: "DERP region",
+    carrier: "Carrier",
+    device: "Device",
+    underlay_device: "Underlay",
+    table: "Table",
+    peer_group: "Peer group",
+  };
+  return new table.PanelBuilder()
+    .title("Road per pair")
+    .description(
+      "The road a pod packet to the peer takes, from the kernel's route lookups and Tailscale's peer state " +
+        "(podpath_peer_path_info). Transport: red = a Tailscale DERP relay carries every packet " +
+        "(PodpathRouteViaDERP), orange = a Tailscale peer relay, green = direct (LAN or Tailscale " +
+        "direct). Carrier: vxlan = flannel's VXLAN, tailscale-subnet-route = table 52, none (red) = no " +
+        "route carries pod traffic. Underlay = the device under flannel's encapsulation.",
+    )
+    .datasource(datasource)
+    .unit("none")
+    .withTarget(instantTable(expr))
+    .withTransformation(organize(bookkeeping, columns, Object.keys(columns)))
+    .overrideByName("Transport", colouredByMappings(transportMappings))
+    .overrideByName("Carrier", colouredByMappings(carrierMappings))
+    .sortBy([new common.TableSortByFieldStateBuilder().displayName("Node")])
+    .height(9)
+    .span(24);
+}
+
 export function overview(bounds: LatencyBounds): dashboard.DashboardBuilder {
   const same = bounds.same_group_ms;
-  const overlayRtt = onNodes(`(\n${medianRtt(`${peers}, target="overlay"`, "instance, job, peer")}\n)`);
+  const cross = bounds.cross_group_ms;
+  const overlay = `${peers}, target="overlay"`;
+  const overlayRtt = onNodes(`(\n${medianRtt(overlay, "instance, job, peer")}\n)`);
+  // PodpathPeerLatencyHigh holds each pair to one bound by its same_group label.
+  const sameGroupRtt = onNodes(`(\n${medianRtt(`${overlay}, same_group="true"`, "instance, job, peer")}\n)`);
+  const crossGroupRtt = onNodes(`(\n${medianRtt(`${overlay}, same_group="false"`, "instance, job, peer")}\n)`);
   const overlayLoss = onNodes(
     lossRatio(
       `sum by (instance, job, peer) (rate(podpath_probe_requests_total{${peers}, target="overlay"}[$__rate_interval]))`,
@@ -157,12 +206,13 @@ export function overview(bounds: LatencyBounds): dashboard.DashboardBuilder {
       )
       .withPanel(
         bigNumber(
-          `Pairs over ${same} ms`,
-          `Node-to-peer pairs whose median overlay RTT is above ${same} ms (Longhorn's bound, the same-group alert).`,
-          `count(\n${overlayRtt}\n> ${same / 1000}\n) or vector(0)`,
+          "Pairs over their RTT bound",
+          `Node-to-peer pairs whose median overlay RTT is above the bound of PodpathPeerLatencyHigh: ${same} ms ` +
+            `within a group (Longhorn's bound), ${cross} ms across groups.`,
+          `count(\n(\n${sameGroupRtt}\n) > ${same / 1000}\nor\n(\n${crossGroupRtt}\n) > ${cross / 1000}\n) or vector(0)`,
           [
             { value: null, color: "green" },
-            { value: 1, color: "yellow" },
+            { value: 1, color: "red" },
           ],
         ),
       )
@@ -181,20 +231,36 @@ export function overview(bounds: LatencyBounds): dashboard.DashboardBuilder {
       .withRow(new dashboard.RowBuilder("Latency and loss"))
       .withPanel(
         matrix(
-          "Median overlay RTT, node × peer",
-          `Median ICMP round trip through the pod overlay. Yellow above ${same} ms (Longhorn's bound within a ` +
-            `group), red above ${bounds.cross_group_ms} ms (the cross-group bound).`,
-          overlayRtt,
+          "Median overlay RTT within groups, node × peer",
+          `Median ICMP round trip through the pod overlay between nodes of one group (same_group="true"). Red at ` +
+            `${same} ms, PodpathPeerLatencyHigh's bound within a group (Longhorn's synchronous replicas). ` +
+            "Blank: the pair is across groups (next matrix); empty without --peers.group-label groups.",
+          sameGroupRtt,
           "s",
-          latencySteps(bounds),
+          latencyBoundSteps(same),
         ),
       )
       .withPanel(
-        matrix("Overlay loss, node × peer", "Fraction of overlay echoes without a reply in time.", overlayLoss, "percentunit", [
-          { value: null, color: "green" },
-          { value: 0.01, color: "yellow" },
-          { value: 0.5, color: "red" },
-        ]),
+        matrix(
+          "Median overlay RTT across groups, node × peer",
+          "Median ICMP round trip through the pod overlay between nodes of different groups, or without a " +
+            `group (same_group="false"). Red at ${cross} ms, PodpathPeerLatencyHigh's bound across groups. ` +
+            "Blank: the pair is within a group (previous matrix).",
+          crossGroupRtt,
+          "s",
+          latencyBoundSteps(cross),
+        ),
+      )
+      .withPanel(
+        matrix(
+          "Overlay loss, node × peer",
+          "Fraction of overlay echoes without a reply in time. Red = every echo lost, PodpathPeerUnreachable's " +
+            `condition; orange from ${LOSS_PARTIAL * 100}% (the alerts have no partial-loss bound: an echo in ` +
+            "flight at a scrape counts lost for a while, about 2% of a one-minute window).",
+          overlayLoss,
+          "percentunit",
+          lossSteps,
+        ),
       )
       .withPanel(
         new timeseries.PanelBuilder()
@@ -216,31 +282,15 @@ export function overview(bounds: LatencyBounds): dashboard.DashboardBuilder {
           .unit("percentunit")
           .min(0)
           .max(1)
+          .thresholds(thresholds(lossSteps))
+          .thresholdsStyle(new common.GraphThresholdsStyleConfigBuilder().mode(common.GraphThresholdsStyleMode.Dashed))
           .withTarget(query(overlayLoss, "{{node}} → {{peer}}"))
           .height(8)
           .span(12),
       )
 
       .withRow(new dashboard.RowBuilder("Roads"))
-      .withPanel(
-        labelTable(
-          "Road per pair",
-          "The road a pod packet to the peer takes, from the kernel's route lookups and Tailscale's peer state " +
-            "(podpath_peer_path_info). carrier tailscale-subnet-route = table 52, not flannel's VXLAN.",
-          onNodes(`podpath_peer_path_info{${peers}}`),
-          {
-            node: "Node",
-            peer: "Peer",
-            peer_group: "Peer group",
-            carrier: "Carrier",
-            device: "Device",
-            table: "Table",
-            underlay_device: "Underlay",
-            transport: "Transport",
-            derp_region: "DERP region",
-          },
-        ),
-      )
+      .withPanel(roadTable(onNodes(`podpath_peer_path_info{${peers}}`)))
       .withPanel(
         new table.PanelBuilder()
           .title("Pairs per road class")
@@ -257,8 +307,10 @@ export function overview(bounds: LatencyBounds): dashboard.DashboardBuilder {
               "Value",
             ]),
           )
+          .overrideByName("Transport", colouredByMappings(transportMappings))
+          .overrideByName("Carrier", colouredByMappings(carrierMappings))
           .height(8)
-          .span(6),
+          .span(12),
       )
       .withPanel(
         new table.PanelBuilder()
@@ -284,7 +336,7 @@ export function overview(bounds: LatencyBounds): dashboard.DashboardBuilder {
           )
           .sortBy([new common.TableSortByFieldStateBuilder().displayName("Road").desc(true)])
           .height(8)
-          .span(6),
+          .span(12),
       )
 
       .withRow(new dashboard.RowBuilder("MTU"))
@@ -296,7 +348,8 @@ export function overview(bounds: LatencyBounds): dashboard.DashboardBuilder {
               "don't-fragment echoes. Below the node's overlay MTU = fragmentation or an MTU black hole.",
           )
           .datasource(datasource)
-          .unit("decbytes")
+          .unit(MTU_UNIT)
+          .decimals(0)
           .withTarget(instantTable(onNodes(`podpath_peer_path_mtu_bytes{${peers}}`)))
           .withTransformation(
             organize(["Time", "__name__", "instance", "job", "same_group", "peer_group"], {
@@ -315,7 +368,8 @@ export function overview(bounds: LatencyBounds): dashboard.DashboardBuilder {
           .title("Overlay MTU per node")
           .description("FLANNEL_MTU from subnet.env: what pods are told they may send.")
           .datasource(datasource)
-          .unit("decbytes")
+          .unit(MTU_UNIT)
+          .decimals(0)
           .withTarget(instantTable(onNodes(`podpath_flannel_mtu_bytes{job=~"$job"}`)))
           .withTransformation(organize(["Time", "__name__", "instance", "job", "group"], { node: "Node", Value: "FLANNEL_MTU" }))
           .height(8)

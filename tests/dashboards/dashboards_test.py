@@ -83,21 +83,99 @@ class ConventionsTest(unittest.TestCase):
                 dq.substitute(expr, values)  # raises KeyError on an unknown variable
 
 
+def is_matrix(panel):
+    return any(t["id"] == "groupingToMatrix" for t in panel.get("transformations", []))
+
+
+def steps_of(panel):
+    defaults = panel.get("fieldConfig", {}).get("defaults", {})
+    return [(step["value"], step["color"]) for step in defaults.get("thresholds", {}).get("steps", [])]
+
+
+def override(panel, name, prop):
+    for item in panel.get("fieldConfig", {}).get("overrides", []):
+        if item["matcher"] == {"id": "byName", "options": name}:
+            for entry in item["properties"]:
+                if entry["id"] == prop:
+                    return entry["value"]
+    return None
+
+
+def config():
+    import yaml
+
+    with open(os.path.join(dq.ROOT, "alerts", "config.yaml"), encoding="utf-8") as handle:
+        return yaml.safe_load(handle)
+
+
+def alert_expr(name):
+    import yaml
+
+    with open(os.path.join(dq.ROOT, "alerts", "podpath.rules.yml"), encoding="utf-8") as handle:
+        rules = yaml.safe_load(handle)
+    return next(rule["expr"] for group in rules["groups"] for rule in group["rules"] if rule.get("alert") == name)
+
+
 class ThresholdsTest(unittest.TestCase):
     def test_latency_colours_are_the_alerts_bounds(self):
-        import yaml
-
-        with open(os.path.join(dq.ROOT, "alerts", "config.yaml"), encoding="utf-8") as handle:
-            latency = yaml.safe_load(handle)["latency"]
-        expected = [None, latency["same_group_ms"] / 1000, latency["cross_group_ms"] / 1000]
+        latency = config()["latency"]
+        same, cross = latency["same_group_ms"] / 1000, latency["cross_group_ms"] / 1000
         seen = 0
         for name, dashboard in DASHBOARDS.items():
             for panel in dq.panels(dashboard):
                 defaults = panel.get("fieldConfig", {}).get("defaults", {})
-                if defaults.get("unit") == "s" and "thresholds" in defaults:
+                if defaults.get("unit") != "s" or "thresholds" not in defaults:
+                    continue
+                seen += 1
+                where = f"{name}: {panel['title']}"
+                steps = [value for value, _ in steps_of(panel)]
+                text = "\n".join(t["expr"] for t in panel["targets"])
+                if is_matrix(panel):
+                    # One kind of pair per matrix, red at the bound PodpathPeerLatencyHigh gives it.
+                    self.assertTrue('same_group="true"' in text or 'same_group="false"' in text, where)
+                    bound = same if 'same_group="true"' in text else cross
+                    self.assertEqual(steps_of(panel), [(None, "green"), (bound, "red")], where)
+                else:
+                    self.assertEqual(steps, [None, same, cross], where)
+        self.assertGreaterEqual(seen, 4)
+
+    def test_latency_matrices_split_pairs_like_the_alert(self):
+        expr = alert_expr("PodpathPeerLatencyHigh")
+        latency = config()["latency"]
+        self.assertIn(f'same_group="true"}} > {latency["same_group_ms"] / 1000!r}', expr)
+        self.assertIn(f'same_group="false"}} > {latency["cross_group_ms"] / 1000!r}', expr)
+        overview = DASHBOARDS["podpath-overview.json"]
+        kinds = sorted(" ".join(re.findall(r'same_group="(\w+)"', p["targets"][0]["expr"])) or "every pair"
+                       for p in dq.panels(overview) if is_matrix(p) and p["fieldConfig"]["defaults"]["unit"] == "s")
+        self.assertEqual(kinds, ["false", "true"])
+
+    def test_loss_red_is_the_unreachable_alert(self):
+        expr = alert_expr("PodpathPeerUnreachable")
+        bound = float(re.search(r'\{target="overlay"\} >= ([0-9.]+)', expr).group(1))
+        overview = DASHBOARDS["podpath-overview.json"]
+        loss = [p for p in dq.panels(overview)
+                if is_matrix(p) and p["fieldConfig"]["defaults"]["unit"] == "percentunit"]
+        self.assertEqual(len(loss), 1)
+        steps = steps_of(loss[0])
+        self.assertEqual(steps[-1], (bound, "red"))
+        self.assertEqual(steps[0], (None, "green"))
+
+    def test_mtus_are_plain_bytes(self):
+        scaling = re.compile(r"^(dec)?[kmgtp]?(bytes|bits)$|^bytes$|^[KMGTP]?i?B$")
+        seen = 0
+        for name, dashboard in DASHBOARDS.items():
+            for panel in dq.panels(dashboard):
+                where = f"{name}: {panel['title']}"
+                units = [panel.get("fieldConfig", {}).get("defaults", {}).get("unit", "")]
+                units += [entry["value"] for item in panel.get("fieldConfig", {}).get("overrides", [])
+                          for entry in item["properties"] if entry["id"] == "unit"]
+                for unit in units:
+                    self.assertFalse(scaling.match(unit or ""), f"{where}: unit {unit} scales 1450 to kB")
+                exprs_ = [t.get("expr", "") for t in panel.get("targets", [])]
+                if exprs_ and all("_mtu_bytes" in e and "changes(" not in e for e in exprs_):
                     seen += 1
-                    steps = [step["value"] for step in defaults["thresholds"]["steps"]]
-                    self.assertEqual(steps, expected, f"{name}: {panel['title']}")
+                    self.assertEqual(units[0], "suffix:B", where)
+                    self.assertEqual(panel["fieldConfig"]["defaults"].get("decimals"), 0, where)
         self.assertGreaterEqual(seen, 3)
 
 
@@ -112,10 +190,29 @@ class ContentTest(unittest.TestCase):
             self.assertIn(needle, text)
         matrices = [p for p in dq.panels(overview)
                     if any(t["id"] == "groupingToMatrix" for t in p.get("transformations", []))]
-        self.assertEqual(len(matrices), 2, "latency and loss matrices, node × peer")
+        self.assertEqual(len(matrices), 3, "RTT within and across groups and loss, node × peer")
         for panel in matrices:
             options = next(t["options"] for t in panel["transformations"] if t["id"] == "groupingToMatrix")
             self.assertEqual((options["rowField"], options["columnField"]), ("node", "peer"))
+
+    def test_road_per_pair_colours_every_transport(self):
+        with open(os.path.join(dq.ROOT, "docs", "metrics", "analysis.md"), encoding="utf-8") as handle:
+            contract = re.search(r"`transport` \(([^)]*)\)", handle.read()).group(1)
+        transports = re.findall(r"`([a-z-]+)`", contract)
+        self.assertIn("tailscale-derp", transports)
+        road = next(p for p in dq.panels(DASHBOARDS["podpath-overview.json"]) if p["title"] == "Road per pair")
+        self.assertIn("podpath_peer_path_info", road["targets"][0]["expr"])
+        mappings = override(road, "Transport", "mappings")
+        self.assertIsNotNone(mappings, "Transport column has value mappings")
+        colours = {value: result["color"] for m in mappings for value, result in m["options"].items()}
+        self.assertEqual(sorted(colours), sorted(transports), "every transport of the contract is mapped")
+        self.assertEqual(colours["tailscale-derp"], "red")
+        self.assertEqual(colours["tailscale-peer-relay"], "orange")
+        self.assertEqual((colours["tailscale-direct"], colours["lan"]), ("green", "green"))
+        self.assertEqual(override(road, "Transport", "custom.cellOptions")["type"], "color-background")
+        columns = road["transformations"][0]["options"]["renameByName"]
+        for label in ("node", "peer", "carrier", "device", "underlay_device", "transport", "derp_region"):
+            self.assertIn(label, columns)
 
     def test_node_detail_over_time(self):
         node = DASHBOARDS["podpath-node.json"]
