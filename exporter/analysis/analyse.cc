@@ -85,6 +85,13 @@ std::vector<std::string> missing_source_notes(const Inputs& in) {
   if (in.tailscale && in.tailscale->stale())
     notes.push_back(fmt::format("Tailscale status is stale: {}", in.tailscale->error));
   if (!in.prober_enabled) notes.push_back("prober off: no RTT, loss or path MTU probes");
+  if (in.peers.ungrouped && !in.peers.peers.empty())
+    notes.push_back(fmt::format(
+        "no node carries the group label (--peers.group-label), so the cluster is one group: "
+        "every pair is held to the same-group bound of {}; label each site's nodes (kubectl "
+        "label node NODE topology.kubernetes.io/zone=SITE) to hold pairs across sites to {}",
+        milliseconds_text(in.thresholds.same_group_rtt_seconds),
+        milliseconds_text(in.thresholds.cross_group_rtt_seconds)));
   return notes;
 }
 
@@ -150,7 +157,7 @@ PeerVerdict judge_peer(const Inputs& in, const model::Peer& peer, std::optional<
   PeerVerdict v;
   v.peer = peer.name;
   v.group = peer.group;
-  v.same_group = model::same_group(in.peers.self_group, peer.group);
+  v.same_group = in.peers.same_group_as_self(peer.group);
   v.ready = peer.ready;
   v.unschedulable = peer.unschedulable;
   v.vtep_address = peer.vtep_address;

@@ -70,6 +70,9 @@ PeerSet merge_peers(const std::string& self_name,
   }
   set.peers.reserve(by_name.size());
   for (auto& [name, peer] : by_name) set.peers.push_back(std::move(peer));
+  set.ungrouped =
+      set.self_group.empty() && std::all_of(set.peers.begin(), set.peers.end(),
+                                            [](const Peer& peer) { return peer.group.empty(); });
   return set;
 }
 

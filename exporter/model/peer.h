@@ -96,12 +96,17 @@ struct PeerSet {
   std::optional<ClusterNode> self;  // this node's own record from the API
   std::vector<Peer> peers;          // sorted by name, never containing this node
   std::uint64_t generation = 0;     // bumped on every publish
-};
+  // No node (this one included) carries the group label: the whole cluster is one group.
+  // Real k3s and kubeadm nodes carry no topology label unless someone sets one, and a
+  // cluster without groups must still get the same-group latency bound. Set by merge_peers.
+  bool ungrouped = false;
 
-// "true" when both groups are non-empty and equal: the same_group label.
-inline bool same_group(const std::string& a, const std::string& b) {
-  return !a.empty() && a == b;
-}
+  // The same_group label of a peer in `group`: the cluster is ungrouped, or this node and
+  // the peer share a non-empty group (in a labelled cluster an unlabelled node is in none).
+  bool same_group_as_self(const std::string& group) const {
+    return ungrouped || (!self_group.empty() && group == self_group);
+  }
+};
 
 // Joins the API's nodes with the kernel's entries. Without cluster nodes (kernel-only mode
 // or API unreachable since start) the kernel entries alone make the peer set, named by

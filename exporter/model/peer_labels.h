@@ -1,7 +1,7 @@
 // The labels every per-peer series carries (the metrics contract): `peer` (the node name, or
 // the pod subnet when only the kernel knows the peer), `peer_group` (its group, empty when
-// unset) and `same_group` ("true" when this node and the peer share a non-empty group). Built
-// here only, so every collector spells them the same way.
+// unset) and `same_group` ("true" when this node and the peer share a group; a cluster without
+// group labels is one). Built here only, so every collector spells them the same way.
 #pragma once
 
 #include <compare>

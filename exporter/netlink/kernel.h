@@ -133,7 +133,7 @@ struct FdbEntry {
 struct PeerRoutes {
   std::string peer;
   std::string group;
-  bool same_group = false;  // this node and the peer share a non-empty group
+  bool same_group = false;  // PeerSet::same_group_as_self
   std::optional<RouteLookup> overlay;
   std::optional<RouteLookup> underlay;
 

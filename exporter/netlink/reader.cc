@@ -69,7 +69,7 @@ std::string add_peer_routes(KernelSession& session, const model::PeerSet& peers,
     PeerRoutes routes;
     routes.peer = peer.name;
     routes.group = peer.group;
-    routes.same_group = model::same_group(peers.self_group, peer.group);
+    routes.same_group = peers.same_group_as_self(peer.group);
     if (peer.overlay_address)
       routes.overlay = lookup_route(session, *peer.overlay_address, snapshot, error);
     if (peer.vtep_address)

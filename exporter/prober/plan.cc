@@ -28,11 +28,13 @@ Plan plan_targets(const model::PeerSet& peers, std::size_t max_peers) {
   plan.peers_total = peers.peers.size();
   std::vector<SamplingCandidate> candidates;
   candidates.reserve(peers.peers.size());
+  // Only a labelled group is always probed: in an ungrouped cluster every pair is same-group
+  // for the latency bound, and probing them all would make --prober.max-peers meaningless.
   for (const auto& peer : peers.peers)
-    candidates.push_back({peer.name, model::same_group(peers.self_group, peer.group)});
+    candidates.push_back({peer.name, !peers.ungrouped && peers.same_group_as_self(peer.group)});
   for (std::size_t index : select_peers(peers.self_name, candidates, max_peers)) {
     const model::Peer& peer = peers.peers[index];
-    PeerLabels labels{peer.name, peer.group, candidates[index].same_group};
+    PeerLabels labels{peer.name, peer.group, peers.same_group_as_self(peer.group)};
     ++plan.peers_probed;
     if (peer.overlay_address) {
       plan.echo.push_back({labels, TargetKind::kOverlay, *peer.overlay_address});

@@ -145,7 +145,7 @@ Mapping map_peers(const model::PeerSet& peers, const Status& status) {
     MappedPeer mapped;
     mapped.peer = peer.name;
     mapped.group = peer.group;
-    mapped.same_group = model::same_group(peers.self_group, peer.group);
+    mapped.same_group = peers.same_group_as_self(peer.group);
     mapped.tailscale = status.peers[candidates.front().tailscale_index];
     mapped.path = classify_transport(mapped.tailscale);
     mapped.candidates = std::move(candidates);

@@ -148,6 +148,32 @@ TEST(MergePeers, ClusterNodesAreMatchedWithKernelEntriesByPodCidr) {
   EXPECT_FALSE(set.peers[2].in_kernel);
 }
 
+// Real k3s and kubeadm nodes carry no topology label: such a cluster is one group, so the
+// 20 ms bound applies out of the box. Once any node is labelled, an unlabelled node is in
+// no group.
+TEST(MergePeers, AClusterWithoutGroupLabelsIsOneGroup) {
+  PeerSet unlabelled = merge_peers(
+      "self",
+      std::vector<ClusterNode>{node("self", "10.42.0.0/24", ""), node("b", "10.42.1.0/24", "")},
+      {});
+  EXPECT_TRUE(unlabelled.ungrouped);
+  EXPECT_TRUE(unlabelled.same_group_as_self(""));
+
+  PeerSet labelled = merge_peers(
+      "self",
+      std::vector<ClusterNode>{node("self", "10.42.0.0/24", "tokyo"),
+                               node("b", "10.42.1.0/24", "tokyo"), node("c", "10.42.2.0/24", "")},
+      {});
+  EXPECT_FALSE(labelled.ungrouped);
+  EXPECT_TRUE(labelled.same_group_as_self("tokyo"));
+  EXPECT_FALSE(labelled.same_group_as_self(""));
+
+  // Kernel-only mode knows no labels either: one group.
+  KernelPeer kb{*Ipv4Prefix::parse("10.42.1.0/24"), Ipv4::parse("10.42.1.0"), "aa:bb:cc:dd:ee:01",
+                Ipv4::parse("172.26.3.146"), "flannel.1"};
+  EXPECT_TRUE(merge_peers("self", std::nullopt, {kb}).ungrouped);
+}
+
 TEST(PeerRegistry, PublishesOnlyChanges) {
   PeerRegistry registry("self");
   int published = 0;

@@ -82,6 +82,18 @@ TEST(Plan, SamplingLimitsPeers) {
   for (const auto& e : plan.echo) EXPECT_TRUE(e.labels.same_group) << e.labels.peer;
 }
 
+// An unlabelled cluster is one group for the latency bound (every pair same_group), but
+// --prober.max-peers still samples it: only a labelled group is always probed.
+TEST(Plan, AnUngroupedClusterIsSampledAndEveryPairIsSameGroup) {
+  model::PeerSet set = field_report();
+  set.self_group.clear();
+  for (auto& p : set.peers) p.group.clear();
+  set.ungrouped = true;
+  auto plan = plan_targets(set, 1);
+  EXPECT_EQ(plan.peers_probed, 1u);
+  for (const auto& e : plan.echo) EXPECT_TRUE(e.labels.same_group) << e.labels.peer;
+}
+
 TEST(StaticTargets, ParsesAndMergesByPeer) {
   auto peers = parse_static_targets(
       "# benchmark targets\n"
