@@ -16,8 +16,11 @@ bool encapsulated(const PeerVerdict& v) {
   return v.carrier == Carrier::kVxlan || v.carrier == Carrier::kWireguard;
 }
 
+// Only where peers send VXLAN to the public-ip: host-gw routes to it (no VTEP, no port 8472)
+// and wireguard's port is authenticated.
 std::optional<Explanation> vtep_public_address(const NodeIdentity& self) {
   if (!self.public_ip || self.public_ip_scope != "global") return std::nullopt;
+  if (!self.backend_type.empty() && self.backend_type != "vxlan") return std::nullopt;
   return Explanation{
       fmt::format("this node advertises the public address {} as its VTEP (flannel public-ip): "
                   "peers send unauthenticated VXLAN to it over the internet",
@@ -135,6 +138,12 @@ bool vtep_answers(const PeerVerdict& v, const Thresholds& t) {
 // A NotReady peer's lost probes are the node's state, not a network fault.
 std::vector<Explanation> overlay_blocked(const PeerVerdict& v, const RuleContext& c) {
   if (!v.ready || !overlay_all_lost(v) || !vtep_answers(v, c.thresholds)) return {};
+  if (v.carrier == Carrier::kHostGw)
+    return {{fmt::format("every probe to {}'s pod gateway is lost while the node {} answers "
+                         "ping: pod traffic routed through the node is dropped",
+                         v.peer, vtep_text(v)),
+             "let the nodes forward the pod CIDR (net.ipv4.ip_forward=1, the FORWARD chain, and "
+             "the cloud's source/destination check on the instances)"}};
   return {{fmt::format("every overlay probe to {} is lost while its VTEP {} answers ping: the "
                        "VXLAN road is blocked (UDP 8472 filtered between the nodes?)",
                        v.peer, vtep_text(v)),

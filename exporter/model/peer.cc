@@ -12,7 +12,13 @@ Peer peer_from_node(const ClusterNode& node) {
   peer.name = node.name;
   peer.group = node.group;
   peer.pod_cidr = node.pod_cidr;
-  if (node.pod_cidr) peer.overlay_address = node.pod_cidr->address;
+  // VXLAN: the peer's flannel.1 holds its subnet's network address (10.42.N.0). host-gw has no
+  // such device; its bridge cni0 holds the first address (10.42.N.1, FLANNEL_SUBNET), which
+  // is reached over the pod route like any pod.
+  if (node.pod_cidr)
+    peer.overlay_address = node.backend_type == "host-gw" && node.pod_cidr->length < 31
+                               ? Ipv4{node.pod_cidr->address.value + 1}
+                               : node.pod_cidr->address;
   peer.vtep_address = node.public_ip;
   peer.vtep_mac = node.vtep_mac;
   peer.internal_addresses = node.internal_addresses;

@@ -77,8 +77,10 @@ struct Peer {
   std::string name;   // node name; the pod subnet text when only the kernel knows it
   std::string group;  // empty when unset
   std::optional<Ipv4Prefix> pod_cidr;
-  std::optional<Ipv4> overlay_address;  // the peer's flannel device address, 10.42.N.0
-  std::optional<Ipv4> vtep_address;     // where VXLAN for it goes (public-ip)
+  // What the overlay probe pings: the peer's flannel device (10.42.N.0), or on host-gw its
+  // cni0 bridge (10.42.N.1).
+  std::optional<Ipv4> overlay_address;
+  std::optional<Ipv4> vtep_address;  // where VXLAN for it goes (public-ip)
   std::string vtep_mac;
   std::vector<Ipv4> internal_addresses;
   std::vector<Ipv4> external_addresses;

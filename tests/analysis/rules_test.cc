@@ -97,6 +97,14 @@ TEST(Rules, VtepPublicAddress) {
             "use a private or tailnet address for flannel's public-ip (--flannel-iface / "
             "--node-ip) and allow UDP 8472 on private networks only");
 
+  // host-gw routes to the public-ip (no VTEP, no port 8472); wireguard's port is
+  // authenticated: neither sends VXLAN there.
+  for (const char* backend : {"host-gw", "wireguard", "extension"}) {
+    NodeIdentity routed = analyse(in).self;
+    routed.backend_type = backend;
+    EXPECT_FALSE(explain_node("vtep-public-address", routed)) << backend;
+  }
+
   // The VPC address after the fix, and a home node's tailnet address before vmnet.
   EXPECT_FALSE(explain_node("vtep-public-address", analyse(inputs("ip-172-26-2-70", kVmnet)).self));
   EXPECT_FALSE(
@@ -273,6 +281,25 @@ TEST(Rules, OverlayBlocked) {
   Inputs down = inputs("ip-172-26-2-70", kVmnet);
   set_probes(down, "ip-172-26-3-146", {30, 0, std::nullopt}, ProbeStats{30, 0, std::nullopt});
   EXPECT_TRUE(explain("overlay-blocked", verdict_for(analyse(down), "ip-172-26-3-146")).empty());
+}
+
+// host-gw: the probe rides the pod route to the peer's cni0; when only the node answers,
+// forwarding is what is broken, not UDP 8472.
+TEST(Rules, OverlayBlockedOnHostGwNamesForwarding) {
+  PeerVerdict v;
+  v.peer = "test-master-1";
+  v.carrier = Carrier::kHostGw;
+  v.route_device = "eth0";
+  v.vtep_address = model::Ipv4::parse("192.168.199.94");
+  v.probes_judged = true;
+  v.overlay_probe = ProbeStats{30, 0, std::nullopt};
+  v.underlay_probe = ProbeStats{30, 30, 0.0004};
+  auto found = explain("overlay-blocked", v);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].message,
+            "every probe to test-master-1's pod gateway is lost while the node 192.168.199.94 "
+            "answers ping: pod traffic routed through the node is dropped");
+  EXPECT_NE(found[0].fix.find("net.ipv4.ip_forward=1"), std::string::npos);
 }
 
 // A server powered off: neither its pods nor its VTEP answer.

@@ -174,6 +174,19 @@ TEST(MergePeers, AClusterWithoutGroupLabelsIsOneGroup) {
   EXPECT_TRUE(merge_peers("self", std::nullopt, {kb}).ungrouped);
 }
 
+// host-gw has no flannel.1: the overlay probe goes to the peer's cni0 (10.42.N.1), which the
+// pod route reaches; VXLAN keeps 10.42.N.0.
+TEST(MergePeers, HostGwPeersAreProbedAtTheirBridge) {
+  ClusterNode hostgw = node("b", "10.111.2.0/24", "");
+  hostgw.backend_type = "host-gw";
+  ClusterNode vxlan = node("c", "10.42.2.0/24", "");
+  vxlan.backend_type = "vxlan";
+  PeerSet set = merge_peers("self", std::vector<ClusterNode>{hostgw, vxlan}, {});
+  ASSERT_EQ(set.peers.size(), 2u);
+  EXPECT_EQ(set.peers[0].overlay_address, Ipv4::parse("10.111.2.1"));
+  EXPECT_EQ(set.peers[1].overlay_address, Ipv4::parse("10.42.2.0"));
+}
+
 TEST(PeerRegistry, PublishesOnlyChanges) {
   PeerRegistry registry("self");
   int published = 0;
