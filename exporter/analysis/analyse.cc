@@ -85,6 +85,10 @@ std::vector<std::string> missing_source_notes(const Inputs& in) {
   if (in.tailscale && in.tailscale->stale())
     notes.push_back(fmt::format("Tailscale status is stale: {}", in.tailscale->error));
   if (!in.prober_enabled) notes.push_back("prober off: no RTT, loss or path MTU probes");
+  if (!in.subnet_env_refused.empty())
+    notes.push_back(fmt::format("flannel's subnet.env was refused ({}); {}", in.subnet_env_refused,
+                                in.subnet_env ? "the flannel identity shows its last good copy"
+                                              : "the flannel identity lacks its subnet and MTU"));
   if (in.peers.ungrouped && !in.peers.peers.empty())
     notes.push_back(fmt::format(
         "no node carries the group label (--peers.group-label), so the cluster is one group: "

@@ -74,7 +74,10 @@ class AnalysisCollector final : public metrics::Collector, public Reporter {
     in.thresholds.cross_group_rtt_seconds = seconds(options_.cross_group_rtt);
     if (sources_.kernel)
       if (auto k = sources_.kernel->latest()) in.kernel = *k;
-    if (sources_.subnet) in.subnet_env = sources_.subnet->latest();
+    if (sources_.subnet) {
+      in.subnet_env = sources_.subnet->latest();
+      in.subnet_env_refused = sources_.subnet->refused();
+    }
     if (sources_.tailscale) in.tailscale = tailscale_for(in.peers);
     if (sources_.probes) {
       in.prober_enabled = true;

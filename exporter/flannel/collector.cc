@@ -32,6 +32,11 @@ std::optional<SubnetEnv> FlannelCollector::latest() const {
   return latest_;
 }
 
+std::string FlannelCollector::refused() const {
+  std::lock_guard lock(mutex_);
+  return refused_;
+}
+
 metrics::CollectResult FlannelCollector::collect() {
   base::FileRead file = reader_(path_);
   std::lock_guard lock(mutex_);
@@ -41,6 +46,7 @@ metrics::CollectResult FlannelCollector::collect() {
       log_.info("flannel subnet file not found; flannel collector has nothing to report",
                 {{"path", path_}});
     reported_missing_ = true;
+    refused_.clear();
     latest_.reset();
     last_good_.clear();
     last_success_.reset();
@@ -49,6 +55,7 @@ metrics::CollectResult FlannelCollector::collect() {
   reported_missing_ = false;
   auto fail = [&](std::string why) {
     // The last good series stay, marked stale by success=0 and the last-success timestamp.
+    refused_ = why;
     auto result = metrics::CollectResult::failure(std::move(why));
     result.families = last_good_;
     result.last_success_unix_seconds = last_success_;
@@ -60,6 +67,7 @@ metrics::CollectResult FlannelCollector::collect() {
   metrics::CollectResult result;
   result.families = subnet_families(*parsed);
   latest_ = std::move(*parsed);
+  refused_.clear();
   last_good_ = result.families;
   last_success_ = now_();
   return result;

@@ -33,6 +33,7 @@ class FlannelCollector final : public metrics::Collector, public SubnetView {
   metrics::CollectResult collect() override;
 
   std::optional<SubnetEnv> latest() const override;
+  std::string refused() const override;
 
  private:
   const std::string path_;
@@ -42,6 +43,7 @@ class FlannelCollector final : public metrics::Collector, public SubnetView {
 
   mutable std::mutex mutex_;  // guards everything below
   std::optional<SubnetEnv> latest_;
+  std::string refused_;
   std::vector<metrics::MetricFamily> last_good_;
   std::optional<double> last_success_;
   bool reported_missing_ = false;  // "not applicable" is logged once per disappearance

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 
 #include "flannel/subnet_env.h"
 
@@ -12,6 +13,8 @@ class SubnetView {
   virtual ~SubnetView() = default;
   // nullopt before the first successful read, or once the file is gone.
   virtual std::optional<SubnetEnv> latest() const = 0;
+  // Why the last read was refused ("<path>: line 3: ..."); empty when it was read or absent.
+  virtual std::string refused() const = 0;
 };
 
 }  // namespace podpath::flannel

@@ -299,6 +299,22 @@ TEST(Findings, PublicVtepAddressIsCritical) {
   EXPECT_EQ(r.self.public_ip_scope, "global");
 }
 
+// A subnet.env pasted by hand without its final newline is refused: the doctor says why,
+// naming the line, instead of showing an empty network.
+TEST(Findings, RefusedSubnetEnvIsExplained) {
+  Inputs in = inputs("lima-k3s-agent", kVmnet);
+  in.subnet_env.reset();
+  in.subnet_env_refused =
+      "/run/flannel/subnet.env: line 4: no newline at the end of the file (truncated or still "
+      "being written?)";
+  NodeReport r = analyse(in);
+  ASSERT_FALSE(r.notes.empty());
+  EXPECT_EQ(r.notes.front(),
+            "flannel's subnet.env was refused (/run/flannel/subnet.env: line 4: no newline at the "
+            "end of the file (truncated or still being written?)); the flannel identity lacks "
+            "its subnet and MTU");
+}
+
 TEST(Carrier, ClassifiesEveryRoad) {
   netlink::KernelSnapshot k;
   k.links = {link(1, "eth0", "device", 1500), link(2, "flannel.1", "vxlan", 1450),

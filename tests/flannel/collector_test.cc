@@ -91,6 +91,12 @@ TEST(FlannelCollector, MalformedFileFailsNamingTheLineAndKeepsTheLastGoodSeries)
   EXPECT_EQ(bad.error, "subnet.env: line 3: FLANNEL_MTU=fourteen: not an MTU between 68 and 65535");
   EXPECT_EQ(render(bad), render(good)) << "stale series kept";
   EXPECT_EQ(bad.last_success_unix_seconds, 1700000000);
+  // The doctor and the status page say why (SubnetView::refused); a good read clears it.
+  EXPECT_EQ(collector.refused(),
+            "subnet.env: line 3: FLANNEL_MTU=fourteen: not an MTU between 68 and 65535");
+  content = "FLANNEL_NETWORK=10.42.0.0/16\nFLANNEL_SUBNET=10.42.2.1/24\nFLANNEL_MTU=1450\n";
+  ASSERT_TRUE(collector.collect().success);
+  EXPECT_EQ(collector.refused(), "");
 }
 
 TEST(FlannelCollector, MalformedFileBeforeAnySuccessHasNoSeries) {
