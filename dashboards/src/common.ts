@@ -87,6 +87,7 @@ export const transportMappings = valueText({
   "tailscale-direct": { text: "tailscale-direct", color: "green" },
   "tailscale-peer-relay": { text: "tailscale-peer-relay", color: "orange" },
   "tailscale-derp": { text: "tailscale-derp", color: "red" },
+  "tailscale-no-handshake": { text: "tailscale-no-handshake", color: "red" },
   unknown: { text: "unknown", color: "transparent" },
 });
 

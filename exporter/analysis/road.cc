@@ -49,7 +49,10 @@ TailscaleTransport from_tailscale(const std::optional<tailscale::PeerPath>& path
       return {Transport::kTailscalePeerRelay, ""};
     case tailscale::Transport::kDerp:
       return {Transport::kTailscaleDerp, path->derp_region};
+    case tailscale::Transport::kNoHandshake:
+      return {Transport::kTailscaleNoHandshake, path->derp_region};
     case tailscale::Transport::kIdle:
+    case tailscale::Transport::kOffline:
     case tailscale::Transport::kUnknown:
       break;
   }

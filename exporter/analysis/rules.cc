@@ -43,6 +43,20 @@ std::vector<Explanation> route_via_derp(const PeerVerdict& v, const RuleContext&
            "Tailscale connection"}};
 }
 
+// tailscale status shows such a peer as `active; relay "<region>"`: packets are queued for it
+// and no session exists, so nothing arrives (UDP blocked both ways, the DERP region out of
+// reach, or a wedged peer).
+std::vector<Explanation> tailscale_no_handshake(const PeerVerdict& v, const RuleContext&) {
+  if (v.transport != Transport::kTailscaleNoHandshake) return {};
+  return {{fmt::format("pod traffic to {} rides Tailscale, which is sending to it but has never "
+                       "completed a WireGuard handshake with it{}: no session, nothing arrives",
+                       v.peer,
+                       v.derp_region.empty() ? "" : " (its DERP region '" + v.derp_region + "')"),
+           "run `tailscale ping` to the peer and `tailscale netcheck` on both nodes: UDP 41641 "
+           "and the DERP region must be reachable from each, and the peer's tailscaled must be "
+           "up (its node key not expired)"}};
+}
+
 std::vector<Explanation> double_encapsulation(const PeerVerdict& v, const RuleContext&) {
   if (!v.double_encapsulation) return {};
   return {{fmt::format("pod traffic to {} is {} whose VTEP {} is reached through {}: "
@@ -191,6 +205,7 @@ std::span<const NodeRule> node_rules() {
 std::span<const PeerRule> peer_rules() {
   static constexpr PeerRule kRules[] = {
       {"route-via-derp", Severity::kCritical, route_via_derp},
+      {"tailscale-no-handshake", Severity::kCritical, tailscale_no_handshake},
       {"double-encapsulation", Severity::kWarning, double_encapsulation},
       {"path-mtu-too-small", Severity::kWarning, path_mtu_too_small},
       {"vxlan-public-exposed", Severity::kCritical, vxlan_public_exposed},

@@ -32,6 +32,8 @@ std::string_view to_string(Transport transport) {
       return "tailscale-derp";
     case Transport::kTailscalePeerRelay:
       return "tailscale-peer-relay";
+    case Transport::kTailscaleNoHandshake:
+      return "tailscale-no-handshake";
     case Transport::kUnknown:
       return "unknown";
   }

@@ -18,7 +18,14 @@ enum class Carrier { kVxlan, kHostGw, kWireguard, kTailscaleSubnetRoute, kNone }
 std::string_view to_string(Carrier carrier);
 
 // How the carrier's packets travel (contract: transport).
-enum class Transport { kLan, kTailscaleDirect, kTailscaleDerp, kTailscalePeerRelay, kUnknown };
+enum class Transport {
+  kLan,
+  kTailscaleDirect,
+  kTailscaleDerp,
+  kTailscalePeerRelay,
+  kTailscaleNoHandshake,  // tailscaled sends to the peer and no WireGuard session exists
+  kUnknown,
+};
 std::string_view to_string(Transport transport);
 
 enum class Severity { kInfo, kWarning, kCritical };
@@ -69,7 +76,7 @@ struct PeerVerdict {
   std::string underlay_device;  // device of `ip route get <VTEP>` (vxlan, wireguard)
   std::string underlay_table;
   Transport transport = Transport::kUnknown;
-  std::string derp_region;            // set when transport is tailscale-derp
+  std::string derp_region;  // set when transport is tailscale-derp (or no-handshake: its home)
   bool double_encapsulation = false;  // VXLAN (or flannel-wg) inside Tailscale's WireGuard
 
   std::optional<int> overlay_mtu;   // what pods are told (flannel device MTU)

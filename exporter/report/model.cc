@@ -84,7 +84,7 @@ std::string* cell_of(CellMarks& marks, const std::string& code) {
   if (code == "flannel-drift") return &marks.carrier;
   if (code == "no-route") return &marks.route;
   if (code == "double-encapsulation") return &marks.underlay;
-  if (code == "route-via-derp") return &marks.transport;
+  if (code == "route-via-derp" || code == "tailscale-no-handshake") return &marks.transport;
   if (code == "latency-high") return &marks.rtt;
   if (code == "overlay-blocked" || code == "peer-unreachable") return &marks.loss;
   if (code == "path-mtu-too-small") return &marks.mtu;
@@ -111,6 +111,8 @@ std::string transport_words(const PeerVerdict& v) {
       return "DERP '" + v.derp_region + "'";
     case analysis::Transport::kTailscalePeerRelay:
       return "Tailscale peer relay";
+    case analysis::Transport::kTailscaleNoHandshake:
+      return "Tailscale, no handshake";
     case analysis::Transport::kUnknown:
       break;
   }

@@ -48,8 +48,9 @@ void add_peer_families(const std::vector<MappedPeer>& mapped_peers,
   MetricFamily transport(
       "podpath_tailscale_peer_transport_info",
       "How Tailscale carries traffic to the cluster peer: direct, peer-relay, derp (derp_region "
-      "names the relay), idle (no traffic in two minutes) or unknown; match says why the "
-      "Tailscale peer belongs to the cluster peer.",
+      "names the relay), no-handshake (sending, no WireGuard session), idle (no traffic in two "
+      "minutes), offline or unknown; match says why the Tailscale peer belongs to the cluster "
+      "peer.",
       MetricType::kInfo);
   MetricFamily rx(
       "podpath_tailscale_peer_rx_bytes_total",

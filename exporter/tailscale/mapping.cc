@@ -15,8 +15,12 @@ std::string_view to_string(Transport transport) {
       return "peer-relay";
     case Transport::kDerp:
       return "derp";
+    case Transport::kNoHandshake:
+      return "no-handshake";
     case Transport::kIdle:
       return "idle";
+    case Transport::kOffline:
+      return "offline";
     case Transport::kUnknown:
       break;
   }
@@ -31,7 +35,10 @@ std::string_view contract_transport(Transport transport) {
       return "tailscale-peer-relay";
     case Transport::kDerp:
       return "tailscale-derp";
+    case Transport::kNoHandshake:
+      return "tailscale-no-handshake";
     case Transport::kIdle:
+    case Transport::kOffline:
     case Transport::kUnknown:
       break;
   }
@@ -50,10 +57,15 @@ std::string_view to_string(MatchReason reason) {
   return "internal-address";
 }
 
+// In the order tailscale's CLI decides (cmd/tailscale/cli/status.go, printPS): a peer that
+// is not Active is idle or offline; an Active one is direct when CurAddr is set, else on its
+// peer relay, else relayed by its DERP region. The CLI prints that relay even when no
+// handshake was ever made; podpath names that state apart, since no session exists at all.
 PeerPath classify_transport(const PeerStatus& peer) {
-  if (!peer.active || !peer.last_handshake_unix_seconds) return {Transport::kIdle, ""};
+  if (!peer.active) return {peer.online ? Transport::kIdle : Transport::kOffline, ""};
   if (!peer.cur_addr.empty()) return {Transport::kDirect, ""};
   if (!peer.peer_relay.empty()) return {Transport::kPeerRelay, ""};
+  if (!peer.last_handshake_unix_seconds) return {Transport::kNoHandshake, peer.relay};
   if (!peer.relay.empty()) return {Transport::kDerp, peer.relay};
   return {Transport::kUnknown, ""};
 }

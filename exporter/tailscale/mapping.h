@@ -14,16 +14,19 @@
 namespace podpath::tailscale {
 
 enum class Transport {
-  kDirect,     // CurAddr set: WireGuard talks to the peer's endpoint itself
-  kPeerRelay,  // PeerRelay set: another tailnet node relays (UDP relay, tailscale 1.86+)
-  kDerp,       // neither, and Relay names the DERP region carrying the traffic
-  kIdle,       // no traffic in tailscaled's two-minute window, or never a handshake
-  kUnknown,    // active, but tailscaled names no endpoint, peer relay or DERP region
+  kDirect,       // CurAddr set: WireGuard talks to the peer's endpoint itself
+  kPeerRelay,    // PeerRelay set: another tailnet node relays (UDP relay, tailscale 1.86+)
+  kDerp,         // neither, and Relay names the DERP region carrying the traffic
+  kNoHandshake,  // active (tailscaled is sending) but no WireGuard session was ever made
+  kIdle,         // online, no traffic in tailscaled's two-minute window
+  kOffline,      // not active and not online
+  kUnknown,      // active, but tailscaled names no endpoint, peer relay or DERP region
 };
 std::string_view to_string(Transport transport);
 // The value podpath_peer_path_info{transport} takes when pod traffic to the peer rides the
-// tailnet (metrics contract): tailscale-direct, tailscale-derp, tailscale-peer-relay; idle
-// and unknown give "unknown", since tailscaled cannot say which road the next packet takes.
+// tailnet (metrics contract): tailscale-direct, tailscale-derp, tailscale-peer-relay,
+// tailscale-no-handshake; idle, offline and unknown give "unknown", since tailscaled cannot
+// say which road the next packet takes.
 std::string_view contract_transport(Transport transport);
 
 struct PeerPath {

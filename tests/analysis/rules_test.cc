@@ -71,11 +71,12 @@ TEST(Rules, EachFindingOnceWithItsSeverityAndCatalogued) {
   for (const auto& rule : peer_rules())
     EXPECT_TRUE(table.emplace(rule.code, rule.severity).second) << rule.code;
   const std::map<std::string, Severity> expected{
-      {"double-encapsulation", Severity::kWarning}, {"flannel-drift", Severity::kWarning},
-      {"latency-high", Severity::kWarning},         {"no-route", Severity::kCritical},
-      {"overlay-blocked", Severity::kCritical},     {"path-mtu-too-small", Severity::kWarning},
-      {"peer-unreachable", Severity::kCritical},    {"route-via-derp", Severity::kCritical},
-      {"vtep-public-address", Severity::kCritical}, {"vxlan-public-exposed", Severity::kCritical}};
+      {"double-encapsulation", Severity::kWarning},   {"flannel-drift", Severity::kWarning},
+      {"latency-high", Severity::kWarning},           {"no-route", Severity::kCritical},
+      {"overlay-blocked", Severity::kCritical},       {"path-mtu-too-small", Severity::kWarning},
+      {"peer-unreachable", Severity::kCritical},      {"route-via-derp", Severity::kCritical},
+      {"vtep-public-address", Severity::kCritical},   {"vxlan-public-exposed", Severity::kCritical},
+      {"tailscale-no-handshake", Severity::kCritical}};
   EXPECT_EQ(table, expected);
   const auto catalogue = catalogued_codes();
   EXPECT_EQ(std::set<std::string>(catalogue.begin(), catalogue.end()).size(), catalogue.size());
@@ -281,6 +282,26 @@ TEST(Rules, OverlayBlocked) {
   Inputs down = inputs("ip-172-26-2-70", kVmnet);
   set_probes(down, "ip-172-26-3-146", {30, 0, std::nullopt}, ProbeStats{30, 0, std::nullopt});
   EXPECT_TRUE(explain("overlay-blocked", verdict_for(analyse(down), "ip-172-26-3-146")).empty());
+}
+
+// tailscaled queues packets for a peer it has never completed a handshake with (UDP blocked
+// both ways, DERP out of reach, a wedged peer); `tailscale status` shows it as
+// `active; relay "lax"`. Pod traffic over it goes nowhere: critical, and named apart from DERP.
+TEST(Rules, TailscaleNoHandshake) {
+  PeerVerdict v;
+  v.peer = "lima-k3s-agent-2";
+  v.carrier = Carrier::kTailscaleSubnetRoute;
+  v.transport = Transport::kTailscaleNoHandshake;
+  v.derp_region = "lax";
+  auto found = explain("tailscale-no-handshake", v);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].message,
+            "pod traffic to lima-k3s-agent-2 rides Tailscale, which is sending to it but has never "
+            "completed a WireGuard handshake with it (its DERP region 'lax'): no session, nothing "
+            "arrives");
+  EXPECT_TRUE(explain("route-via-derp", v).empty());
+  v.transport = Transport::kTailscaleDerp;
+  EXPECT_TRUE(explain("tailscale-no-handshake", v).empty());
 }
 
 // host-gw: the probe rides the pod route to the peer's cni0; when only the node answers,

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <map>
+#include <sstream>
 
 #include "big_status.h"
 #include "testdata_util.h"
@@ -35,8 +37,9 @@ TEST(ClassifyTransport, Table) {
     std::string region;
   };
   auto peer = [](std::string cur, std::string peer_relay, std::string relay, bool active,
-                 std::optional<double> handshake) {
+                 std::optional<double> handshake, bool online = true) {
     PeerStatus p;
+    p.online = online;
     p.cur_addr = std::move(cur);
     p.peer_relay = std::move(peer_relay);
     p.relay = std::move(relay);
@@ -55,7 +58,11 @@ TEST(ClassifyTransport, Table) {
       {"inactive with a stale endpoint is idle", peer("192.168.105.4:41641", "", "tok", false, 1e9),
        Transport::kIdle, ""},
       {"inactive relayed is idle, not derp", peer("", "", "tok", false, 1e9), Transport::kIdle, ""},
-      {"never handshaked is idle", peer("", "", "tok", true, std::nullopt), Transport::kIdle, ""},
+      // tailscale status prints `active; relay "lax"` for it; no session exists.
+      {"sending but never handshaked", peer("", "", "lax", true, std::nullopt),
+       Transport::kNoHandshake, "lax"},
+      {"inactive and offline", peer("", "", "tok", false, std::nullopt, false), Transport::kOffline,
+       ""},
       {"active but nothing named", peer("", "", "", true, 1e9), Transport::kUnknown, ""},
   };
   for (const auto& c : cases) {
@@ -63,6 +70,37 @@ TEST(ClassifyTransport, Table) {
     PeerPath path = classify_transport(c.peer);
     EXPECT_EQ(to_string(path.transport), to_string(c.transport)) << c.name;
     EXPECT_EQ(path.derp_region, c.region) << c.name;
+  }
+}
+
+// Status bodies other people published (tests/fixtures/tailscale-status/, sources in
+// tests/fixtures/SOURCES.md), each peer in the state `tailscale status` gives it.
+TEST(ClassifyTransport, PublishedStatusBodies) {
+  struct Row {
+    const char* file;
+    std::vector<std::string> states;  // by peer key order
+  };
+  const Row rows[] = {
+      // An iOS client on headscale: two peers offline, one direct.
+      {"v1.48.1-ios-headscale-direct-active-and-offline-peers.json",
+       {"offline", "offline", "direct"}},
+      // Online but no traffic for two minutes: idle, even with a home DERP region.
+      {"v1.76.1-running-linux-peer-online-idle-derp-lax.json", {"idle"}},
+      // Expired node keys: offline, as the CLI shows them.
+      {"v1.84.0-running-linux-two-expired-offline-peers.completed.json", {"offline", "offline"}},
+      // Before 1.0 there was no Active or Online field: offline.
+      {"v0.x-2020-legacy-tailaddr-keepalive-redacted.json", {"offline", "offline"}},
+  };
+  for (const Row& row : rows) {
+    std::ifstream in(std::string(PODPATH_TESTDATA) + "/fixtures/tailscale-status/" + row.file);
+    std::stringstream body;
+    body << in.rdbuf();
+    auto status = parse_status(body.str());
+    ASSERT_TRUE(status) << row.file << ": " << status.error();
+    std::vector<std::string> states;
+    for (const auto& peer : status->peers)
+      states.emplace_back(to_string(classify_transport(peer).transport));
+    EXPECT_EQ(states, row.states) << row.file;
   }
 }
 
@@ -266,7 +304,7 @@ TEST(MapPeers, SameGroupAndTransportFollowThePeers) {
   const std::vector<Row> expected{
       {"ip-172-26-2-70", "false", "derp", "tok"},     {"ip-172-26-3-146", "false", "direct", ""},
       {"lima-k3s-agent-2", "true", "peer-relay", ""}, {"lima-k3s-agent-3", "true", "idle", ""},
-      {"lima-k3s-agent-4", "true", "idle", ""},
+      {"lima-k3s-agent-4", "true", "offline", ""},  // Online false, as the CLI says
   };
   for (size_t i = 0; i < expected.size(); ++i) {
     const MappedPeer& p = m.peers[i];
