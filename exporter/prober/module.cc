@@ -15,8 +15,8 @@
 #include <sstream>
 
 #include "base/clock.h"
-#include "base/duration.h"
 #include "base/file.h"
+#include "module/flags.h"
 #include "prober/options.h"
 #include "prober/prober.h"
 
@@ -89,16 +89,6 @@ struct Sockets {
   std::unique_ptr<UdpSocket> udp;  // only when exposure probes run
 };
 
-std::chrono::nanoseconds duration_flag(const char* flag, const std::string& text,
-                                       bool zero_allowed) {
-  auto value = base::parse_duration(text);
-  if (!value || (!zero_allowed && value->count() == 0))
-    throw module::ConfigError(
-        fmt::format("{}: \"{}\" is not a {}duration; use e.g. 1s, 500ms or 1m", flag, text,
-                    zero_allowed ? "" : "positive "));
-  return *value;
-}
-
 std::vector<double> buckets_from_flag(const std::string& text) {
   if (text.empty()) return metrics::exponential_buckets(50e-6, 2, 20);
   auto bounds = parse_buckets(text);
@@ -113,19 +103,12 @@ std::vector<double> buckets_from_flag(const std::string& text) {
 ProberConfig config_from_flags(const ProberFlags& flags, const module::ModuleContext& context) {
   ProberConfig config;
   config.node_name = context.node_name;
-  config.interval = duration_flag("--prober.interval", flags.interval, false);
-  config.timeout = duration_flag("--prober.timeout", flags.timeout, false);
-  config.pmtu_interval = duration_flag("--prober.pmtu-interval", flags.pmtu_interval, true);
+  // The ranges are checked as the flags are parsed (add_flags).
+  config.interval = flags.interval;
+  config.timeout = flags.timeout;
+  config.pmtu_interval = flags.pmtu_interval;
   config.first_run_spread = context.first_results_within;
-  config.exposure_interval =
-      flags.exposure ? duration_flag("--prober.exposure-interval", flags.exposure_interval, true)
-                     : std::chrono::nanoseconds(0);
-  if (config.interval < std::chrono::milliseconds(10))
-    throw module::ConfigError("--prober.interval must be at least 10ms, e.g. --prober.interval=1s");
-  if (config.timeout > std::chrono::seconds(10))
-    throw module::ConfigError(
-        "--prober.timeout must be at most 10s (the sequence space must outlast it), e.g. "
-        "--prober.timeout=1s");
+  config.exposure_interval = flags.exposure ? flags.exposure_interval : std::chrono::nanoseconds(0);
   config.buckets = buckets_from_flag(flags.buckets);
   config.max_peers = flags.max_peers;
   if (flags.vni < 0 || flags.vni > 0xffffff)
@@ -202,11 +185,15 @@ std::string ProberModule::description() const {
 }
 
 void ProberModule::add_flags(CLI::App& app) {
-  app.add_option("--prober.interval", flags_.interval, "Time between two probes of one target.")
-      ->capture_default_str();
-  app.add_option("--prober.timeout", flags_.timeout,
-                 "How long a probe waits for its reply before it counts as lost.")
-      ->capture_default_str();
+  using std::chrono::hours;
+  using std::chrono::milliseconds;
+  using std::chrono::seconds;
+  module::add_duration_flag(app, "--prober.interval", flags_.interval,
+                            "Time between two probes of one target.", {milliseconds(10), hours(1)});
+  // The echo sequence space must outlast the timeout.
+  module::add_duration_flag(app, "--prober.timeout", flags_.timeout,
+                            "How long a probe waits for its reply before it counts as lost.",
+                            {milliseconds(1), seconds(10)});
   app.add_option("--prober.buckets", flags_.buckets,
                  "RTT histogram bucket bounds in seconds, comma-separated (default: 50us "
                  "doubling 20 times, as smokeping_prober).");
@@ -214,15 +201,16 @@ void ProberModule::add_flags(CLI::App& app) {
                  "Probe at most this many peers, chosen by rendezvous hashing; peers of "
                  "this node's group are always probed. 0 probes all.")
       ->capture_default_str();
-  app.add_option("--prober.pmtu-interval", flags_.pmtu_interval,
-                 "Time between path MTU searches per peer (0 disables).")
-      ->capture_default_str();
+  module::add_duration_flag(app, "--prober.pmtu-interval", flags_.pmtu_interval,
+                            "Time between path MTU searches per peer (0 disables).",
+                            {seconds(0), hours(24)});
   app.add_flag("--prober.exposure,!--no-prober.exposure", flags_.exposure,
                "Check once per --prober.exposure-interval whether each peer's VXLAN port "
                "accepts frames sent to its public addresses (default: on).");
-  app.add_option("--prober.exposure-interval", flags_.exposure_interval,
-                 "Time between two VXLAN exposure probes of one public address.")
-      ->capture_default_str();
+  module::add_duration_flag(app, "--prober.exposure-interval", flags_.exposure_interval,
+                            "Time between two VXLAN exposure probes of one public address (0 "
+                            "disables).",
+                            {seconds(0), hours(24)});
   app.add_option("--prober.vni", flags_.vni,
                  "VXLAN network identifier of the overlay (flannel's "
                  "VNI).")

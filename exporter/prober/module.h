@@ -2,6 +2,7 @@
 // copies the prober's latest snapshot.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -16,13 +17,13 @@ class Prober;
 
 // The flags as typed; start() turns them into the loop's ProberConfig or a ConfigError.
 struct ProberFlags {
-  std::string interval = "1s";
-  std::string timeout = "1s";
+  std::chrono::nanoseconds interval = std::chrono::seconds(1);
+  std::chrono::nanoseconds timeout = std::chrono::seconds(1);
   std::string buckets;  // empty: smokeping_prober's 50us doubling 20 times
   std::size_t max_peers = 100;
-  std::string pmtu_interval = "1m";
+  std::chrono::nanoseconds pmtu_interval = std::chrono::minutes(1);  // 0 disables
   bool exposure = true;
-  std::string exposure_interval = "1m";
+  std::chrono::nanoseconds exposure_interval = std::chrono::minutes(1);
   int vni = 1;
   std::uint16_t vxlan_port = 8472;
   std::string static_targets;
