@@ -91,14 +91,16 @@ std::string* cell_of(CellMarks& marks, const std::string& code) {
   return nullptr;
 }
 
-CellMarks marks_of(const std::string& peer, const std::vector<analysis::Finding>& findings) {
-  CellMarks marks;
+// Each peer's cells, in one pass over the findings (thousands of peers stay linear).
+std::map<std::string, CellMarks> marks_by_peer(const std::vector<analysis::Finding>& findings) {
+  std::map<std::string, CellMarks> by_peer;
   for (const auto& f : findings) {
-    if (f.peer != peer) continue;
+    if (f.peer.empty()) continue;
+    CellMarks& marks = by_peer[f.peer];
     worsen(marks.row, f.severity);
     if (std::string* cell = cell_of(marks, f.code)) worsen(*cell, f.severity);
   }
-  return marks;
+  return by_peer;
 }
 
 std::string transport_words(const PeerVerdict& v) {
@@ -149,7 +151,7 @@ std::vector<RoadStep> road_of(const PeerVerdict& v, const analysis::NodeReport& 
   return road;
 }
 
-PeerRow peer_row(const PeerVerdict& v, const analysis::NodeReport& report) {
+PeerRow peer_row(const PeerVerdict& v, const analysis::NodeReport& report, CellMarks marks) {
   PeerRow row{v.peer,
               v.group,
               std::string(to_string(v.carrier)),
@@ -160,7 +162,7 @@ PeerRow peer_row(const PeerVerdict& v, const analysis::NodeReport& report) {
               loss_text(v.overlay_probe),
               mtu_text(v),
               state_text(v),
-              marks_of(v.peer, report.findings),
+              std::move(marks),
               {}};
   row.road = road_of(v, report, row.marks);
   return row;
@@ -174,7 +176,8 @@ ReportModel make_model(const analysis::NodeReport& report) {
   model.group = report.self.group;
   model.identity = identity_line(report.self);
   model.device_chain = report.device_chain;
-  for (const auto& v : report.peers) model.peers.push_back(peer_row(v, report));
+  auto marks = marks_by_peer(report.findings);
+  for (const auto& v : report.peers) model.peers.push_back(peer_row(v, report, marks[v.peer]));
   model.findings = report.findings;
   model.finding_groups = group_findings(report.findings);
   model.notes = report.notes;
