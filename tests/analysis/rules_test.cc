@@ -382,7 +382,8 @@ TEST(Rules, LatencyHigh) {
 TEST(Rules, LatencyHighFollowsTheConfiguredBound) {
   Inputs in = inputs("lima-k3s-agent", kVmnet);
   set_probes(in, "lima-k3s-agent-2", {30, 30, 0.0005}, std::nullopt);
-  const PeerVerdict& lan = verdict_for(analyse(in), "lima-k3s-agent-2");
+  const NodeReport report = analyse(in);
+  const PeerVerdict& lan = verdict_for(report, "lima-k3s-agent-2");
   EXPECT_TRUE(explain("latency-high", lan).empty());
   RuleContext strict;
   strict.thresholds.same_group_rtt_seconds = 0.0001;
