@@ -256,29 +256,39 @@ EOF
   done
 }
 
-# pair-latency A B MS: netem on each node's eth0 delays what it sends to the other by MS (one
-# way), so the pair's RTT grows by 2 x MS and no other pair changes. A prio qdisc sends
-# everything to band 1 except packets for the peer (its public-ip: VXLAN, WireGuard; its pod
-# CIDR: host-gw, DirectRouting, extension), which go to band 3 behind netem.
+# pair-latency A B MS: the pair's underlay goes through the tailnet emulator (tailnet/), which
+# delays each packet MS one way, so the pair's RTT grows by 2 x MS and no other pair changes.
+# (This kernel has neither netem nor NFQUEUE.) Each node of the pair gets a tun `lat0` and a
+# /32 route to the other's public-ip through it: VXLAN and WireGuard capsules take it; pod
+# packets routed straight to the peer (host-gw, DirectRouting, extension) do not, so use it
+# with the vxlan or wireguard-native backend. The emulator serves no LocalAPI here.
 # shellcheck disable=SC2016 # $n is jq's variable (--arg), not the shell's
 apply_latency_lan() {
-  local n ns peer ms
-  for n in $(nodes); do
+  local n ns peer ms cfg=$S/latency/config.json
+  stop_daemon latency
+  for n in $(nodes); do ip -n "$(ns_of "$n")" link del lat0 2>/dev/null || true; done
+  [[ $(dims '.latency | length') != 0 ]] || return 0
+  mkdir -p "$S/latency"
+  jq -n --slurpfile d "$DIMS" --slurpfile l "$S/flannel/leases.json" --arg prefix "$PREFIX" '
+    ($l[0] | map({key: .name, value: .public_ip}) | from_entries) as $pub |
+    ([$d[0].latency[] | .a, .b] | unique) as $members |
+    {default_pair: {mode: "blocked"},
+     nodes: [$members[] | {name: ., netns: ("/run/netns/" + $prefix + .), tun: "lat0",
+       socket: "", ips: [$pub[.]], endpoint: ($pub[.] + ":0"), advertise_routes: [],
+       accept_routes_from: []}],
+     pairs: [$d[0].latency[] | {a: .a, b: .b, mode: "direct", delay_ms: .ms}]}' >"$cfg"
+  for n in $(jq -r '.nodes[].name' "$cfg"); do
     ns=$(ns_of "$n")
-    tc -n "$ns" qdisc del dev eth0 root 2>/dev/null || true
+    ip -n "$ns" tuntap add dev lat0 mode tun
+    ip -n "$ns" link set lat0 mtu "$(ip -n "$ns" -o link show dev eth0 | sed -n 's/.* mtu \([0-9]*\) .*/\1/p')" up
     while read -r peer ms; do
-      [[ -n $peer ]] || continue
-      if ! tc -n "$ns" qdisc show dev eth0 | grep -q 'qdisc prio 1:'; then
-        tc -n "$ns" qdisc add dev eth0 root handle 1: prio bands 3 priomap 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0
-        tc -n "$ns" qdisc add dev eth0 parent 1:3 handle 30: netem delay "${ms}ms"
-      fi
-      tc -n "$ns" filter add dev eth0 parent 1: protocol ip prio 1 u32 \
-        match ip dst "$(lease_of "$peer" public_ip)/32" flowid 1:3
-      tc -n "$ns" filter add dev eth0 parent 1: protocol ip prio 1 u32 \
-        match ip dst "$(pod_cidr "$peer")" flowid 1:3
+      ip -n "$ns" route replace "$(lease_of "$peer" public_ip)/32" dev lat0
     done < <(dims --arg n "$n" '.latency[] | select(.a == $n or .b == $n) |
       "\(if .a == $n then .b else .a end) \(.ms)"')
   done
+  start_daemon latency "$NS_MGMT" "${RT[@]}" "$(tailnet_bin)" --config "$cfg" \
+    --control "$S/latency/control.sock"
+  wait_for 10 "the latency relay" test -S "$S/latency/control.sock"
 }
 
 apply_all_lan() {
@@ -305,19 +315,19 @@ scenario_lan() {
         --argjson backends "$(printf '%s\n' "${LAN_BACKENDS[@]}" | jq -R . | jq -sc .)" ;;
     route-deleted)
       lan_pair "$@"
-      set_dims '.routes_deleted = (.routes_deleted + [[$a, $b]] | unique) | .applied += [$l]' \
+      set_dims '.routes_deleted = (.routes_deleted + [[$a, $b]] | unique) | .applied = (.applied - [$l]) + [$l]' \
         --arg a "$a" --arg b "$b" --arg l "$label" ;;
     route-restored)
       set_dims '.routes_deleted = [] | .applied |= map(select(startswith("route-deleted") | not))' ;;
     pair-latency)
       lan_pair "$@"
-      set_dims '.latency = (.latency + [{a: $a, b: $b, ms: ($ms | tonumber)}]) | .applied += [$l]' \
+      set_dims '.latency = ([.latency[] | select([.a, .b] | sort != ([$a, $b] | sort))] + [{a: $a, b: $b, ms: ($ms | tonumber)}]) | .applied = (.applied - [$l]) + [$l]' \
         --arg a "$a" --arg b "$b" --arg ms "${3:-15}" --arg l "$label" ;;
     pair-latency-off)
       set_dims '.latency = [] | .applied |= map(select(startswith("pair-latency") | not))' ;;
     wireguard-blocked)
       lan_pair "$@"
-      set_dims '.wireguard_blocked = (.wireguard_blocked + [[$a, $b]] | unique) | .applied += [$l]' \
+      set_dims '.wireguard_blocked = (.wireguard_blocked + [[$a, $b]] | unique) | .applied = (.applied - [$l]) + [$l]' \
         --arg a "$a" --arg b "$b" --arg l "$label" ;;
     wireguard-unblocked)
       set_dims '.wireguard_blocked = [] | .applied |= map(select(startswith("wireguard-blocked") | not))' ;;
