@@ -95,7 +95,10 @@ export const transportMappings = valueText({
 export const carrierMappings = valueText({
   vxlan: { text: "vxlan", color: "transparent" },
   "host-gw": { text: "host-gw", color: "transparent" },
+  "direct-routing": { text: "direct-routing", color: "transparent" },
   wireguard: { text: "wireguard", color: "transparent" },
+  ipip: { text: "ipip", color: "transparent" },
+  other: { text: "other (untraced backend)", color: "transparent" },
   "tailscale-subnet-route": { text: "tailscale-subnet-route", color: "transparent" },
   none: { text: "none (no route)", color: "red" },
 });

@@ -12,6 +12,18 @@ namespace podpath::analysis {
 
 namespace {
 
+// k3s --vpn-auth makes tailscaled advertise the node's pod CIDR (k3s-io/k3s pkg/vpn/vpn.go,
+// pkg/agent): once the route is approved, Self.PrimaryRoutes holds it.
+std::string pod_cidr_served_by_tailscale(const Inputs& in) {
+  if (!in.peers.self || !in.peers.self->pod_cidr || !in.tailscale || !in.tailscale->status ||
+      !in.tailscale->status->self)
+    return "";
+  const auto& routes = in.tailscale->status->self->primary_routes;
+  const bool served =
+      std::find(routes.begin(), routes.end(), *in.peers.self->pod_cidr) != routes.end();
+  return served ? in.peers.self->pod_cidr->to_string() : "";
+}
+
 // This node as its annotations and subnet.env describe it; its flannel device fills in what
 // the annotations leave out (the API is off or has not answered yet).
 NodeIdentity describe_node(const Inputs& in, const netlink::Link* overlay_link) {
@@ -38,6 +50,7 @@ NodeIdentity describe_node(const Inputs& in, const netlink::Link* overlay_link) 
     if (self.vtep_mac.empty()) self.vtep_mac = overlay_link->mac;
     if (!self.vni) self.vni = static_cast<int>(overlay_link->vxlan->vni);
   }
+  self.pod_cidr_tailscale_route = pod_cidr_served_by_tailscale(in);
   if (self.public_ip)
     self.public_ip_scope = std::string(model::to_string(model::classify(*self.public_ip)));
   if (self.public_ipv6)
@@ -151,6 +164,13 @@ void record_exposure(const std::vector<ExposureObservation>& exposure, PeerVerdi
 }
 
 void check_flannel(const Inputs& in, const model::Peer& peer, PeerVerdict& v) {
+  // DirectRouting's route via the peer's public-ip is flannel's own choice for a peer on this
+  // node's subnet; flannel writes no FDB or neighbour entry for it (vxlan_network.go), and
+  // the route's gateway already matched the public-ip annotation to be classified so.
+  if (v.carrier == Carrier::kDirectRouting) {
+    v.flannel_checked = true;
+    return;
+  }
   auto inconsistencies =
       flannel_inconsistencies(peer, in.peers.self.has_value(), in.overlay_device);
   v.flannel_checked = inconsistencies.has_value();
@@ -164,6 +184,7 @@ PeerVerdict judge_peer(const Inputs& in, const model::Peer& peer, std::optional<
   v.same_group = in.peers.same_group_as_self(peer.group);
   v.ready = peer.ready;
   v.unschedulable = peer.unschedulable;
+  if (peer.cluster) v.backend_type = peer.cluster->backend_type;
   v.vtep_address = peer.vtep_address;
   v.overlay_mtu = overlay_mtu;
   if (in.kernel) trace_road(*in.kernel, in.tailscale, peer, v);

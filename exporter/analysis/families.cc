@@ -9,10 +9,11 @@ std::vector<metrics::MetricFamily> to_families(const NodeReport& report) {
   using metrics::MetricFamily;
   using metrics::MetricType;
   MetricFamily path("podpath_peer_path_info",
-                    "The road a pod packet to the peer takes: carrier (vxlan, host-gw, wireguard, "
-                    "tailscale-subnet-route, none), the route's device and table, the device "
-                    "carrying the encapsulated packets and how (lan, tailscale-direct, "
-                    "tailscale-derp, tailscale-peer-relay, unknown); value is 1.",
+                    "The road a pod packet to the peer takes: carrier (vxlan, host-gw, "
+                    "direct-routing, wireguard, ipip, tailscale-subnet-route, other, none), the "
+                    "route's device and table, the device carrying the encapsulated packets and "
+                    "how (lan, tailscale-direct, tailscale-derp, tailscale-peer-relay, "
+                    "tailscale-no-handshake, unknown); value is 1.",
                     MetricType::kInfo);
   MetricFamily derp("podpath_peer_route_via_derp",
                     "1 when pod traffic to the peer is carried by a Tailscale DERP relay.",

@@ -7,15 +7,44 @@ namespace podpath::analysis {
 namespace {
 
 // VXLAN adds outer IPv4 (20) + UDP (8) + VXLAN (8) + inner Ethernet (14) = 50 bytes;
-// flannel's wireguard backend reserves 80 (flannel-io/flannel pkg/backend/wireguard).
+// flannel's wireguard backend reserves 80 (flannel-io/flannel pkg/backend/wireguard); IPIP
+// adds one IPv4 header, 20 (pkg/backend/ipip).
 constexpr int kVxlanOverhead = 50;
 constexpr int kWireguardOverhead = 80;
+constexpr int kIpipOverhead = 20;
 // tailscaled's routing table (tailscale/tailscale wgengine/router/router_linux.go,
 // tailscaleRouteTable).
 constexpr std::uint32_t kTailscaleTable = 52;
 
 bool encapsulates(Carrier carrier) {
-  return carrier == Carrier::kVxlan || carrier == Carrier::kWireguard;
+  return carrier == Carrier::kVxlan || carrier == Carrier::kWireguard || carrier == Carrier::kIpip;
+}
+
+int overhead_of(Carrier carrier) {
+  switch (carrier) {
+    case Carrier::kVxlan:
+      return kVxlanOverhead;
+    case Carrier::kWireguard:
+      return kWireguardOverhead;
+    case Carrier::kIpip:
+      return kIpipOverhead;
+    default:
+      return 0;
+  }
+}
+
+// The backends whose road the routing table shows: a device of their own (vxlan, wireguard,
+// ipip), a route via the peer's address (host-gw, DirectRouting). The others carry pod
+// packets in ways a route lookup does not see (udp's flannel0 tun for the whole network,
+// ipsec's XFRM policies, extension's hooks), so a route that is no pod road is no proof
+// of a missing one there.
+bool road_is_traceable(std::string_view backend) {
+  return backend.empty() || backend == "vxlan" || backend == "host-gw" || backend == "wireguard" ||
+         backend == "ipip";
+}
+
+std::string_view backend_of(const model::Peer& peer) {
+  return peer.cluster ? std::string_view(peer.cluster->backend_type) : std::string_view();
 }
 
 // How Tailscale carries a packet, as the verdict names it.
@@ -95,6 +124,7 @@ TailscaleTransport transport_of(Carrier carrier, const netlink::Link* under_link
   switch (carrier) {
     case Carrier::kVxlan:
     case Carrier::kWireguard:
+    case Carrier::kIpip:
       if (under_tailscale)
         return tailscale_transport(tailscale, peer, tailscale::MatchReason::kVtepAddress);
       if (under_link != nullptr) return {Transport::kLan, ""};
@@ -102,7 +132,9 @@ TailscaleTransport transport_of(Carrier carrier, const netlink::Link* under_link
     case Carrier::kTailscaleSubnetRoute:
       return tailscale_transport(tailscale, peer, tailscale::MatchReason::kPodCidrRoute);
     case Carrier::kHostGw:
+    case Carrier::kDirectRouting:
       return {Transport::kLan, ""};
+    case Carrier::kOther:
     case Carrier::kNone:
       break;
   }
@@ -119,13 +151,13 @@ ComputedMtu computed_mtu(Carrier carrier, const netlink::Link* route_link,
                          const netlink::Link* under_link) {
   switch (carrier) {
     case Carrier::kVxlan:
-    case Carrier::kWireguard: {
+    case Carrier::kWireguard:
+    case Carrier::kIpip: {
       if (under_link == nullptr) return {};
-      const bool vxlan = carrier == Carrier::kVxlan;
-      const int overhead = vxlan ? kVxlanOverhead : kWireguardOverhead;
+      const int overhead = overhead_of(carrier);
       return {static_cast<int>(under_link->mtu) - overhead,
               fmt::format("{} {} - {} ({})", under_link->name, under_link->mtu, overhead,
-                          vxlan ? "VXLAN" : "WireGuard")};
+                          encapsulation_name(carrier))};
     }
     case Carrier::kTailscaleSubnetRoute:
       if (route_link == nullptr) return {};
@@ -136,6 +168,12 @@ ComputedMtu computed_mtu(Carrier carrier, const netlink::Link* route_link,
       if (route_link == nullptr) return {};
       return {static_cast<int>(route_link->mtu),
               fmt::format("{} {} (host-gw, no encapsulation)", route_link->name, route_link->mtu)};
+    case Carrier::kDirectRouting:
+      if (route_link == nullptr) return {};
+      return {static_cast<int>(route_link->mtu),
+              fmt::format("{} {} (DirectRouting, no encapsulation)", route_link->name,
+                          route_link->mtu)};
+    case Carrier::kOther:
     case Carrier::kNone:
       break;
   }
@@ -160,10 +198,14 @@ Carrier classify_carrier(const netlink::RouteLookup& route, const netlink::Kerne
   if (link != nullptr && link->kind == "vxlan") return Carrier::kVxlan;
   if (link != nullptr && (link->kind == "wireguard" || link->name.rfind("flannel-wg", 0) == 0))
     return Carrier::kWireguard;
+  if (link != nullptr && link->kind == "ipip") return Carrier::kIpip;
   if (is_tailscale_device(link, route.table)) return Carrier::kTailscaleSubnetRoute;
-  // host-gw routes the pod subnet via the peer's own address on the shared L2.
+  const std::string_view backend = backend_of(peer);
+  // host-gw routes the pod subnet via the peer's own address on the shared L2; so does
+  // DirectRouting for a peer on this node's subnet, where the backend is a tunnel.
   if (route.gateway && peer.vtep_address && *route.gateway == *peer.vtep_address)
-    return Carrier::kHostGw;
+    return backend == "vxlan" || backend == "ipip" ? Carrier::kDirectRouting : Carrier::kHostGw;
+  if (!road_is_traceable(backend)) return Carrier::kOther;
   // Anything else (the default route, a gateway that is not the peer) is not a pod road.
   return Carrier::kNone;
 }

@@ -13,7 +13,7 @@ std::string vtep_text(const PeerVerdict& v) {
 }
 
 bool encapsulated(const PeerVerdict& v) {
-  return v.carrier == Carrier::kVxlan || v.carrier == Carrier::kWireguard;
+  return !encapsulation_name(v.carrier).empty();
 }
 
 // Only where peers send VXLAN to the public-ip: host-gw routes to it (no VTEP, no port 8472)
@@ -29,11 +29,23 @@ std::optional<Explanation> vtep_public_address(const NodeIdentity& self) {
       "--node-ip) and allow UDP 8472 on private networks only"};
 }
 
+// Not a problem: the operator chose Tailscale as the pod network (k3s --vpn-auth). Said once,
+// so that a road of tailscale-subnet-route to every peer reads as intended.
+std::optional<Explanation> pods_ride_tailscale(const NodeIdentity& self) {
+  if (self.pod_cidr_tailscale_route.empty()) return std::nullopt;
+  return Explanation{
+      fmt::format("this node's tailscaled serves its pod CIDR {} as a subnet route, as k3s "
+                  "--vpn-auth sets up: peers that accept it reach its pods through Tailscale "
+                  "(table 52 is looked up before flannel's routes), by design",
+                  self.pod_cidr_tailscale_route),
+      "nothing to fix; each road's transport (direct, peer relay, DERP) is Tailscale's"};
+}
+
 std::vector<Explanation> route_via_derp(const PeerVerdict& v, const RuleContext&) {
   if (!v.route_via_derp()) return {};
   std::string road = "rides tailscale0 as a subnet route";
-  if (v.carrier == Carrier::kVxlan) road = "is VXLAN inside " + v.underlay_device;
-  if (v.carrier == Carrier::kWireguard) road = "is WireGuard inside " + v.underlay_device;
+  if (encapsulated(v))
+    road = fmt::format("is {} inside {}", encapsulation_name(v.carrier), v.underlay_device);
   return {{fmt::format("pod traffic to {} {} and Tailscale relays it through DERP '{}': "
                        "traffic between nodes leaves for the relay and comes back{}",
                        v.peer, road, v.derp_region,
@@ -61,8 +73,7 @@ std::vector<Explanation> double_encapsulation(const PeerVerdict& v, const RuleCo
   if (!v.double_encapsulation) return {};
   return {{fmt::format("pod traffic to {} is {} whose VTEP {} is reached through {}: "
                        "double encapsulation (flannel inside WireGuard)",
-                       v.peer, v.carrier == Carrier::kVxlan ? "VXLAN" : "WireGuard", vtep_text(v),
-                       v.underlay_device),
+                       v.peer, encapsulation_name(v.carrier), vtep_text(v), v.underlay_device),
            "advertise a LAN address as flannel's public-ip where nodes share a network, or "
            "carry pod CIDRs as Tailscale subnet routes instead of VXLAN over the tailnet"}};
 }
@@ -152,7 +163,12 @@ bool vtep_answers(const PeerVerdict& v, const Thresholds& t) {
 // A NotReady peer's lost probes are the node's state, not a network fault.
 std::vector<Explanation> overlay_blocked(const PeerVerdict& v, const RuleContext& c) {
   if (!v.ready || !overlay_all_lost(v) || !vtep_answers(v, c.thresholds)) return {};
-  if (v.carrier == Carrier::kHostGw)
+  if (v.carrier == Carrier::kOther)
+    return {{fmt::format("every overlay probe to {} is lost while the node {} answers ping: "
+                         "flannel's {} backend does not carry pod traffic to it",
+                         v.peer, vtep_text(v), v.backend_type),
+             "check flannel's log on both nodes; podpath does not trace this backend's road"}};
+  if (v.carrier == Carrier::kHostGw || v.carrier == Carrier::kDirectRouting)
     return {{fmt::format("every probe to {}'s pod gateway is lost while the node {} answers "
                          "ping: pod traffic routed through the node is dropped",
                          v.peer, vtep_text(v)),
@@ -198,6 +214,7 @@ Finding make_finding(Severity severity, std::string_view code, const std::string
 std::span<const NodeRule> node_rules() {
   static constexpr NodeRule kRules[] = {
       {"vtep-public-address", Severity::kCritical, vtep_public_address},
+      {"pods-ride-tailscale", Severity::kInfo, pods_ride_tailscale},
   };
   return kRules;
 }

@@ -12,14 +12,33 @@ std::string_view to_string(Carrier carrier) {
       return "vxlan";
     case Carrier::kHostGw:
       return "host-gw";
+    case Carrier::kDirectRouting:
+      return "direct-routing";
     case Carrier::kWireguard:
       return "wireguard";
+    case Carrier::kIpip:
+      return "ipip";
+    case Carrier::kOther:
+      return "other";
     case Carrier::kTailscaleSubnetRoute:
       return "tailscale-subnet-route";
     case Carrier::kNone:
       return "none";
   }
   return "none";
+}
+
+std::string_view encapsulation_name(Carrier carrier) {
+  switch (carrier) {
+    case Carrier::kVxlan:
+      return "VXLAN";
+    case Carrier::kWireguard:
+      return "WireGuard";
+    case Carrier::kIpip:
+      return "IPIP";
+    default:
+      return "";
+  }
 }
 
 std::string_view to_string(Transport transport) {

@@ -14,8 +14,25 @@
 namespace podpath::analysis {
 
 // How a pod packet to the peer is carried (metrics contract: podpath_peer_path_info carrier).
-enum class Carrier { kVxlan, kHostGw, kWireguard, kTailscaleSubnetRoute, kNone };
+enum class Carrier {
+  kVxlan,
+  kHostGw,
+  // flannel's vxlan (or ipip) backend with DirectRouting: a peer on this node's own subnet
+  // gets a plain route via its public-ip instead of the tunnel (flannel-io/flannel
+  // pkg/backend/vxlan/vxlan_network.go, pkg/ip/iface.go DirectRouting).
+  kDirectRouting,
+  kWireguard,
+  kIpip,  // flannel's ipip backend: device flannel.ipip, IPv4 in IPv4 (20 bytes)
+  kTailscaleSubnetRoute,
+  // A backend whose road podpath does not trace from the routing table (udp, ipsec,
+  // extension, alloc, a cloud's, an unknown one): named, probed, and judged by probes only.
+  kOther,
+  kNone,
+};
 std::string_view to_string(Carrier carrier);
+// The tunnel a carrier wraps pod packets in, as people write it ("VXLAN", "WireGuard",
+// "IPIP"); empty for the routed carriers.
+std::string_view encapsulation_name(Carrier carrier);
 
 // How the carrier's packets travel (contract: transport).
 enum class Transport {
@@ -67,6 +84,7 @@ struct PeerVerdict {
   bool same_group = false;
   bool ready = true;
   bool unschedulable = false;
+  std::string backend_type;  // the peer's flannel backend-type annotation; empty when unknown
 
   Carrier carrier = Carrier::kNone;
   std::string route_device;  // device of `ip route get <peer's 10.42.N.0>`
@@ -128,6 +146,9 @@ struct NodeIdentity {
   std::string vtep_mac_v6;
   std::string flannel_ipv6_network;
   std::string flannel_ipv6_subnet;
+  // This node's pod CIDR when its tailscaled serves it as a subnet route (Self.PrimaryRoutes),
+  // as k3s --vpn-auth sets up: pod traffic then rides Tailscale by design.
+  std::string pod_cidr_tailscale_route;
 };
 
 struct NodeReport {

@@ -7,18 +7,26 @@ namespace podpath::model {
 
 namespace {
 
+bool device_holds_network_address(const std::string& backend) {
+  return backend.empty() || backend == "vxlan" || backend == "wireguard" || backend == "ipip" ||
+         backend == "udp";
+}
+
 Peer peer_from_node(const ClusterNode& node) {
   Peer peer;
   peer.name = node.name;
   peer.group = node.group;
   peer.pod_cidr = node.pod_cidr;
-  // VXLAN: the peer's flannel.1 holds its subnet's network address (10.42.N.0). host-gw has no
-  // such device; its bridge cni0 holds the first address (10.42.N.1, FLANNEL_SUBNET), which
-  // is reached over the pod route like any pod.
+  // The backends with a device of their own give it the subnet's network address
+  // (10.42.N.0): vxlan's flannel.1, wireguard's flannel-wg, ipip's flannel.ipip, udp's flannel0.
+  // host-gw and the others (ipsec, extension, alloc, unknown ones) have none; the bridge cni0
+  // holds the first address (10.42.N.1, FLANNEL_SUBNET), reached over the pod route like any
+  // pod.
   if (node.pod_cidr)
-    peer.overlay_address = node.backend_type == "host-gw" && node.pod_cidr->length < 31
-                               ? Ipv4{node.pod_cidr->address.value + 1}
-                               : node.pod_cidr->address;
+    peer.overlay_address =
+        !device_holds_network_address(node.backend_type) && node.pod_cidr->length < 31
+            ? Ipv4{node.pod_cidr->address.value + 1}
+            : node.pod_cidr->address;
   peer.vtep_address = node.public_ip;
   peer.vtep_mac = node.vtep_mac;
   peer.internal_addresses = node.internal_addresses;

@@ -77,8 +77,8 @@ struct Peer {
   std::string name;   // node name; the pod subnet text when only the kernel knows it
   std::string group;  // empty when unset
   std::optional<Ipv4Prefix> pod_cidr;
-  // What the overlay probe pings: the peer's flannel device (10.42.N.0), or on host-gw its
-  // cni0 bridge (10.42.N.1).
+  // What the overlay probe pings: the peer's flannel device (10.42.N.0), or where its backend
+  // has none (host-gw, ipsec, extension...) its cni0 bridge (10.42.N.1).
   std::optional<Ipv4> overlay_address;
   std::optional<Ipv4> vtep_address;  // where VXLAN for it goes (public-ip)
   std::string vtep_mac;

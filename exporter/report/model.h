@@ -38,7 +38,7 @@ struct RoadStep {
 struct PeerRow {
   std::string peer;
   std::string group;      // empty when the peer has none
-  std::string carrier;    // vxlan, host-gw, wireguard, tailscale-subnet-route, none
+  std::string carrier;    // analysis::to_string(Carrier): vxlan, host-gw, direct-routing, ...
   std::string route;      // "flannel.1 (main)", "tailscale0 (52)", "ENETUNREACH", "-"
   std::string underlay;   // the device carrying the encapsulated packets; empty when none
   std::string transport;  // "lan", "tailscale-derp tok", ...

@@ -315,6 +315,91 @@ TEST(Findings, RefusedSubnetEnvIsExplained) {
             "its subnet and MTU");
 }
 
+// flannel's vxlan backend with DirectRouting: the two servers share the VPC subnet, so flannel
+// routes each one's pods via the other's public-ip on eth0 and writes no FDB or neighbour
+// entry for it (flannel pkg/backend/vxlan/vxlan_network.go). That road is right, not drift.
+TEST(NetworkShapes, DirectRoutingToASameSubnetPeerIsADirectRoad) {
+  Inputs in = inputs("ip-172-26-2-70", kVmnet);
+  for (auto& pr : in.kernel->peer_routes)
+    if (pr.peer == "ip-172-26-3-146") {
+      pr.overlay = lookup("10.42.1.0", "eth0", 254);
+      pr.overlay->gateway = model::Ipv4::parse("172.26.3.146");
+    }
+  // The kernel view has no flannel.1 entries for it any more.
+  in.peers = model::merge_peers("ip-172-26-2-70", cluster(kVmnet), {});
+  NodeReport r = analyse(in);
+  const PeerVerdict& v = verdict(r, "ip-172-26-3-146");
+  EXPECT_EQ(v.carrier, Carrier::kDirectRouting);
+  EXPECT_EQ(v.transport, Transport::kLan);
+  EXPECT_EQ(v.computed_mtu, 1500);
+  EXPECT_EQ(v.mtu_chain, "eth0 1500 (DirectRouting, no encapsulation)");
+  EXPECT_TRUE(v.flannel_checked);
+  EXPECT_TRUE(v.flannel_inconsistencies.empty());
+  for (const auto& f : r.findings) EXPECT_NE(f.peer, "ip-172-26-3-146") << f.code;
+}
+
+// flannel's udp backend sends the whole pod network to its tun flannel0, and ipsec to the
+// default route under XFRM policies: a route lookup cannot show their road, so podpath names
+// the backend, probes it, and raises no "no route" it cannot prove.
+TEST(NetworkShapes, LegacyBackendIsNamedAndProbedWithoutAFalseFinding) {
+  for (const char* backend : {"udp", "ipsec", "extension", "some-future-backend"}) {
+    auto nodes = cluster(kVmnet);
+    for (auto& n : nodes) n.backend_type = backend;
+    Inputs in = inputs("ip-172-26-2-70", kVmnet);
+    in.peers = model::merge_peers("ip-172-26-2-70", nodes, {});
+    in.peers.self->backend_type = backend;
+    for (auto& pr : in.kernel->peer_routes) {
+      pr.overlay = lookup(pr.overlay->destination.to_string(), "eth0", 254);
+      pr.overlay->gateway = model::Ipv4::parse("172.26.0.1");  // the default route
+    }
+    set_rtt(in, "ip-172-26-3-146", 0.0004);
+    NodeReport r = analyse(in);
+    EXPECT_EQ(r.self.backend_type, backend);
+    const PeerVerdict& v = verdict(r, "ip-172-26-3-146");
+    EXPECT_EQ(v.carrier, Carrier::kOther) << backend;
+    EXPECT_EQ(v.backend_type, backend);
+    EXPECT_TRUE(codes(r).empty()) << backend << ": " << codes(r).front();
+    // Only udp gives its device the subnet's network address; the others are probed at cni0.
+    const model::Peer& peer = in.peers.peers[0];
+    ASSERT_EQ(peer.name, "ip-172-26-3-146");
+    EXPECT_EQ(peer.overlay_address->to_string(),
+              std::string(backend) == "udp" ? "10.42.1.0" : "10.42.1.1");
+  }
+}
+
+TEST(NetworkShapes, LegacyBackendWithEveryProbeLostNamesTheBackend) {
+  auto nodes = cluster(kVmnet);
+  for (auto& n : nodes) n.backend_type = "udp";
+  Inputs in = inputs("ip-172-26-2-70", kVmnet);
+  in.peers = model::merge_peers("ip-172-26-2-70", nodes, {});
+  for (auto& pr : in.kernel->peer_routes)
+    pr.overlay = lookup(pr.overlay->destination.to_string(), "flannel0", 254);
+  in.kernel->links.push_back(link(9, "flannel0", "tun", 1472));
+  in.overlay_probes["ip-172-26-3-146"] = ProbeStats{30, 0, std::nullopt};
+  in.underlay_probes["ip-172-26-3-146"] = ProbeStats{30, 30, 0.0004};
+  NodeReport r = analyse(in);
+  ASSERT_EQ(codes(r), std::vector<std::string>{"overlay-blocked:ip-172-26-3-146"});
+  EXPECT_EQ(r.findings[0].message,
+            "every overlay probe to ip-172-26-3-146 is lost while the node 172.26.3.146 answers "
+            "ping: flannel's udp backend does not carry pod traffic to it");
+}
+
+// k3s --vpn-auth: tailscaled advertises the node's pod CIDR and every node accepts the
+// others', so each road is a Tailscale subnet route by design; the doctor says so once.
+TEST(NetworkShapes, PodCidrServedByTailscaleIsSaidOnceAsInformation) {
+  Inputs in = inputs("lima-k3s-agent", kVmnet);
+  in.tailscale->status->self->primary_routes = {*model::Ipv4Prefix::parse("10.42.2.0/24")};
+  NodeReport r = analyse(in);
+  EXPECT_EQ(r.self.pod_cidr_tailscale_route, "10.42.2.0/24");
+  ASSERT_EQ(codes(r), std::vector<std::string>{"pods-ride-tailscale:"});
+  EXPECT_EQ(r.findings[0].severity, Severity::kInfo);
+  EXPECT_FALSE(r.has_critical());
+
+  // A route it advertises for something else is not its pods.
+  in.tailscale->status->self->primary_routes = {*model::Ipv4Prefix::parse("192.168.5.0/24")};
+  EXPECT_TRUE(codes(analyse(in)).empty());
+}
+
 TEST(Carrier, ClassifiesEveryRoad) {
   netlink::KernelSnapshot k;
   k.links = {link(1, "eth0", "device", 1500), link(2, "flannel.1", "vxlan", 1450),
@@ -328,6 +413,14 @@ TEST(Carrier, ClassifiesEveryRoad) {
   auto host_gw = lookup("10.42.1.0", "eth0", 254);
   host_gw.gateway = model::Ipv4::parse("192.168.1.20");
   EXPECT_EQ(classify_carrier(host_gw, k, peer), Carrier::kHostGw);
+  // The same route where the backend is a tunnel is DirectRouting to a same-subnet peer.
+  model::ClusterNode vxlan_node;
+  vxlan_node.backend_type = "vxlan";
+  model::Peer vxlan_peer = peer;
+  vxlan_peer.cluster = vxlan_node;
+  EXPECT_EQ(classify_carrier(host_gw, k, vxlan_peer), Carrier::kDirectRouting);
+  k.links.push_back(link(5, "flannel.ipip", "ipip", 1480));
+  EXPECT_EQ(classify_carrier(lookup("10.42.1.0", "flannel.ipip", 254), k, peer), Carrier::kIpip);
   auto default_route = lookup("10.42.1.0", "eth0", 254);
   default_route.gateway = model::Ipv4::parse("192.168.1.1");
   EXPECT_EQ(classify_carrier(default_route, k, peer), Carrier::kNone);
