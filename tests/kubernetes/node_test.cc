@@ -298,6 +298,11 @@ TEST(ParseBackendData, Table) {
       {"extension", "null", "", {}, "", {}},
       {"extension", R"({"anything": [1, 2]})", "", {}, "", {}},
       {"extension", "{", "not valid JSON", {}, "", {}},
+      // Backends podpath does not read data from, a future one included: any JSON is taken,
+      // the type is still named (docs/decisions/0006-roads-of-every-backend.md).
+      {"ipip", "null", "", {}, "", {}},
+      {"udp", "null", "", {}, "", {}},
+      {"some-future-backend", R"({"Version":2,"Keys":["a"],"Nested":{"x":null}})", "", {}, "", {}},
   };
   for (const auto& c : cases) {
     BackendData data = parse_backend_data(c.type, c.text);
