@@ -6,10 +6,15 @@ namespace podpath::analysis {
 
 namespace {
 
-// VXLAN adds outer IPv4 (20) + UDP (8) + VXLAN (8) + inner Ethernet (14) = 50 bytes;
-// flannel's wireguard backend reserves 80 (flannel-io/flannel pkg/backend/wireguard).
+// VXLAN adds outer IPv4 (20) + UDP (8) + VXLAN (8) + inner Ethernet (14) = 50 bytes.
 constexpr int kVxlanOverhead = 50;
-constexpr int kWireguardOverhead = 80;
+// WireGuard over IPv4 adds outer IPv4 (20) + UDP (8) + its data header (type 4, receiver 4,
+// counter 8) and tag (16) = 60 bytes. flannel's wireguard backend reserves 80
+// (pkg/backend/wireguard/wireguard_network.go, const overhead: its comment counts a 40-byte
+// IPv6 header), so flannel-wg's MTU is 20 below what the road carries. The roads traced here
+// go to the peer's IPv4 public-ip, so the computed figure is the IPv4 one.
+constexpr int kWireguardOverhead = 60;
+constexpr int kFlannelWireguardReserve = 80;
 // tailscaled's routing table (tailscale/tailscale wgengine/router/router_linux.go,
 // tailscaleRouteTable).
 constexpr std::uint32_t kTailscaleTable = 52;
@@ -121,11 +126,13 @@ ComputedMtu computed_mtu(Carrier carrier, const netlink::Link* route_link,
     case Carrier::kVxlan:
     case Carrier::kWireguard: {
       if (under_link == nullptr) return {};
-      const bool vxlan = carrier == Carrier::kVxlan;
-      const int overhead = vxlan ? kVxlanOverhead : kWireguardOverhead;
-      return {static_cast<int>(under_link->mtu) - overhead,
-              fmt::format("{} {} - {} ({})", under_link->name, under_link->mtu, overhead,
-                          vxlan ? "VXLAN" : "WireGuard")};
+      const int under_mtu = static_cast<int>(under_link->mtu);
+      if (carrier == Carrier::kVxlan)
+        return {under_mtu - kVxlanOverhead, fmt::format("{} {} - {} (VXLAN)", under_link->name,
+                                                        under_link->mtu, kVxlanOverhead)};
+      return {under_mtu - kWireguardOverhead,
+              fmt::format("{} {} - {} (WireGuard over IPv4; flannel reserves {})", under_link->name,
+                          under_link->mtu, kWireguardOverhead, kFlannelWireguardReserve)};
     }
     case Carrier::kTailscaleSubnetRoute:
       if (route_link == nullptr) return {};

@@ -70,13 +70,20 @@ TEST(Rules, EachFindingOnceWithItsSeverityAndCatalogued) {
     EXPECT_TRUE(table.emplace(rule.code, rule.severity).second) << rule.code;
   for (const auto& rule : peer_rules())
     EXPECT_TRUE(table.emplace(rule.code, rule.severity).second) << rule.code;
-  const std::map<std::string, Severity> expected{
-      {"double-encapsulation", Severity::kWarning},   {"flannel-drift", Severity::kWarning},
-      {"latency-high", Severity::kWarning},           {"no-route", Severity::kCritical},
-      {"overlay-blocked", Severity::kCritical},       {"path-mtu-too-small", Severity::kWarning},
-      {"peer-unreachable", Severity::kCritical},      {"route-via-derp", Severity::kCritical},
-      {"vtep-public-address", Severity::kCritical},   {"vxlan-public-exposed", Severity::kCritical},
-      {"tailscale-no-handshake", Severity::kCritical}};
+  const std::map<std::string, Severity> expected{{"double-encapsulation", Severity::kWarning},
+                                                 {"flannel-drift", Severity::kWarning},
+                                                 {"latency-high", Severity::kWarning},
+                                                 {"no-route", Severity::kCritical},
+                                                 {"overlay-blocked", Severity::kCritical},
+                                                 {"path-mtu-too-small", Severity::kWarning},
+                                                 {"peer-unreachable", Severity::kCritical},
+                                                 {"route-via-derp", Severity::kCritical},
+                                                 {"vtep-public-address", Severity::kCritical},
+                                                 {"vxlan-public-exposed", Severity::kCritical},
+                                                 {"tailscale-no-handshake", Severity::kCritical},
+                                                 {"wireguard-handshake-stale", Severity::kCritical},
+                                                 {"wireguard-no-handshake", Severity::kCritical},
+                                                 {"wireguard-public-endpoint", Severity::kInfo}};
   EXPECT_EQ(table, expected);
   const auto catalogue = catalogued_codes();
   EXPECT_EQ(std::set<std::string>(catalogue.begin(), catalogue.end()).size(), catalogue.size());
