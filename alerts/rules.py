@@ -65,6 +65,7 @@ ALERT_NAMES = (
     "PodpathPeerUnreachable",
     "PodpathPathMTUTooSmall",
     "PodpathFlannelDrift",
+    "PodpathWireGuardHandshakeStale",
     "PodpathCollectorFailing",
     "PodpathExporterDown",
 )
@@ -184,7 +185,10 @@ def build_rules(config, for_divisor=1):
             _with_node(
                 "podpath_vxlan_exposed == 1\n"
                 "or\n"
-                'podpath_flannel_annotation_info{public_ip_scope="global"} == 1'
+                # Only where peers send VXLAN to the public-ip (vxlan, or a backend not known):
+                # wireguard's port authenticates every packet, host-gw has no VTEP.
+                'podpath_flannel_annotation_info{public_ip_scope="global", backend_type=~"vxlan|"}'
+                " == 1"
             ),
             "A node's VXLAN port is reachable on a public address.",
             "{{ if $labels.address }}{{ $labels.node }} sent an encapsulated probe to "
@@ -246,6 +250,28 @@ def build_rules(config, for_divisor=1):
             "On {{ $labels.node }}, the route, neighbour or FDB entry for {{ $labels.peer }} "
             "does not match that node's flannel annotations (public-ip, VtepMAC, podCIDR): pod "
             "packets to it go to a stale address.",
+        ),
+        alert(
+            "PodpathWireGuardHandshakeStale",
+            # WireGuard's REJECT_AFTER_TIME (180 s) is a protocol constant, not a knob. Only
+            # while WireGuard sends to the peer: a quiet peer keeps an old handshake harmlessly.
+            _with_node(
+                "(\n"
+                "  podpath_wireguard_peer_last_handshake_age_seconds > 180\n"
+                "  or\n"
+                "  podpath_wireguard_peer_never_handshaked == 1\n"
+                ")\n"
+                "and on (instance, job, peer, device)\n"
+                "(\n"
+                f"  rate(podpath_wireguard_peer_tx_bytes_total[{window}]) > 0\n"
+                "  or\n"
+                "  podpath_wireguard_peer_persistent_keepalive_seconds > 0\n"
+                ")"
+            ),
+            "WireGuard has no live session to a peer it sends to.",
+            "On {{ $labels.node }}, {{ $labels.device }} has no WireGuard handshake with "
+            "{{ $labels.peer }} newer than 180 s (or none at all) while it keeps sending to it: "
+            "the peer rejects what is sent, pod traffic to it is dropped.",
         ),
         alert(
             "PodpathCollectorFailing",

@@ -201,6 +201,48 @@ def prober_seeds(out):
         write(out, "prober_options", text)
 
 
+def wireguard_seeds(out):
+    fixtures = os.path.join(TESTS, "fixtures/wg")
+    # The published `wg show all dump` texts and the cross-platform page's get=1 reply.
+    for path in sorted(glob.glob(os.path.join(fixtures, "*dump*.txt"))):
+        write(out, "wireguard_dump", read(path, "rb"))
+    for path in sorted(glob.glob(os.path.join(fixtures, "xplatform-uapi-*.txt"))):
+        write(out, "wireguard_uapi", read(path, "rb"))
+    # What wireguard-go writes for one of flannel's peers (device/uapi.go IpcGetOperation).
+    write(out, "wireguard_uapi",
+          "listen_port=51820\npublic_key=" + "ab" * 32 + "\npreshared_key=" + "00" * 32 +
+          "\nprotocol_version=1\nendpoint=192.168.68.148:51820\n"
+          "last_handshake_time_sec=1700000000\nlast_handshake_time_nsec=5\ntx_bytes=6676\n"
+          "rx_bytes=6881\npersistent_keepalive_interval=25\nallowed_ip=10.42.1.0/24\n"
+          "errno=0\n\n")
+
+    # A WG_CMD_GET_DEVICE dump of flannel-wg as tests/wireguard/genl_builder.h builds it.
+    def attr(kind, payload):
+        data = struct.pack("=HH", 4 + len(payload), kind) + payload
+        return data + b"\0" * (-len(data) % 4)
+
+    def nested(kind, children):
+        return attr(kind | 0x8000, b"".join(children))
+
+    def message(kind, attributes):
+        body = struct.pack("=BBH", 0, 1, 0) + b"".join(attributes)
+        return struct.pack("=IHHII", 16 + len(body), kind, 2, 1, 0) + body
+
+    sockaddr = struct.pack("=H", 2) + struct.pack("!H", 51820) + bytes([192, 168, 68, 148]) + \
+        b"\0" * 8
+    allowed = nested(0, [attr(1, struct.pack("=H", 2)), attr(2, bytes([10, 42, 1, 0])),
+                         attr(3, struct.pack("=B", 24))])
+    peer = nested(0, [attr(1, b"\x33" * 32), attr(4, sockaddr), attr(5, struct.pack("=H", 25)),
+                      attr(6, struct.pack("=qq", 1700000000, 5)),
+                      attr(7, struct.pack("=Q", 6881)), attr(8, struct.pack("=Q", 6676)),
+                      nested(9, [allowed]), attr(10, struct.pack("=I", 1))])
+    device = message(0x1c, [attr(2, b"flannel-wg\0"), attr(4, b"\x22" * 32),
+                            attr(6, struct.pack("=H", 51820)), nested(8, [peer])])
+    done = struct.pack("=IHHIIi", 20, 3, 2, 1, 0, 0)
+    write(out, "wireguard_genl", device + done)
+    write(out, "wireguard_genl", struct.pack("=IHHIIi", 20, 2, 0, 1, 0, -19))
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit("usage: seeds.py OUT_DIR")
@@ -208,7 +250,7 @@ def main():
     for make in (ip_seeds, listen_seeds, accept_seeds, subnet_env_seeds, node_seeds,
                  node_stream_seeds, kubeconfig_seeds, tailscale_seeds, webconfig_seeds,
                  basic_auth_seeds,
-                 netlink_seeds, prober_seeds):
+                 netlink_seeds, prober_seeds, wireguard_seeds):
         make(out)
 
 

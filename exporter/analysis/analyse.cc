@@ -163,6 +163,17 @@ void record_exposure(const std::vector<ExposureObservation>& exposure, PeerVerdi
       (e.exposed ? v.exposed_addresses : v.closed_addresses).push_back(e.address.to_string());
 }
 
+// The WireGuard peers of this node's flannel-wg devices that map to the peer.
+void record_wireguard(const wireguard::Snapshot& snapshot, PeerVerdict& v) {
+  for (const wireguard::PeerState* state : snapshot.find(v.peer)) {
+    const wireguard::Peer& wg = state->wireguard;
+    v.wireguard.push_back(WireguardPeerState{
+        state->device, wg.public_key, wg.endpoint ? wg.endpoint->to_string() : "",
+        state->handshake_age_seconds(snapshot.read_at), state->sending(), wg.rx_bytes, wg.tx_bytes,
+        wg.persistent_keepalive_seconds});
+  }
+}
+
 void check_flannel(const Inputs& in, const model::Peer& peer, PeerVerdict& v) {
   // DirectRouting's route via the peer's public-ip is flannel's own choice for a peer on this
   // node's subnet; flannel writes no FDB or neighbour entry for it (vxlan_network.go), and
@@ -190,6 +201,7 @@ PeerVerdict judge_peer(const Inputs& in, const model::Peer& peer, std::optional<
   if (in.kernel) trace_road(*in.kernel, in.tailscale, peer, v);
   record_probes(in, v);
   record_exposure(in.exposure, v);
+  if (in.wireguard) record_wireguard(*in.wireguard, v);
   if (in.kernel) check_flannel(in, peer, v);
   return v;
 }

@@ -13,6 +13,7 @@
 #include "model/peer.h"
 #include "netlink/kernel.h"
 #include "tailscale/snapshot.h"
+#include "wireguard/snapshot.h"
 
 namespace podpath::analysis {
 
@@ -36,6 +37,7 @@ struct Inputs {
   std::optional<netlink::KernelSnapshot> kernel;      // nullopt: netlink collector off
   std::optional<tailscale::Snapshot> tailscale;       // nullopt: Tailscale off or absent
   std::optional<flannel::SubnetEnv> subnet_env;       // nullopt: no subnet.env
+  std::optional<wireguard::Snapshot> wireguard;       // nullopt: wireguard collector off
   std::string subnet_env_refused;                     // why the last read was refused
   std::map<std::string, ProbeStats> overlay_probes;   // by peer name
   std::map<std::string, ProbeStats> underlay_probes;  // by peer name

@@ -11,6 +11,7 @@
 #include "analysis/probe_window.h"
 #include "module/flags.h"
 #include "tailscale/snapshot.h"
+#include "wireguard/snapshot.h"
 
 namespace podpath::analysis {
 
@@ -35,6 +36,7 @@ struct ResolvedSources {
   std::shared_ptr<const netlink::KernelView> kernel;
   std::shared_ptr<const flannel::SubnetView> subnet;
   std::shared_ptr<const tailscale::View> tailscale;
+  std::shared_ptr<const wireguard::View> wireguard;
   std::shared_ptr<const prober::ResultsView> probes;
 };
 
@@ -79,6 +81,8 @@ class AnalysisCollector final : public metrics::Collector, public Reporter {
       in.subnet_env_refused = sources_.subnet->refused();
     }
     if (sources_.tailscale) in.tailscale = tailscale_for(in.peers);
+    if (sources_.wireguard)
+      if (auto w = sources_.wireguard->latest()) in.wireguard = *w;
     if (sources_.probes) {
       in.prober_enabled = true;
       if (auto snapshot = sources_.probes->snapshot()) {
@@ -116,7 +120,7 @@ AnalysisModule::AnalysisModule(Sources sources) : sources_(std::move(sources)) {
 AnalysisModule::~AnalysisModule() = default;
 
 std::string AnalysisModule::description() const {
-  return "one verdict per peer joining the kernel, cluster, Tailscale and probe views";
+  return "one verdict per peer joining the kernel, cluster, Tailscale, WireGuard and probe views";
 }
 
 void AnalysisModule::add_flags(CLI::App& app) {
@@ -136,7 +140,7 @@ std::vector<std::shared_ptr<metrics::Collector>> AnalysisModule::start(
     module::ModuleContext& context) {
   auto ask = [](const auto& getter) { return getter ? getter() : nullptr; };
   ResolvedSources resolved{ask(sources_.kernel), ask(sources_.subnet), ask(sources_.tailscale),
-                           ask(sources_.probes)};
+                           ask(sources_.wireguard), ask(sources_.probes)};
   collector_ = std::make_shared<AnalysisCollector>(options_, context.overlay_device, context.peers,
                                                    std::move(resolved));
   return {collector_};

@@ -15,6 +15,7 @@
 #include "netlink/view.h"
 #include "prober/view.h"
 #include "tailscale/view.h"
+#include "wireguard/view.h"
 
 namespace podpath::analysis {
 
@@ -24,6 +25,7 @@ struct Sources {
   std::function<std::shared_ptr<const netlink::KernelView>()> kernel;
   std::function<std::shared_ptr<const flannel::SubnetView>()> subnet;
   std::function<std::shared_ptr<const tailscale::View>()> tailscale;
+  std::function<std::shared_ptr<const wireguard::View>()> wireguard;
   std::function<std::shared_ptr<const prober::ResultsView>()> probes;
 };
 

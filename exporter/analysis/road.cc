@@ -6,11 +6,16 @@ namespace podpath::analysis {
 
 namespace {
 
-// VXLAN adds outer IPv4 (20) + UDP (8) + VXLAN (8) + inner Ethernet (14) = 50 bytes;
-// flannel's wireguard backend reserves 80 (flannel-io/flannel pkg/backend/wireguard); IPIP
-// adds one IPv4 header, 20 (pkg/backend/ipip).
+// VXLAN adds outer IPv4 (20) + UDP (8) + VXLAN (8) + inner Ethernet (14) = 50 bytes.
 constexpr int kVxlanOverhead = 50;
-constexpr int kWireguardOverhead = 80;
+// WireGuard over IPv4 adds outer IPv4 (20) + UDP (8) + its data header (type 4, receiver 4,
+// counter 8) and tag (16) = 60 bytes. flannel's wireguard backend reserves 80
+// (pkg/backend/wireguard/wireguard_network.go, const overhead: its comment counts a 40-byte
+// IPv6 header), so flannel-wg's MTU is 20 below what the road carries. The roads traced here
+// go to the peer's IPv4 public-ip, so the computed figure is the IPv4 one.
+constexpr int kWireguardOverhead = 60;
+constexpr int kFlannelWireguardReserve = 80;
+// IPIP adds one IPv4 header, 20 (pkg/backend/ipip).
 constexpr int kIpipOverhead = 20;
 // tailscaled's routing table (tailscale/tailscale wgengine/router/router_linux.go,
 // tailscaleRouteTable).
@@ -155,6 +160,10 @@ ComputedMtu computed_mtu(Carrier carrier, const netlink::Link* route_link,
     case Carrier::kIpip: {
       if (under_link == nullptr) return {};
       const int overhead = overhead_of(carrier);
+      if (carrier == Carrier::kWireguard)
+        return {static_cast<int>(under_link->mtu) - overhead,
+                fmt::format("{} {} - {} (WireGuard over IPv4; flannel reserves {})",
+                            under_link->name, under_link->mtu, overhead, kFlannelWireguardReserve)};
       return {static_cast<int>(under_link->mtu) - overhead,
               fmt::format("{} {} - {} ({})", under_link->name, under_link->mtu, overhead,
                           encapsulation_name(carrier))};

@@ -41,6 +41,76 @@ std::optional<Explanation> pods_ride_tailscale(const NodeIdentity& self) {
       "nothing to fix; each road's transport (direct, peer relay, DERP) is Tailscale's"};
 }
 
+// The wireguard backend's port answers on a public address by design: WireGuard drops every
+// packet that does not authenticate (and sends nothing back to it), so this is no exposure
+// like VXLAN's. Said once, as information, instead of vtep-public-address's alarm.
+std::optional<Explanation> wireguard_public_endpoint(const NodeIdentity& self) {
+  if (self.backend_type != "wireguard") return std::nullopt;
+  std::vector<std::string> global;
+  if (self.public_ip && self.public_ip_scope == "global")
+    global.push_back(self.public_ip->to_string());
+  if (self.public_ipv6 && self.public_ipv6_scope == "global")
+    global.push_back(self.public_ipv6->to_string());
+  if (global.empty()) return std::nullopt;
+  return Explanation{
+      fmt::format("this node advertises the public address {} for flannel's WireGuard: peers "
+                  "send to its WireGuard port there, which answers only packets sealed with a "
+                  "peer's key, so this is not the unauthenticated VXLAN exposure",
+                  fmt::join(global, " and ")),
+      "nothing is needed; to keep scanners from seeing the port at all, allow flannel's "
+      "WireGuard ports (UDP 51820, 51821 for IPv6) from the cluster's nodes only"};
+}
+
+std::string handshake_road(const WireguardPeerState& w) {
+  return fmt::format("{} peer {}{}", w.device, w.public_key,
+                     w.endpoint.empty() ? " (no endpoint)" : " at " + w.endpoint);
+}
+
+std::string sending_text(const WireguardPeerState& w) {
+  if (w.persistent_keepalive_seconds > 0)
+    return fmt::format("it keeps sending (persistent keepalive {} s, {} bytes sent)",
+                       w.persistent_keepalive_seconds, w.tx_bytes);
+  return fmt::format("it is sending ({} bytes sent, more since the last read)", w.tx_bytes);
+}
+
+std::string handshake_fix(const WireguardPeerState& w) {
+  return fmt::format(
+      "check that UDP reaches {} from this node and back (firewall, NAT, a changed public-ip), "
+      "that flannel runs on the peer and that its key matches its backend-data annotation "
+      "(wg show {} on both nodes)",
+      w.endpoint.empty() ? "the peer's WireGuard port" : w.endpoint, w.device);
+}
+
+// WireGuard re-handshakes every 2 minutes while it sends; past REJECT_AFTER_TIME no key is
+// left that the peer accepts. A peer nothing is sent to keeps its old handshake harmlessly.
+std::vector<Explanation> wireguard_handshake_stale(const PeerVerdict& v, const RuleContext&) {
+  std::vector<Explanation> out;
+  for (const auto& w : v.wireguard) {
+    if (!w.sending || !w.handshake_age_seconds ||
+        !(*w.handshake_age_seconds > kWireguardRejectAfterSeconds))
+      continue;
+    out.push_back({fmt::format("the latest WireGuard handshake with {} ({}) was {:.0f} s ago, "
+                               "past the {:.0f} s after which its keys are rejected, and {}: "
+                               "pod traffic to {} is dropped",
+                               v.peer, handshake_road(w), *w.handshake_age_seconds,
+                               kWireguardRejectAfterSeconds, sending_text(w), v.peer),
+                   handshake_fix(w)});
+  }
+  return out;
+}
+
+std::vector<Explanation> wireguard_no_handshake(const PeerVerdict& v, const RuleContext&) {
+  std::vector<Explanation> out;
+  for (const auto& w : v.wireguard) {
+    if (!w.sending || w.handshake_age_seconds) continue;
+    out.push_back({fmt::format("WireGuard has never completed a handshake with {} ({}) and {}: "
+                               "no session, pod traffic to {} is dropped",
+                               v.peer, handshake_road(w), sending_text(w), v.peer),
+                   handshake_fix(w)});
+  }
+  return out;
+}
+
 std::vector<Explanation> route_via_derp(const PeerVerdict& v, const RuleContext&) {
   if (!v.route_via_derp()) return {};
   std::string road = "rides tailscale0 as a subnet route";
@@ -215,6 +285,7 @@ std::span<const NodeRule> node_rules() {
   static constexpr NodeRule kRules[] = {
       {"vtep-public-address", Severity::kCritical, vtep_public_address},
       {"pods-ride-tailscale", Severity::kInfo, pods_ride_tailscale},
+      {"wireguard-public-endpoint", Severity::kInfo, wireguard_public_endpoint},
   };
   return kRules;
 }
@@ -231,6 +302,8 @@ std::span<const PeerRule> peer_rules() {
       {"overlay-blocked", Severity::kCritical, overlay_blocked},
       {"peer-unreachable", Severity::kCritical, peer_unreachable},
       {"latency-high", Severity::kWarning, latency_high},
+      {"wireguard-handshake-stale", Severity::kCritical, wireguard_handshake_stale},
+      {"wireguard-no-handshake", Severity::kCritical, wireguard_no_handshake},
   };
   return kRules;
 }

@@ -78,6 +78,28 @@ struct ProbeStats {
   bool operator==(const ProbeStats&) const = default;
 };
 
+// One WireGuard peer of this node's flannel-wg devices that maps to the cluster peer (flannel's
+// wireguard backend; wireguard/snapshot.h).
+struct WireguardPeerState {
+  std::string device;      // flannel-wg, flannel-wg-v6
+  std::string public_key;  // base64
+  std::string endpoint;    // "192.168.68.148:51820"; empty when WireGuard has none
+  std::optional<double> handshake_age_seconds;  // nullopt: no handshake ever completed
+  // WireGuard sends to the peer: bytes went out since the previous read, or a persistent
+  // keepalive makes it send (k3s wireguard-native: every 25 s).
+  bool sending = false;
+  std::uint64_t rx_bytes = 0;
+  std::uint64_t tx_bytes = 0;
+  int persistent_keepalive_seconds = 0;
+
+  bool operator==(const WireguardPeerState&) const = default;
+};
+
+// WireGuard rejects a session's keys REJECT_AFTER_TIME after its handshake (the protocol's
+// timers, wireguard-go device/constants.go RejectAfterTime): with no newer handshake nothing
+// sent to the peer is accepted any more.
+inline constexpr double kWireguardRejectAfterSeconds = 180;
+
 struct PeerVerdict {
   std::string peer;
   std::string group;
@@ -95,7 +117,8 @@ struct PeerVerdict {
   std::string underlay_table;
   Transport transport = Transport::kUnknown;
   std::string derp_region;  // set when transport is tailscale-derp (or no-handshake: its home)
-  bool double_encapsulation = false;  // VXLAN (or flannel-wg) inside Tailscale's WireGuard
+  bool double_encapsulation = false;          // VXLAN (or flannel-wg) inside Tailscale's WireGuard
+  std::vector<WireguardPeerState> wireguard;  // wireguard backend: one per flannel-wg device
 
   std::optional<int> overlay_mtu;   // what pods are told (flannel device MTU)
   std::optional<int> computed_mtu;  // what the device chain carries

@@ -11,9 +11,10 @@ Modules::Modules()
           [this] { return netlink_.kernel_view(); },
           [this] { return flannel_.subnet_view(); },
           [this] { return tailscale_.view(); },
+          [this] { return wireguard_.view(); },
           [this] { return prober_.results(); },
       }),
-      order_{&netlink_, &flannel_, &kubernetes_, &tailscale_, &prober_, &analysis_} {}
+      order_{&netlink_, &flannel_, &kubernetes_, &tailscale_, &wireguard_, &prober_, &analysis_} {}
 
 Modules::~Modules() {
   stop();

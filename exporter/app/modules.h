@@ -20,6 +20,7 @@
 #include "netlink/module.h"
 #include "prober/module.h"
 #include "tailscale/module.h"
+#include "wireguard/module.h"
 
 namespace CLI {
 class App;
@@ -56,6 +57,7 @@ class Modules {
   flannel::FlannelModule flannel_;
   kubernetes::KubernetesModule kubernetes_;
   tailscale::TailscaleModule tailscale_;
+  wireguard::WireguardModule wireguard_;
   prober::ProberModule prober_;
   analysis::AnalysisModule analysis_;  // last: it joins what the modules above offer
 

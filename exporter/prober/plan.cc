@@ -41,7 +41,11 @@ Plan plan_targets(const model::PeerSet& peers, std::size_t max_peers) {
       plan.pmtu.push_back({labels, *peer.overlay_address});
     }
     if (peer.vtep_address) plan.echo.push_back({labels, TargetKind::kUnderlay, *peer.vtep_address});
-    if (peer.overlay_address && !peer.vtep_mac.empty()) {
+    // The exposure probe sends a VXLAN frame: only to a peer that takes VXLAN. A peer whose
+    // annotations name another backend (wireguard, host-gw) has no VXLAN port to expose.
+    const bool takes_vxlan = !peer.cluster || peer.cluster->backend_type.empty() ||
+                             peer.cluster->backend_type == "vxlan";
+    if (peer.overlay_address && !peer.vtep_mac.empty() && takes_vxlan) {
       for (auto address : public_addresses(peer))
         plan.exposure.push_back({labels, address, *peer.overlay_address, peer.vtep_mac});
     }

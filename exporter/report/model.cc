@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 
 namespace podpath::report {
 
@@ -84,7 +85,9 @@ std::string* cell_of(CellMarks& marks, const std::string& code) {
   if (code == "flannel-drift") return &marks.carrier;
   if (code == "no-route") return &marks.route;
   if (code == "double-encapsulation") return &marks.underlay;
-  if (code == "route-via-derp" || code == "tailscale-no-handshake") return &marks.transport;
+  if (code == "route-via-derp" || code == "tailscale-no-handshake" ||
+      code == "wireguard-handshake-stale" || code == "wireguard-no-handshake")
+    return &marks.transport;
   if (code == "latency-high") return &marks.rtt;
   if (code == "overlay-blocked" || code == "peer-unreachable") return &marks.loss;
   if (code == "path-mtu-too-small") return &marks.mtu;
@@ -131,6 +134,22 @@ RoadStep link_step(const std::string& device, std::string_view role,
   return RoadStep{RoadStep::Kind::kLink, device, detail, marks};
 }
 
+// The WireGuard session on the route's device (wireguard backend): "handshake 87 s ago",
+// "no handshake yet"; nullopt when the device is not one of flannel's WireGuard devices.
+std::optional<std::string> wireguard_handshake(const PeerVerdict& v) {
+  for (const auto& w : v.wireguard) {
+    if (w.device != v.route_device) continue;
+    if (!w.handshake_age_seconds) return std::string("no handshake yet");
+    return fmt::format("handshake {:.0f} s ago", *w.handshake_age_seconds);
+  }
+  return std::nullopt;
+}
+
+// Raises `mark` to `other` when that is worse.
+void worsen_text(std::string& mark, const std::string& other) {
+  if (rank(other) > rank(mark)) mark = other;
+}
+
 // This node, the device the route picks, the device under the encapsulation, how the
 // packets travel, the peer.
 std::vector<RoadStep> road_of(const PeerVerdict& v, const analysis::NodeReport& report,
@@ -141,6 +160,10 @@ std::vector<RoadStep> road_of(const PeerVerdict& v, const analysis::NodeReport& 
   } else if (!v.route_device.empty()) {
     road.push_back(
         link_step(v.route_device, to_string(v.carrier), report.device_chain, marks.route));
+    if (auto handshake = wireguard_handshake(v)) {
+      road.back().detail += " · " + *handshake;
+      worsen_text(road.back().marks, marks.transport);
+    }
   }
   if (!v.underlay_device.empty())
     road.push_back(link_step(v.underlay_device, "underlay", report.device_chain, marks.underlay));

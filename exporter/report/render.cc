@@ -133,33 +133,51 @@ json link_json(const LinkSummary& l) {
   return {{"name", l.name}, {"kind", l.kind}, {"mtu", l.mtu}, {"detail", l.detail}};
 }
 
+json wireguard_json(const analysis::WireguardPeerState& w) {
+  return {{"device", w.device},
+          {"public_key", w.public_key},
+          {"endpoint", w.endpoint},
+          {"handshake_age_seconds",
+           w.handshake_age_seconds ? json(*w.handshake_age_seconds) : json(nullptr)},
+          {"sending", w.sending},
+          {"rx_bytes", w.rx_bytes},
+          {"tx_bytes", w.tx_bytes},
+          {"persistent_keepalive_seconds", w.persistent_keepalive_seconds}};
+}
+
 json peer_json(const PeerVerdict& v) {
-  return {{"peer", v.peer},
-          {"group", v.group},
-          {"same_group", v.same_group},
-          {"ready", v.ready},
-          {"unschedulable", v.unschedulable},
-          {"carrier", to_string(v.carrier)},
-          {"route_device", v.route_device},
-          {"route_table", v.route_table},
-          {"route_error", v.route_error},
-          {"vtep_address", v.vtep_address ? v.vtep_address->to_string() : ""},
-          {"underlay_device", v.underlay_device},
-          {"underlay_table", v.underlay_table},
-          {"transport", to_string(v.transport)},
-          {"derp_region", v.derp_region},
-          {"double_encapsulation", v.double_encapsulation},
-          {"overlay_mtu", optional_int(v.overlay_mtu)},
-          {"computed_mtu", optional_int(v.computed_mtu)},
-          {"mtu_chain", v.mtu_chain},
-          {"probed_mtu", optional_int(v.probed_mtu)},
-          {"flannel_checked", v.flannel_checked},
-          {"flannel_inconsistencies", v.flannel_inconsistencies},
-          {"overlay_probe", probe_json(v.overlay_probe)},
-          {"underlay_probe", probe_json(v.underlay_probe)},
-          {"probes_judged", v.probes_judged},
-          {"exposed_addresses", v.exposed_addresses},
-          {"closed_addresses", v.closed_addresses}};
+  json j = {{"peer", v.peer},
+            {"group", v.group},
+            {"same_group", v.same_group},
+            {"ready", v.ready},
+            {"unschedulable", v.unschedulable},
+            {"carrier", to_string(v.carrier)},
+            {"route_device", v.route_device},
+            {"route_table", v.route_table},
+            {"route_error", v.route_error},
+            {"vtep_address", v.vtep_address ? v.vtep_address->to_string() : ""},
+            {"underlay_device", v.underlay_device},
+            {"underlay_table", v.underlay_table},
+            {"transport", to_string(v.transport)},
+            {"derp_region", v.derp_region},
+            {"double_encapsulation", v.double_encapsulation},
+            {"overlay_mtu", optional_int(v.overlay_mtu)},
+            {"computed_mtu", optional_int(v.computed_mtu)},
+            {"mtu_chain", v.mtu_chain},
+            {"probed_mtu", optional_int(v.probed_mtu)},
+            {"flannel_checked", v.flannel_checked},
+            {"flannel_inconsistencies", v.flannel_inconsistencies},
+            {"overlay_probe", probe_json(v.overlay_probe)},
+            {"underlay_probe", probe_json(v.underlay_probe)},
+            {"probes_judged", v.probes_judged},
+            {"exposed_addresses", v.exposed_addresses},
+            {"closed_addresses", v.closed_addresses}};
+  // Only on the wireguard backend: the flannel-wg peers that map to this peer.
+  if (!v.wireguard.empty()) {
+    j["wireguard"] = json::array();
+    for (const auto& w : v.wireguard) j["wireguard"].push_back(wireguard_json(w));
+  }
+  return j;
 }
 
 json group_json(const FindingGroup& g) {

@@ -81,7 +81,10 @@ TEST(Rules, EachFindingOnceWithItsSeverityAndCatalogued) {
                                                  {"vtep-public-address", Severity::kCritical},
                                                  {"vxlan-public-exposed", Severity::kCritical},
                                                  {"tailscale-no-handshake", Severity::kCritical},
-                                                 {"pods-ride-tailscale", Severity::kInfo}};
+                                                 {"pods-ride-tailscale", Severity::kInfo},
+                                                 {"wireguard-handshake-stale", Severity::kCritical},
+                                                 {"wireguard-no-handshake", Severity::kCritical},
+                                                 {"wireguard-public-endpoint", Severity::kInfo}};
   EXPECT_EQ(table, expected);
   const auto catalogue = catalogued_codes();
   EXPECT_EQ(std::set<std::string>(catalogue.begin(), catalogue.end()).size(), catalogue.size());

@@ -74,6 +74,23 @@ TEST(Plan, GlobalVtepWithoutExternalIpIsChecked) {
   EXPECT_TRUE(plan_targets(set, 0).exposure.empty());
 }
 
+// A wireguard-native peer on a public address takes no VXLAN: no exposure probe (its WireGuard
+// port authenticates every packet), even where a stale VtepMAC is known. It is still pinged.
+TEST(Plan, NoVxlanExposureProbeToAWireguardPeer) {
+  model::PeerSet set;
+  set.self_name = "a";
+  set.peers = {peer("b", "", "10.42.1.0", "203.0.113.7")};
+  model::ClusterNode node;
+  node.name = "b";
+  node.backend_type = "wireguard";
+  set.peers[0].cluster = node;
+  auto plan = plan_targets(set, 0);
+  EXPECT_TRUE(plan.exposure.empty());
+  EXPECT_EQ(plan.echo.size(), 2u);
+  set.peers[0].cluster->backend_type = "vxlan";
+  EXPECT_EQ(plan_targets(set, 0).exposure.size(), 1u);
+}
+
 TEST(Plan, SamplingLimitsPeers) {
   auto plan = plan_targets(field_report(), 1);
   // Both lima peers are in this node's group and always kept; nothing else fits.

@@ -109,3 +109,46 @@ TEST(ReportModel, FindingsAndNotesAsTheAnalysisOrderedThem) {
 
 }  // namespace
 }  // namespace podpath::report
+
+namespace podpath::report {
+namespace {
+
+// flannel's wireguard backend: the road's flannel-wg step says how old the WireGuard session
+// to the peer is, and a stale one marks it like the transport cell.
+TEST(ReportModel, WireguardRoadStepShowsTheLatestHandshake) {
+  analysis::NodeReport report;
+  report.self.node = "server-0";
+  report.device_chain = {{"flannel-wg", "wireguard", 1420, ""}, {"eth0", "device", 1500, ""}};
+  analysis::PeerVerdict v;
+  v.peer = "agent-1";
+  v.carrier = analysis::Carrier::kWireguard;
+  v.route_device = "flannel-wg";
+  v.route_table = "main";
+  v.underlay_device = "eth0";
+  v.transport = analysis::Transport::kLan;
+  analysis::WireguardPeerState w;
+  w.device = "flannel-wg";
+  w.endpoint = "192.168.68.148:51820";
+  w.handshake_age_seconds = 87;
+  v.wireguard.push_back(w);
+  analysis::PeerVerdict never = v;
+  never.peer = "agent-3";
+  never.wireguard[0].handshake_age_seconds.reset();
+  report.peers = {v, never};
+  report.findings = {
+      {analysis::Severity::kCritical, "wireguard-no-handshake", "agent-3", "m", "f"}};
+
+  const ReportModel model = make_model(report);
+  ASSERT_EQ(model.peers.size(), 2u);
+  const RoadStep& healthy = model.peers[0].road[1];
+  EXPECT_EQ(healthy.label, "flannel-wg");
+  EXPECT_EQ(healthy.detail, "wireguard · MTU 1420 · handshake 87 s ago");
+  EXPECT_EQ(healthy.marks, "");
+  const RoadStep& silent = model.peers[1].road[1];
+  EXPECT_EQ(silent.detail, "wireguard · MTU 1420 · no handshake yet");
+  EXPECT_EQ(silent.marks, "critical");
+  EXPECT_EQ(model.peers[1].marks.transport, "critical");
+}
+
+}  // namespace
+}  // namespace podpath::report
