@@ -185,20 +185,37 @@ seen=$(webhook_alerts "$MARK" firing)
 if [[ $seen == "$(sort <<<"$want")" ]]; then ok "wireguard-blocked: exactly that pair fired"; else
   fail "wireguard-blocked: the webhook got $(tr '\n' ';' <<<"$seen") instead of $(tr '\n' ';' <<<"$want")"
 fi
-if "$EXPORTER" --help 2>&1 | grep -q -- --wireguard.socket-dir; then
-  # The exporter reads WireGuard: the stale handshake must be named for the blocked peer.
-  dir=$WORK/doctor-wireguard-blocked
-  doctor_all "$dir"
-  if jq -e '[.findings[] | select(.peer == "lan-2" and (.code | test("handshake")))] | length > 0' \
-    "$dir/lan-1.json" >/dev/null; then
-    ok "wireguard-blocked: the doctor on lan-1 names lan-2's stale WireGuard handshake"
-  else
-    fail "wireguard-blocked: no handshake finding for lan-2 on lan-1: $(jq -c '.findings' "$dir/lan-1.json")"
-  fi
+# WireGuard keeps sending (keepalive 25 s) and re-handshakes every 2 minutes; 180 s after the
+# last handshake its keys are rejected (REJECT_AFTER_TIME). From then on both ends name the
+# other's stale handshake, and PodpathWireGuardHandshakeStale pages for exactly that pair.
+want_stale=$(pair_lines PodpathWireGuardHandshakeStale lan-1 lan-2)
+if took=$(wait_webhook "$MARK" firing "$want_stale" "$t" 300); then
+  ok "wireguard-blocked: PodpathWireGuardHandshakeStale for lan-1<->lan-2 at the webhook $took s after the block"
 else
-  echo "PENDING wireguard-blocked handshake finding: this exporter has no --wireguard.socket-dir (branch wireguard)"
+  fail "wireguard-blocked: PodpathWireGuardHandshakeStale not at the webhook: $took"
 fi
+seen=$(webhook_alerts "$MARK" firing)
+if [[ $seen == "$(sort <<<"$want"$'\n'"$want_stale")" ]]; then
+  ok "wireguard-blocked: exactly PeerUnreachable and HandshakeStale for that pair"
+else
+  fail "wireguard-blocked: the webhook got $(tr '\n' ';' <<<"$seen")"
+fi
+dir=$WORK/doctor-wireguard-blocked
+doctor_all "$dir"
+if jq -e '[.findings[] | select(.peer == "lan-2" and .code == "wireguard-handshake-stale")]
+  | length == 1' "$dir/lan-1.json" >/dev/null; then
+  ok "wireguard-blocked: the doctor on lan-1 names lan-2's stale WireGuard handshake"
+else
+  fail "wireguard-blocked: no handshake finding for lan-2 on lan-1: $(jq -c '.findings' "$dir/lan-1.json")"
+fi
+MARK=$(webhook_lines)
+t=$(date +%s.%N)
 scenario wireguard-unblocked
+if took=$(wait_webhook "$MARK" resolved "$want"$'\n'"$want_stale" "$t" 180); then
+  ok "wireguard-unblocked: both alerts for lan-1<->lan-2 resolved at the webhook $took s after"
+else
+  fail "wireguard-unblocked: not resolved at the webhook: $took"
+fi
 
 echo
 echo "doctor per backend (findings per node: lan-1, lan-2, lan-3, annex-4):"
