@@ -129,6 +129,13 @@ std::optional<ReadOutcome> read_genl(const std::string& device, std::chrono::mil
   // No such device, or a device that is not the kernel's WireGuard (a wireguard-go tun):
   // the caller asks the UAPI socket.
   if (out.read.error == ENODEV || out.read.error == EOPNOTSUPP) return ReadOutcome{};
+  // The kernel lets only CAP_NET_ADMIN read a device (drivers/net/wireguard/netlink.c,
+  // GENL_UNS_ADMIN_PERM), keys or not.
+  if (out.read.error == EPERM)
+    return failed(Interface::kNetlink,
+                  fmt::format("WG_CMD_GET_DEVICE {}: EPERM (reading kernel WireGuard needs "
+                              "CAP_NET_ADMIN; deploy/README.md shows how to grant it)",
+                              device));
   if (out.read.error != 0)
     return failed(Interface::kNetlink, fmt::format("WG_CMD_GET_DEVICE {}: {}", device,
                                                    base::errno_name(out.read.error)));
@@ -170,8 +177,13 @@ ReadOutcome read_uapi(const std::string& socket_path, const std::string& device,
   if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0 &&
       errno != EINPROGRESS)
     return failed(Interface::kUapi,
-                  fmt::format("connect {}: {} (is the WireGuard daemon for {} running?)",
-                              socket_path, base::errno_name(errno), device));
+                  errno == EACCES
+                      ? fmt::format("connect {}: EACCES (wireguard-go makes its socket root's "
+                                    "alone, mode 0700: only a root exporter reads userspace "
+                                    "WireGuard)",
+                                    socket_path)
+                      : fmt::format("connect {}: {} (is the WireGuard daemon for {} running?)",
+                                    socket_path, base::errno_name(errno), device));
   const auto deadline = Clock::now() + timeout;
   const std::string_view request = "get=1\n\n";
   std::size_t sent = 0;
