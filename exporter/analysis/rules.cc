@@ -244,6 +244,17 @@ std::vector<Explanation> overlay_blocked(const PeerVerdict& v, const RuleContext
                          v.peer, vtep_text(v)),
              "let the nodes forward the pod CIDR (net.ipv4.ip_forward=1, the FORWARD chain, and "
              "the cloud's source/destination check on the instances)"}};
+  if (v.carrier == Carrier::kWireguard)
+    return {{fmt::format("every overlay probe to {} is lost while its endpoint {} answers ping: "
+                         "the WireGuard road is blocked (UDP 51820 filtered between the nodes, "
+                         "or no handshake: see wireguard-handshake-stale)",
+                         v.peer, vtep_text(v)),
+             "allow UDP 51820 (51821 for IPv6) between the nodes' public-ip addresses"}};
+  if (v.carrier == Carrier::kIpip)
+    return {{fmt::format("every overlay probe to {} is lost while the node {} answers ping: the "
+                         "IPIP road is blocked (IP protocol 4 filtered between the nodes?)",
+                         v.peer, vtep_text(v)),
+             "allow IP protocol 4 (IPIP) between the nodes' public-ip addresses"}};
   return {{fmt::format("every overlay probe to {} is lost while its VTEP {} answers ping: the "
                        "VXLAN road is blocked (UDP 8472 filtered between the nodes?)",
                        v.peer, vtep_text(v)),

@@ -331,6 +331,26 @@ TEST(Rules, OverlayBlockedOnHostGwNamesForwarding) {
   EXPECT_NE(found[0].fix.find("net.ipv4.ip_forward=1"), std::string::npos);
 }
 
+// A blocked WireGuard road names WireGuard's port, not VXLAN's (shapes_lab: UDP 51820 dropped).
+TEST(Rules, OverlayBlockedOnWireguardNamesItsPort) {
+  PeerVerdict v;
+  v.peer = "lan-2";
+  v.carrier = Carrier::kWireguard;
+  v.route_device = "flannel-wg";
+  v.vtep_address = model::Ipv4::parse("192.168.10.12");
+  v.probes_judged = true;
+  v.overlay_probe = ProbeStats{30, 0, std::nullopt};
+  v.underlay_probe = ProbeStats{30, 30, 0.0004};
+  auto found = explain("overlay-blocked", v);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].message,
+            "every overlay probe to lan-2 is lost while its endpoint 192.168.10.12 answers ping: "
+            "the WireGuard road is blocked (UDP 51820 filtered between the nodes, or no "
+            "handshake: see wireguard-handshake-stale)");
+  EXPECT_EQ(found[0].fix,
+            "allow UDP 51820 (51821 for IPv6) between the nodes' public-ip addresses");
+}
+
 // A server powered off: neither its pods nor its VTEP answer.
 TEST(Rules, PeerUnreachable) {
   Inputs down = inputs("ip-172-26-2-70", kVmnet);

@@ -99,7 +99,8 @@ doctor_all() { # DIR
       rc=0
       "$LAB" exec "$n" "$EXPORTER" doctor --output json --duration 6 --node-name "$n" \
         --kubeconfig "$STATE/kubeconfig" --flannel.subnet-file "$STATE/$n/subnet.env" \
-        --tailscale.socket "$STATE/$n/tailscaled.sock" --log.level error \
+        --tailscale.socket "$STATE/$n/tailscaled.sock" --wireguard.socket-dir "$STATE/$n/wireguard" \
+        --log.level error \
         >"$1/$n.json" 2>"$1/$n.err" || rc=$?
       echo "$rc" >"$1/$n.rc"
     ) &
