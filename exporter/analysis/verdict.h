@@ -33,6 +33,10 @@ std::string_view to_string(Severity severity);
 
 // A duration as findings and reports write it: "0.40 ms", "5.5 ms", "100 ms".
 std::string milliseconds_text(double seconds);
+// A wall-clock time as reports write it: "2025-07-09 17:58:36 UTC".
+std::string utc_text(double unix_seconds);
+// A span in its two largest units: "6d 23h", "5h 2m", "12m", "30s".
+std::string span_text(double seconds);
 
 struct Finding {
   Severity severity = Severity::kInfo;
@@ -78,6 +82,11 @@ struct PeerVerdict {
   Transport transport = Transport::kUnknown;
   std::string derp_region;  // set when transport is tailscale-derp (or no-handshake: its home)
   bool double_encapsulation = false;  // VXLAN (or flannel-wg) inside Tailscale's WireGuard
+  // The peer's Tailscale node (its strongest match), when tailscaled lists one: its name and
+  // its node key's expiry (nullopt: the key never expires).
+  std::string tailscale_peer;
+  std::optional<double> tailscale_key_expiry_unix_seconds;
+  bool tailscale_key_expired = false;
 
   std::optional<int> overlay_mtu;   // what pods are told (flannel device MTU)
   std::optional<int> computed_mtu;  // what the device chain carries
@@ -128,6 +137,13 @@ struct NodeIdentity {
   std::string vtep_mac_v6;
   std::string flannel_ipv6_network;
   std::string flannel_ipv6_subnet;
+  // This node in tailscaled's eyes; all empty without a Tailscale status.
+  bool tailscale = false;
+  std::string tailscale_backend_state;
+  std::string tailscale_home_derp;                          // Self.Relay
+  std::vector<std::string> tailscale_health;                // Status.Health, in tailscaled's order
+  std::optional<double> tailscale_key_expiry_unix_seconds;  // nullopt: never expires
+  bool tailscale_key_expired = false;
 };
 
 struct NodeReport {
@@ -136,6 +152,7 @@ struct NodeReport {
   std::vector<PeerVerdict> peers;         // sorted by peer name
   std::vector<Finding> findings;          // sorted: critical first, then by code and peer
   std::vector<std::string> notes;         // what could not be seen (collector off, stale)
+  double now_unix_seconds = 0;            // when it was made (key expiry is told against it)
 
   bool has_critical() const;
   // A peer has probe results, but too few to judge yet, or its first path MTU search is
