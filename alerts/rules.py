@@ -66,6 +66,8 @@ ALERT_NAMES = (
     "PodpathPathMTUTooSmall",
     "PodpathFlannelDrift",
     "PodpathWireGuardHandshakeStale",
+    "PodpathTailscaleKeyExpired",
+    "PodpathTailscaleKeyExpiring",
     "PodpathCollectorFailing",
     "PodpathExporterDown",
 )
@@ -82,6 +84,7 @@ def _validate(config):
             raise ValueError(f"alerts.{name}.severity must be critical, warning or info")
     parse_duration(config["window"])
     parse_duration(config["unreachable_window"])
+    parse_duration(config["key_expiry_warning"])
     same, cross = config["latency"]["same_group_ms"], config["latency"]["cross_group_ms"]
     if not 0 < same <= cross:
         raise ValueError("latency: need 0 < same_group_ms <= cross_group_ms")
@@ -272,6 +275,35 @@ def build_rules(config, for_divisor=1):
             "On {{ $labels.node }}, {{ $labels.device }} has no WireGuard handshake with "
             "{{ $labels.peer }} newer than 180 s (or none at all) while it keeps sending to it: "
             "the peer rejects what is sent, pod traffic to it is dropped.",
+        ),
+        alert(
+            "PodpathTailscaleKeyExpired",
+            # Each node reports its own key (Self), so the alert names the node that must be
+            # re-authenticated once, not once per peer that sees it expired. tailscaled's
+            # Expired flag, or a KeyExpiry that has passed (the flag can lag the clock).
+            _with_node(
+                "podpath_tailscale_self_key_expired == 1\n"
+                "or\n"
+                "podpath_tailscale_self_key_expiry_timestamp_seconds <= time()"
+            ),
+            "A node's Tailscale node key has expired.",
+            "The Tailscale node key of {{ $labels.node }} has expired: its tailscaled reaches no "
+            "peer, so every pod path that rides the tailnet to or from it is down until the node "
+            "is re-authenticated (tailscale up --force-reauth).",
+        ),
+        alert(
+            "PodpathTailscaleKeyExpiring",
+            _with_node(
+                "(podpath_tailscale_self_key_expiry_timestamp_seconds - time())\n"
+                f"< {parse_duration(config['key_expiry_warning'])}\n"
+                "and\n"
+                "podpath_tailscale_self_key_expiry_timestamp_seconds > time()"
+            ),
+            "A node's Tailscale node key expires soon.",
+            "The Tailscale node key of {{ $labels.node }} expires in "
+            "{{ $value | humanizeDuration }}: then its tailscaled reaches no peer and pod paths "
+            "over the tailnet go down. Re-authenticate it (tailscale up --force-reauth), extend "
+            "the key in the admin console, or disable key expiry for the server.",
         ),
         alert(
             "PodpathCollectorFailing",

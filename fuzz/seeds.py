@@ -131,6 +131,10 @@ def kubeconfig_seeds(out):
 def tailscale_seeds(out):
     for path in glob.glob(os.path.join(TESTS, "tailscale/testdata/status-*.json")):
         write(out, "tailscale_status", read(path, "rb"))
+    # Bodies other people published (tests/fixtures/SOURCES.md): expired peers with KeyExpiry,
+    # Health messages, older and newer shapes.
+    for path in glob.glob(os.path.join(TESTS, "fixtures/tailscale-status/*.json")):
+        write(out, "tailscale_status", read(path, "rb"))
     for text in ["2025-11-26T05:24:00Z", "0001-01-01T00:00:00Z", "2024-02-29T23:59:59.999999999+09:00",
                  "1970-01-01T00:00:00-00:30"]:
         write(out, "tailscale_status", text)

@@ -51,10 +51,26 @@ NodeIdentity describe_node(const Inputs& in, const netlink::Link* overlay_link) 
     if (!self.vni) self.vni = static_cast<int>(overlay_link->vxlan->vni);
   }
   self.pod_cidr_tailscale_route = pod_cidr_served_by_tailscale(in);
+  if (in.tailscale && in.tailscale->status) {
+    const tailscale::Status& status = *in.tailscale->status;
+    self.tailscale = true;
+    self.tailscale_backend_state = status.backend_state;
+    self.tailscale_health = status.health;
+    if (status.self) {
+      self.tailscale_home_derp = status.self->relay;
+      self.tailscale_key_expiry_unix_seconds = status.self->key_expiry_unix_seconds;
+      self.tailscale_key_expired = status.self->expired;
+    }
+  }
+  // Only tailscaled can tell a tailnet address from a CGNAT provider's (both 100.64.0.0/10).
+  const std::vector<model::Ipv4> tailnet = in.tailscale && in.tailscale->status
+                                               ? tailscale::tailnet_addresses(*in.tailscale->status)
+                                               : std::vector<model::Ipv4>{};
   if (self.public_ip)
-    self.public_ip_scope = std::string(model::to_string(model::classify(*self.public_ip)));
+    self.public_ip_scope = std::string(model::to_string(model::classify(*self.public_ip, tailnet)));
   if (self.public_ipv6)
-    self.public_ipv6_scope = std::string(model::to_string(model::classify(*self.public_ipv6)));
+    self.public_ipv6_scope =
+        std::string(model::to_string(model::classify(*self.public_ipv6, tailnet)));
   return self;
 }
 
@@ -199,6 +215,12 @@ PeerVerdict judge_peer(const Inputs& in, const model::Peer& peer, std::optional<
   v.vtep_address = peer.vtep_address;
   v.overlay_mtu = overlay_mtu;
   if (in.kernel) trace_road(*in.kernel, in.tailscale, peer, v);
+  if (in.tailscale)
+    if (const tailscale::MappedPeer* mapped = in.tailscale->find(peer.name)) {
+      v.tailscale_peer = tailscale::display_name(mapped->tailscale);
+      v.tailscale_key_expiry_unix_seconds = mapped->tailscale.key_expiry_unix_seconds;
+      v.tailscale_key_expired = mapped->tailscale.expired;
+    }
   record_probes(in, v);
   record_exposure(in.exposure, v);
   if (in.wireguard) record_wireguard(*in.wireguard, v);
@@ -219,8 +241,10 @@ NodeReport analyse(const Inputs& in) {
   for (const auto& peer : in.peers.peers) report.peers.push_back(judge_peer(in, peer, overlay_mtu));
   for (auto& note : unfinished_probe_notes(report.peers, in.thresholds.min_probes))
     report.notes.push_back(std::move(note));
+  report.now_unix_seconds = in.now_unix_seconds;
   report.findings =
-      find_problems(report.self, report.peers, RuleContext{in.overlay_device, in.thresholds});
+      find_problems(report.self, report.peers,
+                    RuleContext{in.overlay_device, in.thresholds, in.now_unix_seconds});
   return report;
 }
 

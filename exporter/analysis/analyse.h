@@ -24,6 +24,10 @@ struct Thresholds {
   double cross_group_rtt_seconds = 0.100;
   // A recent window needs this many probes before loss or latency is judged.
   std::uint64_t min_probes = 5;
+  // A node key expiring sooner than this is a finding. A week: re-authenticating needs a
+  // person at a browser (tailscale up --force-reauth), so the warning must outlast a weekend
+  // or a short holiday and still come well after Tailscale's own e-mail reminders.
+  double key_expiry_warning_seconds = 7 * 24 * 3600.0;
 };
 
 struct ExposureObservation {
@@ -47,6 +51,8 @@ struct Inputs {
   std::string overlay_device = "flannel.1";
   bool prober_enabled = false;
   Thresholds thresholds;
+  // Wall-clock time of the analysis (Unix seconds): how long until or since a key expiry.
+  double now_unix_seconds = 0;
 };
 
 // Describes this node and its device chain, judges the road to each peer (road.h: carrier,

@@ -30,7 +30,8 @@ double seconds(std::chrono::nanoseconds duration) {
 
 AnalysisOptions::AnalysisOptions()
     : same_group_rtt(from_seconds(Thresholds{}.same_group_rtt_seconds)),
-      cross_group_rtt(from_seconds(Thresholds{}.cross_group_rtt_seconds)) {}
+      cross_group_rtt(from_seconds(Thresholds{}.cross_group_rtt_seconds)),
+      key_expiry_warning(from_seconds(Thresholds{}.key_expiry_warning_seconds)) {}
 
 struct ResolvedSources {
   std::shared_ptr<const netlink::KernelView> kernel;
@@ -74,6 +75,9 @@ class AnalysisCollector final : public metrics::Collector, public Reporter {
     in.overlay_device = overlay_device_;
     in.thresholds.same_group_rtt_seconds = seconds(options_.same_group_rtt);
     in.thresholds.cross_group_rtt_seconds = seconds(options_.cross_group_rtt);
+    in.thresholds.key_expiry_warning_seconds = seconds(options_.key_expiry_warning);
+    in.now_unix_seconds =
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
     if (sources_.kernel)
       if (auto k = sources_.kernel->latest()) in.kernel = *k;
     if (sources_.subnet) {
@@ -134,6 +138,11 @@ void AnalysisModule::add_flags(CLI::App& app) {
   module::add_duration_flag(app, "--analysis.window", options_.window,
                             "Probe results the verdict's RTT and loss are computed over.",
                             {std::chrono::seconds(1), std::chrono::hours(1)});
+  module::add_duration_flag(app, "--analysis.key-expiry-warning", options_.key_expiry_warning,
+                            "A Tailscale node key (this node's or a peer's) expiring sooner than "
+                            "this is a finding (tailscale-key-expiring, "
+                            "tailscale-peer-key-expiring); 0 turns the warning off.",
+                            {std::chrono::seconds(0), std::chrono::hours(24 * 366)});
 }
 
 std::vector<std::shared_ptr<metrics::Collector>> AnalysisModule::start(

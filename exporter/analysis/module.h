@@ -35,6 +35,7 @@ struct AnalysisOptions {
   std::chrono::nanoseconds same_group_rtt;
   std::chrono::nanoseconds cross_group_rtt;
   std::chrono::nanoseconds window = std::chrono::seconds(30);
+  std::chrono::nanoseconds key_expiry_warning;
   AnalysisOptions();
 };
 

@@ -18,7 +18,7 @@ bool encapsulated(const PeerVerdict& v) {
 
 // Only where peers send VXLAN to the public-ip: host-gw routes to it (no VTEP, no port 8472)
 // and wireguard's port is authenticated.
-std::optional<Explanation> vtep_public_address(const NodeIdentity& self) {
+std::optional<Explanation> vtep_public_address(const NodeIdentity& self, const RuleContext&) {
   if (!self.public_ip || self.public_ip_scope != "global") return std::nullopt;
   if (!self.backend_type.empty() && self.backend_type != "vxlan") return std::nullopt;
   return Explanation{
@@ -31,7 +31,7 @@ std::optional<Explanation> vtep_public_address(const NodeIdentity& self) {
 
 // Not a problem: the operator chose Tailscale as the pod network (k3s --vpn-auth). Said once,
 // so that a road of tailscale-subnet-route to every peer reads as intended.
-std::optional<Explanation> pods_ride_tailscale(const NodeIdentity& self) {
+std::optional<Explanation> pods_ride_tailscale(const NodeIdentity& self, const RuleContext&) {
   if (self.pod_cidr_tailscale_route.empty()) return std::nullopt;
   return Explanation{
       fmt::format("this node's tailscaled serves its pod CIDR {} as a subnet route, as k3s "
@@ -44,7 +44,7 @@ std::optional<Explanation> pods_ride_tailscale(const NodeIdentity& self) {
 // The wireguard backend's port answers on a public address by design: WireGuard drops every
 // packet that does not authenticate (and sends nothing back to it), so this is no exposure
 // like VXLAN's. Said once, as information, instead of vtep-public-address's alarm.
-std::optional<Explanation> wireguard_public_endpoint(const NodeIdentity& self) {
+std::optional<Explanation> wireguard_public_endpoint(const NodeIdentity& self, const RuleContext&) {
   if (self.backend_type != "wireguard") return std::nullopt;
   std::vector<std::string> global;
   if (self.public_ip && self.public_ip_scope == "global")
@@ -109,6 +109,91 @@ std::vector<Explanation> wireguard_no_handshake(const PeerVerdict& v, const Rule
                    handshake_fix(w)});
   }
   return out;
+}
+
+// Node keys. tailscaled keeps listing a peer whose key expired but drops its endpoints
+// (ipn/ipnlocal expiry handling), so nothing reaches it; an expired key of this node itself
+// blocks its WireGuard engine until it is re-authenticated. KeyExpiry is absent for keys that
+// never expire (tagged nodes, expiry disabled), and then nothing is said.
+bool key_expired(std::optional<double> expiry, bool expired, double now) {
+  return expired || (expiry && *expiry <= now);
+}
+
+bool key_expiring(std::optional<double> expiry, bool expired, const RuleContext& c) {
+  return !key_expired(expiry, expired, c.now_unix_seconds) && expiry &&
+         *expiry - c.now_unix_seconds < c.thresholds.key_expiry_warning_seconds;
+}
+
+std::string expiry_text(std::optional<double> expiry, double now) {
+  if (!expiry) return "";
+  const double left = *expiry - now;
+  return fmt::format(" {} {} ({})", left > 0 ? "expires" : "expired", utc_text(*expiry),
+                     left > 0 ? "in " + span_text(left) : span_text(-left) + " ago");
+}
+
+constexpr const char* kReauthFix =
+    "re-authenticate the node (tailscale up --force-reauth, or extend the key in the admin "
+    "console); for servers, disable key expiry or use a tagged auth key";
+
+std::optional<Explanation> tailscale_key_expired(const NodeIdentity& self, const RuleContext& c) {
+  if (!self.tailscale || !key_expired(self.tailscale_key_expiry_unix_seconds,
+                                      self.tailscale_key_expired, c.now_unix_seconds))
+    return std::nullopt;
+  return Explanation{
+      fmt::format("this node's Tailscale node key{}: tailscaled reaches no peer over the "
+                  "tailnet until the node is re-authenticated",
+                  self.tailscale_key_expiry_unix_seconds
+                      ? expiry_text(self.tailscale_key_expiry_unix_seconds, c.now_unix_seconds)
+                      : " has expired"),
+      kReauthFix};
+}
+
+std::optional<Explanation> tailscale_key_expiring(const NodeIdentity& self, const RuleContext& c) {
+  if (!self.tailscale ||
+      !key_expiring(self.tailscale_key_expiry_unix_seconds, self.tailscale_key_expired, c))
+    return std::nullopt;
+  return Explanation{
+      fmt::format("this node's Tailscale node key{}, within the {} warning window: then it "
+                  "reaches no peer over the tailnet",
+                  expiry_text(self.tailscale_key_expiry_unix_seconds, c.now_unix_seconds),
+                  span_text(c.thresholds.key_expiry_warning_seconds)),
+      kReauthFix};
+}
+
+std::string over_tailscale_text(const PeerVerdict& v) {
+  return v.carrier == Carrier::kTailscaleSubnetRoute || v.double_encapsulation
+             ? "pod traffic to it rides Tailscale"
+             : "pod traffic to it does not ride Tailscale, other tailnet traffic does";
+}
+
+std::vector<Explanation> tailscale_peer_key_expired(const PeerVerdict& v, const RuleContext& c) {
+  if (v.tailscale_peer.empty() || !key_expired(v.tailscale_key_expiry_unix_seconds,
+                                               v.tailscale_key_expired, c.now_unix_seconds))
+    return {};
+  return {{fmt::format("the Tailscale node key of {} (Tailscale peer {}){}: tailscaled sends "
+                       "nothing to it; {}",
+                       v.peer, v.tailscale_peer,
+                       v.tailscale_key_expiry_unix_seconds
+                           ? expiry_text(v.tailscale_key_expiry_unix_seconds, c.now_unix_seconds)
+                           : " has expired",
+                       over_tailscale_text(v)),
+           "re-authenticate " + v.peer +
+               " (tailscale up --force-reauth on it, or extend its key "
+               "in the admin console)"}};
+}
+
+std::vector<Explanation> tailscale_peer_key_expiring(const PeerVerdict& v, const RuleContext& c) {
+  if (v.tailscale_peer.empty() ||
+      !key_expiring(v.tailscale_key_expiry_unix_seconds, v.tailscale_key_expired, c))
+    return {};
+  return {{fmt::format("the Tailscale node key of {} (Tailscale peer {}){}, within the {} "
+                       "warning window; {}",
+                       v.peer, v.tailscale_peer,
+                       expiry_text(v.tailscale_key_expiry_unix_seconds, c.now_unix_seconds),
+                       span_text(c.thresholds.key_expiry_warning_seconds), over_tailscale_text(v)),
+           "re-authenticate " + v.peer +
+               " before then (tailscale up --force-reauth on it, or "
+               "extend its key in the admin console)"}};
 }
 
 std::vector<Explanation> route_via_derp(const PeerVerdict& v, const RuleContext&) {
@@ -297,6 +382,8 @@ std::span<const NodeRule> node_rules() {
       {"vtep-public-address", Severity::kCritical, vtep_public_address},
       {"pods-ride-tailscale", Severity::kInfo, pods_ride_tailscale},
       {"wireguard-public-endpoint", Severity::kInfo, wireguard_public_endpoint},
+      {"tailscale-key-expired", Severity::kCritical, tailscale_key_expired},
+      {"tailscale-key-expiring", Severity::kWarning, tailscale_key_expiring},
   };
   return kRules;
 }
@@ -305,6 +392,8 @@ std::span<const PeerRule> peer_rules() {
   static constexpr PeerRule kRules[] = {
       {"route-via-derp", Severity::kCritical, route_via_derp},
       {"tailscale-no-handshake", Severity::kCritical, tailscale_no_handshake},
+      {"tailscale-peer-key-expired", Severity::kCritical, tailscale_peer_key_expired},
+      {"tailscale-peer-key-expiring", Severity::kWarning, tailscale_peer_key_expiring},
       {"double-encapsulation", Severity::kWarning, double_encapsulation},
       {"path-mtu-too-small", Severity::kWarning, path_mtu_too_small},
       {"vxlan-public-exposed", Severity::kCritical, vxlan_public_exposed},
@@ -323,7 +412,7 @@ std::vector<Finding> find_problems(const NodeIdentity& self, const std::vector<P
                                    const RuleContext& context) {
   std::vector<Finding> findings;
   for (const NodeRule& rule : node_rules())
-    if (auto explanation = rule.check(self))
+    if (auto explanation = rule.check(self, context))
       findings.push_back(make_finding(rule.severity, rule.code, "", std::move(*explanation)));
   for (const PeerVerdict& peer : peers)
     for (const PeerRule& rule : peer_rules())

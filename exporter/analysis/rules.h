@@ -27,13 +27,14 @@ struct Explanation {
 struct RuleContext {
   std::string overlay_device = "flannel.1";  // named in the MTU findings
   Thresholds thresholds;
+  double now_unix_seconds = 0;  // for key expiry
 };
 
 // A problem of this node itself (the finding's peer is empty).
 struct NodeRule {
   std::string_view code;
   Severity severity;
-  std::optional<Explanation> (*check)(const NodeIdentity& self);
+  std::optional<Explanation> (*check)(const NodeIdentity& self, const RuleContext& context);
 };
 
 // A problem on the road to one peer. Most rules see at most one; vxlan-public-exposed sees

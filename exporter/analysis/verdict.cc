@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cmath>
 
 namespace podpath::analysis {
 
@@ -75,6 +77,28 @@ std::string milliseconds_text(double seconds) {
   if (seconds < 0.001) return fmt::format("{:.2f} ms", seconds * 1000);
   if (seconds < 0.010) return fmt::format("{:.1f} ms", seconds * 1000);
   return fmt::format("{:.0f} ms", seconds * 1000);
+}
+
+std::string utc_text(double unix_seconds) {
+  const auto at = std::chrono::sys_seconds(
+      std::chrono::seconds(static_cast<std::int64_t>(std::floor(unix_seconds))));
+  const auto day = std::chrono::floor<std::chrono::days>(at);
+  const std::chrono::year_month_day date(day);
+  const std::chrono::hh_mm_ss time(at - day);
+  return fmt::format("{:04}-{:02}-{:02} {:02}:{:02}:{:02} UTC", static_cast<int>(date.year()),
+                     static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
+                     time.hours().count(), time.minutes().count(), time.seconds().count());
+}
+
+std::string span_text(double seconds) {
+  auto whole = static_cast<std::int64_t>(std::llround(std::max(0.0, seconds)));
+  const std::int64_t days = whole / 86400, hours = whole % 86400 / 3600,
+                     minutes = whole % 3600 / 60, rest = whole % 60;
+  if (days > 0) return hours > 0 ? fmt::format("{}d {}h", days, hours) : fmt::format("{}d", days);
+  if (hours > 0)
+    return minutes > 0 ? fmt::format("{}h {}m", hours, minutes) : fmt::format("{}h", hours);
+  if (minutes > 0) return fmt::format("{}m", minutes);
+  return fmt::format("{}s", rest);
 }
 
 bool NodeReport::has_critical() const {

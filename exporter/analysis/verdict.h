@@ -50,6 +50,10 @@ std::string_view to_string(Severity severity);
 
 // A duration as findings and reports write it: "0.40 ms", "5.5 ms", "100 ms".
 std::string milliseconds_text(double seconds);
+// A wall-clock time as reports write it: "2025-07-09 17:58:36 UTC".
+std::string utc_text(double unix_seconds);
+// A span in its two largest units: "6d 23h", "5h 2m", "12m", "30s".
+std::string span_text(double seconds);
 
 struct Finding {
   Severity severity = Severity::kInfo;
@@ -119,6 +123,11 @@ struct PeerVerdict {
   std::string derp_region;  // set when transport is tailscale-derp (or no-handshake: its home)
   bool double_encapsulation = false;          // VXLAN (or flannel-wg) inside Tailscale's WireGuard
   std::vector<WireguardPeerState> wireguard;  // wireguard backend: one per flannel-wg device
+  // The peer's Tailscale node (its strongest match), when tailscaled lists one: its name and
+  // its node key's expiry (nullopt: the key never expires).
+  std::string tailscale_peer;
+  std::optional<double> tailscale_key_expiry_unix_seconds;
+  bool tailscale_key_expired = false;
 
   std::optional<int> overlay_mtu;   // what pods are told (flannel device MTU)
   std::optional<int> computed_mtu;  // what the device chain carries
@@ -172,6 +181,13 @@ struct NodeIdentity {
   // This node's pod CIDR when its tailscaled serves it as a subnet route (Self.PrimaryRoutes),
   // as k3s --vpn-auth sets up: pod traffic then rides Tailscale by design.
   std::string pod_cidr_tailscale_route;
+  // This node in tailscaled's eyes; all empty without a Tailscale status.
+  bool tailscale = false;
+  std::string tailscale_backend_state;
+  std::string tailscale_home_derp;                          // Self.Relay
+  std::vector<std::string> tailscale_health;                // Status.Health, in tailscaled's order
+  std::optional<double> tailscale_key_expiry_unix_seconds;  // nullopt: never expires
+  bool tailscale_key_expired = false;
 };
 
 struct NodeReport {
@@ -180,6 +196,7 @@ struct NodeReport {
   std::vector<PeerVerdict> peers;         // sorted by peer name
   std::vector<Finding> findings;          // sorted: critical first, then by code and peer
   std::vector<std::string> notes;         // what could not be seen (collector off, stale)
+  double now_unix_seconds = 0;            // when it was made (key expiry is told against it)
 
   bool has_critical() const;
   // A peer has probe results, but too few to judge yet, or its first path MTU search is

@@ -39,7 +39,7 @@ void Modules::start(const StartOptions& options, base::Logger& log, model::PeerR
     }
     module::ModuleContext& context = contexts_.emplace_back(
         module::ModuleContext{options.node_name, log.with({{"collector", module->name()}}), peers,
-                              options.overlay_device, options.first_results_within});
+                              options.overlay_device, options.first_results_within, &tailnet_});
     try {
       for (auto& collector : module->start(context)) scraper.add(std::move(collector));
     } catch (const module::ConfigError&) {

@@ -63,6 +63,9 @@ class Modules {
 
   std::vector<module::Module*> order_;
   std::map<std::string, bool> enabled_;
+  // What tailscaled lists as tailnet addresses: written by the tailscale module, read by the
+  // kubernetes collector (public_ip_scope); outlives every module.
+  model::TailnetAddresses tailnet_;
   std::deque<module::ModuleContext> contexts_;  // one per started module, outliving it
   std::vector<module::Module*> started_;
 };

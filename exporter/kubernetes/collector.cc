@@ -15,13 +15,14 @@ std::string text_of(const std::optional<Address>& ip) {
 }
 
 template <class Address>
-std::string scope_of(const std::optional<Address>& ip) {
-  return ip ? std::string(model::to_string(model::classify(*ip))) : "";
+std::string scope_of(const std::optional<Address>& ip, std::span<const model::Ipv4> tailnet) {
+  return ip ? std::string(model::to_string(model::classify(*ip, tailnet))) : "";
 }
 
 // This node's flannel lease as its annotations state it, one series per address family
 // the lease has (an IPv4-only node: family="ipv4" alone, as before the label existed).
-MetricFamily self_annotation_family(const model::ClusterNode& self) {
+MetricFamily self_annotation_family(const model::ClusterNode& self,
+                                    std::span<const model::Ipv4> tailnet) {
   MetricFamily family("podpath_flannel_annotation_info",
                       "flannel's annotations on this node, per address family: public_ip is "
                       "where peers send its VXLAN (public-ip-overwrite when set); value is 1.",
@@ -30,7 +31,7 @@ MetricFamily self_annotation_family(const model::ClusterNode& self) {
     family.add({{"family", "ipv4"},
                 {"backend_type", self.backend_type},
                 {"public_ip", text_of(self.public_ip)},
-                {"public_ip_scope", scope_of(self.public_ip)},
+                {"public_ip_scope", scope_of(self.public_ip, tailnet)},
                 {"vni", self.vni ? std::to_string(*self.vni) : ""},
                 {"vtep_mac", self.vtep_mac},
                 {"public_ip_overwrite", text_of(self.public_ip_overwrite)}},
@@ -39,7 +40,7 @@ MetricFamily self_annotation_family(const model::ClusterNode& self) {
     family.add({{"family", "ipv6"},
                 {"backend_type", self.backend_type},
                 {"public_ip", text_of(self.ipv6.public_ip)},
-                {"public_ip_scope", scope_of(self.ipv6.public_ip)},
+                {"public_ip_scope", scope_of(self.ipv6.public_ip, tailnet)},
                 {"vni", self.ipv6.vni ? std::to_string(*self.ipv6.vni) : ""},
                 {"vtep_mac", self.ipv6.vtep_mac},
                 {"public_ip_overwrite", text_of(self.ipv6.public_ip_overwrite)}},
@@ -102,9 +103,10 @@ void add_watch_families(const WatcherSnapshot& snapshot, std::vector<MetricFamil
 
 }  // namespace
 
-std::vector<MetricFamily> build_families(const WatcherSnapshot& snapshot) {
+std::vector<MetricFamily> build_families(const WatcherSnapshot& snapshot,
+                                         std::span<const model::Ipv4> tailnet) {
   std::vector<MetricFamily> families;
-  if (snapshot.self) families.push_back(self_annotation_family(*snapshot.self));
+  if (snapshot.self) families.push_back(self_annotation_family(*snapshot.self, tailnet));
   if (snapshot.synced) add_node_families(snapshot, families);
   add_watch_families(snapshot, families);
   families.push_back(MetricFamily("podpath_kubernetes_view_stale",
@@ -118,7 +120,8 @@ std::vector<MetricFamily> build_families(const WatcherSnapshot& snapshot) {
 metrics::CollectResult KubernetesCollector::collect() {
   WatcherSnapshot snapshot = watcher_->snapshot();
   metrics::CollectResult result;
-  result.families = build_families(snapshot);
+  const auto tailnet = tailnet_ ? tailnet_->latest() : nullptr;
+  result.families = tailnet ? build_families(snapshot, *tailnet) : build_families(snapshot);
   result.last_success_unix_seconds = snapshot.last_success_unix;
   if (!snapshot.synced || !snapshot.healthy) {
     result.success = false;

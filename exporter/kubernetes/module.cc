@@ -148,7 +148,7 @@ std::vector<std::shared_ptr<metrics::Collector>> KubernetesModule::start(
   context.log.info("watching nodes",
                    {{"server", resolved.config->server}, {"source", resolved.config->source}});
   watcher_->start();
-  return {std::make_shared<KubernetesCollector>(watcher_)};
+  return {std::make_shared<KubernetesCollector>(watcher_, context.tailnet)};
 }
 
 void KubernetesModule::stop() {

@@ -72,14 +72,16 @@ bool Ipv4Prefix::contains(const Ipv4Prefix& inner) const {
   return inner.length >= length && contains(inner.address);
 }
 
-AddressScope classify(Ipv4 ip) {
+AddressScope classify(Ipv4 ip, std::span<const Ipv4> tailnet) {
   auto in = [&](const char* prefix) { return Ipv4Prefix::parse(prefix)->contains(ip); };
   if (ip.value == 0) return AddressScope::kUnspecified;
   if (in("127.0.0.0/8")) return AddressScope::kLoopback;
   if (in("10.0.0.0/8") || in("172.16.0.0/12") || in("192.168.0.0/16"))
     return AddressScope::kPrivate;
   // RFC 6598 shared address space: Tailscale hands out its 100.x addresses from it.
-  if (in("100.64.0.0/10")) return AddressScope::kTailnet;
+  if (in("100.64.0.0/10"))
+    return std::binary_search(tailnet.begin(), tailnet.end(), ip) ? AddressScope::kTailnet
+                                                                  : AddressScope::kCgnat;
   if (in("169.254.0.0/16")) return AddressScope::kLinkLocal;
   return AddressScope::kGlobal;
 }
@@ -200,14 +202,14 @@ bool IpPrefix::contains(const IpPrefix& inner) const {
   return inner.length_ >= length_ && contains(inner.address_);
 }
 
-AddressScope classify(const IpAddress& ip) {
-  if (ip.is_v4()) return classify(Ipv4{ip.v4_value()});
+AddressScope classify(const IpAddress& ip, std::span<const Ipv4> tailnet) {
+  if (ip.is_v4()) return classify(Ipv4{ip.v4_value()}, tailnet);
   auto in = [&](const char* prefix) { return IpPrefix::parse(prefix)->contains(ip); };
   if (ip.is_unspecified()) return AddressScope::kUnspecified;
   if (in("::1/128")) return AddressScope::kLoopback;
   if (in("::ffff:0:0/96")) {
     auto bytes = ip.bytes();
-    return classify(*IpAddress::from_bytes(bytes.subspan(12)));
+    return classify(*IpAddress::from_bytes(bytes.subspan(12)), tailnet);
   }
   if (in("fe80::/10")) return AddressScope::kLinkLocal;
   // Tailscale's IPv6 range (tailscale/tailscale net/tsaddr: TailscaleULARange).
@@ -224,6 +226,8 @@ std::string_view to_string(AddressScope scope) {
       return "private";
     case AddressScope::kTailnet:
       return "tailnet";
+    case AddressScope::kCgnat:
+      return "cgnat";
     case AddressScope::kLinkLocal:
       return "link-local";
     case AddressScope::kGlobal:

@@ -92,12 +92,23 @@ class IpPrefix {
 };
 
 // How an address is reachable, in the words podpath_flannel_annotation_info uses.
-enum class AddressScope { kLoopback, kPrivate, kTailnet, kLinkLocal, kGlobal, kUnspecified };
-AddressScope classify(Ipv4 ip);
+enum class AddressScope {
+  kLoopback,
+  kPrivate,
+  kTailnet,  // in 100.64.0.0/10 and listed by this node's tailscaled
+  kCgnat,    // in 100.64.0.0/10 (RFC 6598 shared address space) and not a known tailnet address
+  kLinkLocal,
+  kGlobal,
+  kUnspecified
+};
+// `tailnet` holds the addresses this node's tailscaled lists (sorted; see
+// tailscale::tailnet_addresses): Tailscale hands out 100.64.0.0/10, and so do carrier-grade
+// NATs, so only tailscaled can tell which it is.
+AddressScope classify(Ipv4 ip, std::span<const Ipv4> tailnet = {});
 // IPv6: ::1 loopback, fc00::/7 (unique local) private, fe80::/10 link-local, :: unspecified,
 // Tailscale's fd7a:115c:a1e0::/48 tailnet, everything else global; IPv4-mapped addresses
 // take their IPv4 address' scope.
-AddressScope classify(const IpAddress& ip);
+AddressScope classify(const IpAddress& ip, std::span<const Ipv4> tailnet = {});
 std::string_view to_string(AddressScope scope);
 
 }  // namespace podpath::model

@@ -13,6 +13,7 @@
 #include "base/logger.h"
 #include "metrics/collector.h"
 #include "model/peer.h"
+#include "model/tailnet.h"
 
 namespace CLI {
 class App;
@@ -37,6 +38,9 @@ struct ModuleContext {
   // How soon the first result of slow periodic work (path MTU searches, exposure checks)
   // is wanted: the exporter spreads it over 10 s; the doctor, over its short burst.
   std::chrono::milliseconds first_results_within{10000};
+  // The addresses this node's tailscaled lists (the tailscale module publishes them); never
+  // null under app::Modules, null in tests that do not need it.
+  model::TailnetAddresses* tailnet = nullptr;
 };
 
 class Module {

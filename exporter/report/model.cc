@@ -69,6 +69,30 @@ std::string identity_line(const NodeIdentity& s) {
                        : fmt::format("{}", fmt::join(parts, ", "));
 }
 
+// The node key's expiry as the findings write it, against the report's own time.
+std::string key_expiry_text(std::optional<double> expiry, bool expired, double now) {
+  if (!expiry) return expired ? "node key expired" : "node key never expires";
+  const double left = *expiry - now;
+  if (expired || left <= 0)
+    return fmt::format("node key expired {} ({} ago)", analysis::utc_text(*expiry),
+                       analysis::span_text(-left));
+  return fmt::format("node key expires {} (in {})", analysis::utc_text(*expiry),
+                     analysis::span_text(left));
+}
+
+std::vector<std::string> tailscale_lines(const analysis::NodeReport& report) {
+  const NodeIdentity& s = report.self;
+  if (!s.tailscale) return {};
+  std::vector<std::string> parts{"state " + s.tailscale_backend_state};
+  parts.push_back(s.tailscale_home_derp.empty() ? "no home DERP region"
+                                                : "home DERP '" + s.tailscale_home_derp + "'");
+  parts.push_back(key_expiry_text(s.tailscale_key_expiry_unix_seconds, s.tailscale_key_expired,
+                                  report.now_unix_seconds));
+  std::vector<std::string> lines{fmt::format("{}", fmt::join(parts, ", "))};
+  for (const auto& message : s.tailscale_health) lines.push_back("health: " + message);
+  return lines;
+}
+
 int rank(std::string_view mark) {
   return mark == "critical" ? 2 : mark == "warning" ? 1 : 0;
 }
@@ -198,6 +222,7 @@ ReportModel make_model(const analysis::NodeReport& report) {
   model.node = report.self.node;
   model.group = report.self.group;
   model.identity = identity_line(report.self);
+  model.tailscale = tailscale_lines(report);
   model.device_chain = report.device_chain;
   auto marks = marks_by_peer(report.findings);
   for (const auto& v : report.peers) model.peers.push_back(peer_row(v, report, marks[v.peer]));

@@ -64,6 +64,9 @@ struct ReportModel {
   std::string node;
   std::string group;     // empty when this node has none
   std::string identity;  // one line: backend, VNI, VTEP, MAC, subnet, MTU
+  // This node in tailscaled's eyes: one line (state, home DERP region, node key expiry),
+  // then one line per health message; empty without a Tailscale status.
+  std::vector<std::string> tailscale;
   std::vector<analysis::LinkSummary> device_chain;  // the overlay device and what carries it
   std::vector<PeerRow> peers;                       // sorted by peer name
   std::vector<analysis::Finding> findings;          // critical first, then by code and peer

@@ -94,6 +94,14 @@ std::string findings_text(const ReportModel& model, bool color) {
   return out;
 }
 
+// Shown only on a node with Tailscale, so other nodes' reports stay as they were.
+std::string tailscale_text(const ReportModel& model) {
+  if (model.tailscale.empty()) return "";
+  std::string out = "tailscale\n";
+  for (const auto& line : model.tailscale) out += "  " + line + "\n";
+  return out + "\n";
+}
+
 json optional_int(const std::optional<int>& value) {
   return value ? json(*value) : json(nullptr);
 }
@@ -126,6 +134,16 @@ json self_json(const NodeIdentity& s) {
     self["flannel_ipv6_network"] = s.flannel_ipv6_network;
     self["flannel_ipv6_subnet"] = s.flannel_ipv6_subnet;
   }
+  if (s.tailscale) {
+    self["tailscale"] = {
+        {"backend_state", s.tailscale_backend_state},
+        {"home_derp_region", s.tailscale_home_derp},
+        {"health", s.tailscale_health},
+        {"key_expiry_unix_seconds", s.tailscale_key_expiry_unix_seconds
+                                        ? json(*s.tailscale_key_expiry_unix_seconds)
+                                        : json(nullptr)},
+        {"key_expired", s.tailscale_key_expired}};
+  }
   return self;
 }
 
@@ -146,38 +164,46 @@ json wireguard_json(const analysis::WireguardPeerState& w) {
 }
 
 json peer_json(const PeerVerdict& v) {
-  json j = {{"peer", v.peer},
-            {"group", v.group},
-            {"same_group", v.same_group},
-            {"ready", v.ready},
-            {"unschedulable", v.unschedulable},
-            {"carrier", to_string(v.carrier)},
-            {"route_device", v.route_device},
-            {"route_table", v.route_table},
-            {"route_error", v.route_error},
-            {"vtep_address", v.vtep_address ? v.vtep_address->to_string() : ""},
-            {"underlay_device", v.underlay_device},
-            {"underlay_table", v.underlay_table},
-            {"transport", to_string(v.transport)},
-            {"derp_region", v.derp_region},
-            {"double_encapsulation", v.double_encapsulation},
-            {"overlay_mtu", optional_int(v.overlay_mtu)},
-            {"computed_mtu", optional_int(v.computed_mtu)},
-            {"mtu_chain", v.mtu_chain},
-            {"probed_mtu", optional_int(v.probed_mtu)},
-            {"flannel_checked", v.flannel_checked},
-            {"flannel_inconsistencies", v.flannel_inconsistencies},
-            {"overlay_probe", probe_json(v.overlay_probe)},
-            {"underlay_probe", probe_json(v.underlay_probe)},
-            {"probes_judged", v.probes_judged},
-            {"exposed_addresses", v.exposed_addresses},
-            {"closed_addresses", v.closed_addresses}};
+  json peer = {{"peer", v.peer},
+               {"group", v.group},
+               {"same_group", v.same_group},
+               {"ready", v.ready},
+               {"unschedulable", v.unschedulable},
+               {"carrier", to_string(v.carrier)},
+               {"route_device", v.route_device},
+               {"route_table", v.route_table},
+               {"route_error", v.route_error},
+               {"vtep_address", v.vtep_address ? v.vtep_address->to_string() : ""},
+               {"underlay_device", v.underlay_device},
+               {"underlay_table", v.underlay_table},
+               {"transport", to_string(v.transport)},
+               {"derp_region", v.derp_region},
+               {"double_encapsulation", v.double_encapsulation},
+               {"overlay_mtu", optional_int(v.overlay_mtu)},
+               {"computed_mtu", optional_int(v.computed_mtu)},
+               {"mtu_chain", v.mtu_chain},
+               {"probed_mtu", optional_int(v.probed_mtu)},
+               {"flannel_checked", v.flannel_checked},
+               {"flannel_inconsistencies", v.flannel_inconsistencies},
+               {"overlay_probe", probe_json(v.overlay_probe)},
+               {"underlay_probe", probe_json(v.underlay_probe)},
+               {"probes_judged", v.probes_judged},
+               {"exposed_addresses", v.exposed_addresses},
+               {"closed_addresses", v.closed_addresses}};
+  // Only for a peer tailscaled lists, so reports without Tailscale keep their shape.
+  if (!v.tailscale_peer.empty()) {
+    peer["tailscale_peer"] = v.tailscale_peer;
+    peer["tailscale_key_expiry_unix_seconds"] = v.tailscale_key_expiry_unix_seconds
+                                                    ? json(*v.tailscale_key_expiry_unix_seconds)
+                                                    : json(nullptr);
+    peer["tailscale_key_expired"] = v.tailscale_key_expired;
+  }
   // Only on the wireguard backend: the flannel-wg peers that map to this peer.
   if (!v.wireguard.empty()) {
-    j["wireguard"] = json::array();
-    for (const auto& w : v.wireguard) j["wireguard"].push_back(wireguard_json(w));
+    peer["wireguard"] = json::array();
+    for (const auto& w : v.wireguard) peer["wireguard"].push_back(wireguard_json(w));
   }
-  return j;
+  return peer;
 }
 
 json group_json(const FindingGroup& g) {
@@ -210,8 +236,9 @@ std::string render_text(const analysis::NodeReport& report, bool color) {
   const ReportModel model = make_model(report);
   return fmt::format("podpath doctor: node {}{}\n\n", model.node,
                      model.group.empty() ? "" : " (group " + model.group + ")") +
-         "flannel identity\n  " + model.identity + "\n\n" + device_chain_text(model.device_chain) +
-         "\n" + peer_table_text(model.peers) + "\n" + findings_text(model, color);
+         "flannel identity\n  " + model.identity + "\n\n" + tailscale_text(model) +
+         device_chain_text(model.device_chain) + "\n" + peer_table_text(model.peers) + "\n" +
+         findings_text(model, color);
 }
 
 std::string render_json(const analysis::NodeReport& report) {

@@ -114,6 +114,10 @@ struct StatusSection {
 std::string render_html_section(const analysis::NodeReport& report) {
   const ReportModel model = make_model(report);
   std::string out = "<h2>Flannel identity</h2>\n<p>" + html_escape(model.identity) + "</p>\n";
+  if (!model.tailscale.empty()) {
+    out += "<h2>Tailscale</h2>\n";
+    for (const auto& line : model.tailscale) out += "<p>" + html_escape(line) + "</p>\n";
+  }
   out += findings_html(model.finding_groups);
   out += roads_html(model.peers);
   out += peer_table_html(model.peers);

@@ -20,6 +20,34 @@ Labels with(Labels labels, std::initializer_list<std::pair<std::string, std::str
   return labels;
 }
 
+// This node in tailscaled's eyes: its home DERP region and its node key's expiry.
+void add_self_families(const PeerStatus& self, std::vector<MetricFamily>& families) {
+  if (!self.relay.empty()) {
+    MetricFamily home("podpath_tailscale_home_derp_info",
+                      "This node's home DERP region (Self.Relay): where peers reach it when no "
+                      "direct path exists; value is 1.",
+                      MetricType::kInfo);
+    home.add({{"derp_region", self.relay}}, 1);
+    families.push_back(std::move(home));
+  }
+  // A timestamp rather than seconds left, as Prometheus' instrumentation guide asks: the
+  // value stays true between polls and alerts subtract time() themselves.
+  if (self.key_expiry_unix_seconds) {
+    MetricFamily expiry("podpath_tailscale_self_key_expiry_timestamp_seconds",
+                        "Unix time this node's Tailscale node key expires (or expired); absent "
+                        "when the key never expires (tagged node, expiry disabled).",
+                        MetricType::kGauge);
+    expiry.add({}, *self.key_expiry_unix_seconds);
+    families.push_back(std::move(expiry));
+  }
+  MetricFamily expired("podpath_tailscale_self_key_expired",
+                       "1 when tailscaled reports this node's node key expired: it reaches no "
+                       "peer until someone re-authenticates it (tailscale up --force-reauth).",
+                       MetricType::kGauge);
+  expired.add({}, self.expired ? 1 : 0);
+  families.push_back(std::move(expired));
+}
+
 // tailscaled itself: version and backend state, peers mapped or not, unreadable entries.
 void add_status_families(const Status& status, const Mapping& mapping,
                          std::vector<MetricFamily>& families) {
@@ -37,9 +65,16 @@ void add_status_families(const Status& status, const Mapping& mapping,
       "Peer entries of the LocalAPI status that could not be read and are left out.",
       MetricType::kGauge);
   errors.add({}, static_cast<double>(status.peer_errors.size()));
+  MetricFamily health("podpath_tailscale_health_messages",
+                      "Health warnings tailscaled reports (Status.Health; `tailscale status` "
+                      "prints them under \"# Health check:\"); the doctor lists them.",
+                      MetricType::kGauge);
+  health.add({}, static_cast<double>(status.health.size()));
   families.push_back(std::move(info));
   families.push_back(std::move(peers));
   families.push_back(std::move(errors));
+  families.push_back(std::move(health));
+  if (status.self) add_self_families(*status.self, families);
 }
 
 // Per cluster peer with a Tailscale peer: transport, traffic, last handshake, online.
@@ -67,8 +102,19 @@ void add_peer_families(const std::vector<MappedPeer>& mapped_peers,
       "podpath_tailscale_peer_online",
       "1 when the coordination server sees the cluster peer's Tailscale peer online.",
       MetricType::kGauge);
+  MetricFamily expiry("podpath_tailscale_peer_key_expiry_timestamp_seconds",
+                      "Unix time the node key of the cluster peer's Tailscale peer expires (or "
+                      "expired); absent when its key never expires.",
+                      MetricType::kGauge);
+  MetricFamily expired("podpath_tailscale_peer_key_expired",
+                       "1 when tailscaled holds the node key of the cluster peer's Tailscale peer "
+                       "expired: nothing reaches that peer over Tailscale.",
+                       MetricType::kGauge);
   for (const MappedPeer& mapped : mapped_peers) {
     Labels labels = peer_labels(mapped);
+    if (mapped.tailscale.key_expiry_unix_seconds)
+      expiry.add(labels, *mapped.tailscale.key_expiry_unix_seconds);
+    expired.add(labels, mapped.tailscale.expired ? 1 : 0);
     transport.add(with(labels, {{"transport", std::string(to_string(mapped.path.transport))},
                                 {"derp_region", mapped.path.derp_region},
                                 {"match", std::string(to_string(mapped.match()))}}),
@@ -78,7 +124,7 @@ void add_peer_families(const std::vector<MappedPeer>& mapped_peers,
     handshake.add(labels, mapped.tailscale.last_handshake_unix_seconds.value_or(0));
     online.add(std::move(labels), mapped.tailscale.online ? 1 : 0);
   }
-  for (auto* family : {&transport, &rx, &tx, &handshake, &online})
+  for (auto* family : {&transport, &rx, &tx, &handshake, &online, &expiry, &expired})
     if (!family->metrics.empty()) families.push_back(std::move(*family));
 }
 

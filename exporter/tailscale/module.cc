@@ -50,6 +50,7 @@ std::vector<std::shared_ptr<metrics::Collector>> TailscaleModule::start(
   auto ms = [](std::chrono::nanoseconds d) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(d);
   };
+  store_->set_tailnet_sink(context.tailnet);
   poller_ = std::make_unique<Poller>(
       make_curl_localapi(socket_path_, ms(timeout_)), context.peers, store_, context.log,
       PollerOptions{socket_path_, ms(interval_)}, [] { return std::chrono::system_clock::now(); });

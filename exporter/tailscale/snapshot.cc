@@ -20,6 +20,9 @@ std::shared_ptr<const Snapshot> SnapshotStore::latest() const {
 }
 
 void SnapshotStore::publish(std::shared_ptr<const Snapshot> next) {
+  if (tailnet_sink_ != nullptr)
+    tailnet_sink_->publish(next->status ? tailnet_addresses(*next->status)
+                                        : std::vector<model::Ipv4>{});
   std::lock_guard lock(mutex_);
   latest_ = std::move(next);
 }

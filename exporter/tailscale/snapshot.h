@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "model/peer.h"
+#include "model/tailnet.h"
 #include "tailscale/localapi.h"
 #include "tailscale/mapping.h"
 #include "tailscale/status.h"
@@ -49,9 +50,14 @@ class SnapshotStore final : public View {
  public:
   SnapshotStore() : latest_(std::make_shared<const Snapshot>()) {}
   std::shared_ptr<const Snapshot> latest() const override;
+  // Also hands the status' tailnet addresses to `tailnet_sink` when one is set.
   void publish(std::shared_ptr<const Snapshot> next);
+  // Where publish() writes the tailnet addresses (ModuleContext::tailnet); set before the
+  // poller starts, outlives the store.
+  void set_tailnet_sink(model::TailnetAddresses* sink) { tailnet_sink_ = sink; }
 
  private:
+  model::TailnetAddresses* tailnet_sink_ = nullptr;
   mutable std::mutex mutex_;  // guards latest_
   std::shared_ptr<const Snapshot> latest_;
 };

@@ -116,6 +116,11 @@ PeerStatus parse_peer(const json& object, std::string key) {
   const std::string handshake = get_string(object, "LastHandshake");
   if (!handshake.empty() && !parse_rfc3339(handshake, peer.last_handshake_unix_seconds))
     throw FieldError(fmt::format("LastHandshake: \"{}\" is not an RFC 3339 time", handshake));
+  // A *time.Time with omitempty: absent (or null) when the key never expires.
+  const std::string expiry = get_string(object, "KeyExpiry");
+  if (!expiry.empty() && !parse_rfc3339(expiry, peer.key_expiry_unix_seconds))
+    throw FieldError(fmt::format("KeyExpiry: \"{}\" is not an RFC 3339 time", expiry));
+  peer.expired = get_bool(object, "Expired");
   return peer;
 }
 
@@ -208,6 +213,7 @@ base::Result<Status> parse_status(std::string_view body) {
   try {
     status.version = get_string(doc, "Version");
     status.backend_state = get_string(doc, "BackendState");
+    status.health = get_strings(doc, "Health");
   } catch (const FieldError& e) {
     return Parsed::failure(fmt::format("status field {}", e.what()));
   }
@@ -239,6 +245,16 @@ base::Result<Status> parse_status(std::string_view body) {
   std::sort(status.peer_errors.begin(), status.peer_errors.end(),
             [](const PeerError& a, const PeerError& b) { return a.key < b.key; });
   return status;
+}
+
+std::vector<model::Ipv4> tailnet_addresses(const Status& status) {
+  std::vector<model::Ipv4> out;
+  if (status.self) out = status.self->tailscale_ips;
+  for (const auto& peer : status.peers)
+    out.insert(out.end(), peer.tailscale_ips.begin(), peer.tailscale_ips.end());
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
 }
 
 std::string display_name(const PeerStatus& peer) {

@@ -33,6 +33,13 @@ struct PeerStatus {
   std::uint64_t tx_bytes = 0;
   // Unix seconds; nullopt when tailscaled reports Go's zero time ("never").
   std::optional<double> last_handshake_unix_seconds;
+  // When the node key expired or will expire (KeyExpiry, Unix seconds); nullopt when the key
+  // never expires: tailscaled omits the field for tagged nodes and nodes with expiry disabled
+  // (ipn/ipnlocal/local.go, peerStatusFromNode), and versions before 1.36 never send it.
+  std::optional<double> key_expiry_unix_seconds;
+  // The control server (or tailscaled itself, once KeyExpiry has passed) holds the key
+  // expired: tailscaled drops the peer's endpoints, so nothing reaches it over Tailscale.
+  bool expired = false;
 
   bool operator==(const PeerStatus&) const = default;
 };
@@ -48,8 +55,11 @@ struct PeerError {
 struct Status {
   std::string version;
   std::string backend_state;  // NoState, NeedsLogin, NeedsMachineAuth, Stopped, Starting, Running
-  std::optional<PeerStatus> self;
-  std::vector<PeerStatus> peers;  // sorted by key, so everything built from it is deterministic
+  // tailscaled's health warnings, as `tailscale status` prints them under "# Health check:"
+  // (cmd/tailscale/cli/status.go), in tailscaled's order.
+  std::vector<std::string> health;
+  std::optional<PeerStatus> self;  // Self.Relay is this node's home DERP region
+  std::vector<PeerStatus> peers;   // sorted by key, so everything built from it is deterministic
   std::vector<PeerError> peer_errors;  // sorted by key
 
   bool operator==(const Status&) const = default;
@@ -60,6 +70,10 @@ struct Status {
 // A field of the wrong type makes that peer a PeerError; only a body that is not a JSON
 // object, or whose top-level fields have the wrong type, fails as a whole.
 base::Result<Status> parse_status(std::string_view body);
+
+// Every IPv4 address tailscaled lists for this node (Self) and its peers (TailscaleIPs),
+// sorted and unique: the addresses of 100.64.0.0/10 that are tailnet addresses here.
+std::vector<model::Ipv4> tailnet_addresses(const Status& status);
 
 // RFC 3339 (Go's time.Time JSON form, RFC3339Nano) to Unix seconds. Returns false for
 // malformed text; Go's zero time 0001-01-01T00:00:00Z ("never") sets unix_seconds to nullopt.

@@ -76,6 +76,19 @@ TEST(FieldReport, BeforeVmnetFromAHomeNode) {
   EXPECT_EQ(r.self.public_ip_scope, "tailnet");
 }
 
+// The VTEP 100.84.0.1 is tailnet because this node's tailscaled lists it (Self's
+// TailscaleIPs). Without Tailscale the same address is a CGNAT provider's (RFC 6598 shares
+// 100.64.0.0/10), and one tailscaled does not list is too.
+TEST(FieldReport, SharedAddressSpaceIsTailnetOnlyWhereTailscaledListsIt) {
+  Inputs in = inputs("lima-k3s-agent", kBefore);
+  in.peers.self->public_ip = Ipv4::parse("100.70.1.2");
+  EXPECT_EQ(analyse(in).self.public_ip_scope, "cgnat");
+  in.tailscale->status->self->tailscale_ips.push_back(*Ipv4::parse("100.70.1.2"));
+  EXPECT_EQ(analyse(in).self.public_ip_scope, "tailnet");
+  in.tailscale.reset();
+  EXPECT_EQ(analyse(in).self.public_ip_scope, "cgnat");
+}
+
 // After vmnet: lima0 is the default route, flannel advertises 192.168.105.x, lima <-> lima is
 // VXLAN over the shared LAN at 0.5 ms; nothing is wrong.
 TEST(FieldReport, AfterVmnetFromAHomeNode) {

@@ -32,9 +32,10 @@ std::vector<Explanation> explain(std::string_view code, const PeerVerdict& v,
   return {};
 }
 
-std::optional<Explanation> explain_node(std::string_view code, const NodeIdentity& self) {
+std::optional<Explanation> explain_node(std::string_view code, const NodeIdentity& self,
+                                        const RuleContext& context = {}) {
   for (const auto& rule : node_rules())
-    if (rule.code == code) return rule.check(self);
+    if (rule.code == code) return rule.check(self, context);
   ADD_FAILURE() << "no node rule " << code;
   return std::nullopt;
 }
@@ -70,21 +71,26 @@ TEST(Rules, EachFindingOnceWithItsSeverityAndCatalogued) {
     EXPECT_TRUE(table.emplace(rule.code, rule.severity).second) << rule.code;
   for (const auto& rule : peer_rules())
     EXPECT_TRUE(table.emplace(rule.code, rule.severity).second) << rule.code;
-  const std::map<std::string, Severity> expected{{"double-encapsulation", Severity::kWarning},
-                                                 {"flannel-drift", Severity::kWarning},
-                                                 {"latency-high", Severity::kWarning},
-                                                 {"no-route", Severity::kCritical},
-                                                 {"overlay-blocked", Severity::kCritical},
-                                                 {"path-mtu-too-small", Severity::kWarning},
-                                                 {"peer-unreachable", Severity::kCritical},
-                                                 {"route-via-derp", Severity::kCritical},
-                                                 {"vtep-public-address", Severity::kCritical},
-                                                 {"vxlan-public-exposed", Severity::kCritical},
-                                                 {"tailscale-no-handshake", Severity::kCritical},
-                                                 {"pods-ride-tailscale", Severity::kInfo},
-                                                 {"wireguard-handshake-stale", Severity::kCritical},
-                                                 {"wireguard-no-handshake", Severity::kCritical},
-                                                 {"wireguard-public-endpoint", Severity::kInfo}};
+  const std::map<std::string, Severity> expected{
+      {"double-encapsulation", Severity::kWarning},
+      {"flannel-drift", Severity::kWarning},
+      {"latency-high", Severity::kWarning},
+      {"no-route", Severity::kCritical},
+      {"overlay-blocked", Severity::kCritical},
+      {"path-mtu-too-small", Severity::kWarning},
+      {"peer-unreachable", Severity::kCritical},
+      {"route-via-derp", Severity::kCritical},
+      {"vtep-public-address", Severity::kCritical},
+      {"vxlan-public-exposed", Severity::kCritical},
+      {"tailscale-no-handshake", Severity::kCritical},
+      {"pods-ride-tailscale", Severity::kInfo},
+      {"wireguard-handshake-stale", Severity::kCritical},
+      {"wireguard-no-handshake", Severity::kCritical},
+      {"wireguard-public-endpoint", Severity::kInfo},
+      {"tailscale-key-expired", Severity::kCritical},
+      {"tailscale-key-expiring", Severity::kWarning},
+      {"tailscale-peer-key-expired", Severity::kCritical},
+      {"tailscale-peer-key-expiring", Severity::kWarning}};
   EXPECT_EQ(table, expected);
   const auto catalogue = catalogued_codes();
   EXPECT_EQ(std::set<std::string>(catalogue.begin(), catalogue.end()).size(), catalogue.size());
@@ -310,6 +316,102 @@ TEST(Rules, TailscaleNoHandshake) {
   EXPECT_TRUE(explain("route-via-derp", v).empty());
   v.transport = Transport::kTailscaleDerp;
   EXPECT_TRUE(explain("tailscale-no-handshake", v).empty());
+}
+
+// A node whose own node key expired reaches no peer over the tailnet: critical. A week
+// before, a warning with the date; a key that never expires (tagged, expiry disabled) is
+// never a finding.
+TEST(Rules, TailscaleKeyOfThisNode) {
+  Inputs in = inputs("lima-k3s-agent", kBefore);
+  in.now_unix_seconds = 1800000000;  // 2027-01-15 08:00:00 UTC
+  in.tailscale->status->self->key_expiry_unix_seconds = 1800000000 - 3 * 86400 - 7200;
+  NodeReport report = analyse(in);
+  auto expired = std::find_if(report.findings.begin(), report.findings.end(),
+                              [](const Finding& f) { return f.code == "tailscale-key-expired"; });
+  ASSERT_NE(expired, report.findings.end());
+  EXPECT_EQ(expired->severity, Severity::kCritical);
+  EXPECT_EQ(expired->peer, "");
+  EXPECT_EQ(expired->message,
+            "this node's Tailscale node key expired 2027-01-12 06:00:00 UTC (3d 2h ago): "
+            "tailscaled reaches no peer over the tailnet until the node is re-authenticated");
+  EXPECT_EQ(expired->fix,
+            "re-authenticate the node (tailscale up --force-reauth, or extend the key in the "
+            "admin console); for servers, disable key expiry or use a tagged auth key");
+
+  RuleContext context{"flannel.1", {}, 1800000000};
+  NodeIdentity self = report.self;
+  self.tailscale_key_expiry_unix_seconds = 1800000000 + 2 * 86400 + 3600;
+  EXPECT_FALSE(explain_node("tailscale-key-expired", self, context));
+  auto soon = explain_node("tailscale-key-expiring", self, context);
+  ASSERT_TRUE(soon);
+  EXPECT_EQ(soon->message,
+            "this node's Tailscale node key expires 2027-01-17 09:00:00 UTC (in 2d 1h), within "
+            "the 7d warning window: then it reaches no peer over the tailnet");
+  // Outside the window, or a key that never expires: quiet.
+  self.tailscale_key_expiry_unix_seconds = 1800000000 + 8 * 86400;
+  EXPECT_FALSE(explain_node("tailscale-key-expiring", self, context));
+  context.thresholds.key_expiry_warning_seconds = 10 * 86400;
+  EXPECT_TRUE(explain_node("tailscale-key-expiring", self, context));
+  self.tailscale_key_expiry_unix_seconds.reset();
+  EXPECT_FALSE(explain_node("tailscale-key-expiring", self, context));
+  EXPECT_FALSE(explain_node("tailscale-key-expired", self, context));
+  // tailscaled's own word counts even without a date.
+  self.tailscale_key_expired = true;
+  auto flagged = explain_node("tailscale-key-expired", self, context);
+  ASSERT_TRUE(flagged);
+  EXPECT_EQ(flagged->message,
+            "this node's Tailscale node key has expired: tailscaled reaches no peer over the "
+            "tailnet until the node is re-authenticated");
+  // A node without Tailscale says nothing about keys.
+  EXPECT_FALSE(explain_node("tailscale-key-expired", NodeIdentity{}, context));
+}
+
+// A peer whose node key expired: tailscaled drops its endpoints, nothing reaches it. The
+// finding names the cluster peer and the Tailscale peer behind it.
+TEST(Rules, TailscaleKeyOfAPeer) {
+  Inputs in = inputs("lima-k3s-agent", kBefore);
+  in.now_unix_seconds = 1800000000;
+  for (auto* peers : {&in.tailscale->status->peers}) {
+    for (auto& p : *peers)
+      if (p.host_name == "ip-172-26-2-70") {
+        p.expired = true;
+        p.key_expiry_unix_seconds = 1800000000 - 600;
+      } else if (p.host_name == "lima-k3s-agent-2") {
+        p.key_expiry_unix_seconds = 1800000000 + 86400 * 6;
+      } else {
+        p.key_expiry_unix_seconds = 1800000000 + 86400 * 180;
+      }
+  }
+  in.tailscale->mapping = tailscale::map_peers(in.peers, *in.tailscale->status);
+  NodeReport report = analyse(in);
+  std::vector<std::string> codes;
+  for (const auto& f : report.findings)
+    if (f.code.starts_with("tailscale-peer-key")) codes.push_back(f.code + " " + f.peer);
+  EXPECT_EQ(codes, (std::vector<std::string>{"tailscale-peer-key-expired ip-172-26-2-70",
+                                             "tailscale-peer-key-expiring lima-k3s-agent-2"}));
+  const PeerVerdict& tokyo = verdict_for(report, "ip-172-26-2-70");
+  RuleContext context{"flannel.1", {}, 1800000000};
+  auto expired = explain("tailscale-peer-key-expired", tokyo, context);
+  ASSERT_EQ(expired.size(), 1u);
+  EXPECT_EQ(expired[0].message,
+            "the Tailscale node key of ip-172-26-2-70 (Tailscale peer ip-172-26-2-70) expired "
+            "2027-01-15 07:50:00 UTC (10m ago): tailscaled sends nothing to it; pod traffic to "
+            "it rides Tailscale");
+  EXPECT_EQ(expired[0].fix,
+            "re-authenticate ip-172-26-2-70 (tailscale up --force-reauth on it, or extend its "
+            "key in the admin console)");
+  auto soon =
+      explain("tailscale-peer-key-expiring", verdict_for(report, "lima-k3s-agent-2"), context);
+  ASSERT_EQ(soon.size(), 1u);
+  EXPECT_EQ(soon[0].message,
+            "the Tailscale node key of lima-k3s-agent-2 (Tailscale peer lima-k3s-agent-2) "
+            "expires 2027-01-21 08:00:00 UTC (in 6d), within the 7d warning window; pod traffic "
+            "to it rides Tailscale");
+  // A peer tailscaled does not list has no key to judge.
+  PeerVerdict unmapped;
+  unmapped.peer = "x";
+  unmapped.tailscale_key_expired = true;
+  EXPECT_TRUE(explain("tailscale-peer-key-expired", unmapped, context).empty());
 }
 
 // host-gw: the probe rides the pod route to the peer's cni0; when only the node answers,

@@ -7,6 +7,8 @@
 #   vxlan-unblocked -> it resolves
 #   mtu-blackhole  -> PodpathPathMTUTooSmall for the servers, and no other alert
 #   mtu-ok         -> it resolves
+#   tailscale-key-expired lima-k3s-agent-2 -> PodpathTailscaleKeyExpired for that node only
+#   tailscale-key-renewed -> it resolves
 # Prints the time from each fault (and fix) to the notification at the webhook. `for:` is
 # divided by the lab's PODPATH_LAB_TIME_SCALE (30). Root (the lab); exit 77 = skipped.
 # Env: PODPATH_EXPORTER, PODPATH_LAB_TAILNET (as for tests/lab/lab).
@@ -90,7 +92,8 @@ switch_to() {
   local scenario=$1 alert=$2 want=$3 timeout=$4 what=$5 t0 took
   MARK=$(webhook_lines)
   t0=$(date +%s)
-  "$LAB" scenario "$scenario" >"$WORK/scenario.log" 2>&1 || { cat "$WORK/scenario.log"; exit 1; }
+  # shellcheck disable=SC2086 # a scenario may carry its arguments ("tailscale-key-expired N")
+  "$LAB" scenario $scenario >"$WORK/scenario.log" 2>&1 || { cat "$WORK/scenario.log"; exit 1; }
   if took=$(wait_webhook "$alert" "$want" "$MARK" "$t0" "$timeout"); then
     ok "$scenario: $alert $want at the webhook $took s after the $what"
   else
@@ -134,8 +137,33 @@ dashboards_have_data() {
   fi
 }
 
+# expect_node_alert SCENARIO FIX ALERT NODE: the fault fires exactly ALERT for NODE (an alert
+# about the node itself, no peer) at the webhook; the fix resolves it.
+expect_node_alert() {
+  local scenario=$1 fix=$2 alert=$3 node=$4 seen
+  switch_to "$scenario" "$alert" firing 180 fault
+  sleep 35
+  seen=$(webhook_firing "$MARK")
+  if [[ $seen == "$alert $node -" ]]; then
+    ok "$scenario: exactly $alert for $node at the webhook"
+  else
+    fail "$scenario: the webhook got $(tr '\n' ';' <<<"$seen") instead of $alert $node"
+  fi
+  switch_to "$fix" "$alert" resolved 240 fix
+  seen=$(webhook_firing "$MARK")
+  if [[ -z $seen ]]; then
+    ok "$fix: nothing fired after the fix"
+  else
+    fail "$fix: fired after the fix: $(tr '\n' ';' <<<"$seen")"
+  fi
+}
+
 HOOK=dashboards_have_data expect_fault vxlan-blocked vxlan-unblocked PodpathPeerUnreachable
 HOOK='' expect_fault mtu-blackhole mtu-ok PodpathPathMTUTooSmall
+# A node key that expired an hour ago: the node's own exporter reports it; its peers' pod
+# paths over the tailnet die too, but their underlay is lost as well, so no other alert.
+expect_node_alert "tailscale-key-expired lima-k3s-agent-2" tailscale-key-renewed \
+  PodpathTailscaleKeyExpired lima-k3s-agent-2
 
 echo "alerts_lab: $passed passed, $failed failed"
 ((failed == 0))

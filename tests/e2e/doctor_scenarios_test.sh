@@ -37,6 +37,9 @@ WALK=(
   "field-report-before" "no-subnet-routes" "cross-site-subnet-routes" "vmnet"
   "field-report-after" "public-8472-open" "public-8472-closed" "vxlan-blocked"
   "vxlan-unblocked" "mtu-blackhole" "mtu-ok"
+  # Tailscale's own failures, then k3s's --vpn-auth (every pair a Tailscale subnet route).
+  "tailscale-no-handshake ip-172-26-2-70 lima-k3s-agent" "tailscale-handshake-ok"
+  "tailscale-key-expired lima-k3s-agent-2" "tailscale-key-renewed" "vpn-auth"
 )
 # The doctor's own defaults: it starts every peer's first path MTU search and exposure check
 # within the first half of its burst, and probes on (up to 20 s) until every peer has the

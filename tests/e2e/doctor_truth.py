@@ -38,6 +38,9 @@ VXLAN_OVERHEAD = 50
 BAND_DERP = (0.090, 0.110)          # 2 x 50 ms one way through the relay
 BAND_LAN = (0.0, 0.001)             # VPC bridge, vmnet bridge
 BAND_CROSS_SITE = (0.0207, 0.0253)  # 23 ms +- 10 %, Tailscale direct
+# 2 x 0.2 ms one way, Tailscale direct within a site; the emulator forwards every packet
+# itself, so a loaded machine adds a millisecond or two (measured 0.5 - 2.0 ms).
+BAND_TAILNET_SAME_SITE = (0.0, 0.005)
 # Longhorn's 20 ms within a site (report section 4); between sites distance sets the floor.
 LATENCY_BOUND_SAME_SITE = 0.020
 
@@ -50,16 +53,20 @@ PROBLEM_CODES = {
     "UDP 8472 open on a public address (sections 3, 8)": "vxlan-public-exposed",
     "overlay blocked while the VTEP answers (vxlan-blocked; section 1)": "overlay-blocked",
     "peer unreachable on overlay and VTEP (section 1)": "peer-unreachable",
+    "Tailscale sends to the peer and never completes a handshake": "tailscale-no-handshake",
+    "the peer's Tailscale node key expired": "tailscale-peer-key-expired",
 }
 CRITICAL = {"route-via-derp", "vxlan-public-exposed", "overlay-blocked", "peer-unreachable",
-            "no-route", "vtep-public-address"}
+            "no-route", "vtep-public-address", "tailscale-no-handshake", "tailscale-key-expired",
+            "tailscale-peer-key-expired"}
 
 
 def base_state():
     # field-report-before: home VMs isolated behind their own NATs, flannel on tailscale0
     # (k3s --flannel-iface), cross-site pod CIDRs as Tailscale subnet routes, 8472 VPC-only.
     return {"home_lan": "isolated", "subnet_routes": True, "public_8472": "closed",
-            "blocked": set(), "blackhole": None}
+            "blocked": set(), "blackhole": None, "no_handshake": set(), "expired": set(),
+            "vpn_auth": False}
 
 
 def replay(scenarios):
@@ -91,6 +98,18 @@ def replay(scenarios):
             state["blackhole"] = (node, mtu)
         elif name == "mtu-ok":
             state["blackhole"] = None
+        elif name == "tailscale-no-handshake":
+            a, b = args if args else (SERVERS[0], HOMES[0])
+            state["no_handshake"] = state["no_handshake"] | {frozenset((a, b))}
+        elif name == "tailscale-handshake-ok":
+            state["no_handshake"] = set()
+        elif name == "tailscale-key-expired":
+            state["expired"] = state["expired"] | {args[0] if args else HOMES[1]}
+        elif name == "tailscale-key-renewed":
+            state["expired"] = set()
+        elif name == "vpn-auth":
+            state["vpn_auth"] = True
+            state["subnet_routes"] = True
         else:
             raise SystemExit(f"doctor_truth.py: no truth for scenario {text!r}")
     return state
@@ -99,13 +118,33 @@ def replay(scenarios):
 def vtep(state, node):
     """flannel's public-ip: the default-route interface's address, or tailscale0's for the
     home VMs before vmnet (report section 7: vmnet makes lima0 the default route)."""
+    if state["vpn_auth"]:
+        return TAILNET_IP[node]  # k3s --vpn-auth: node-ip is the Tailscale address
     if node in SERVERS:
         return VPC_IP[node]
     return VMNET_IP[node] if state["home_lan"] == "vmnet" else TAILNET_IP[node]
 
 
+def tailnet_dead(state, a, b):
+    """The tailnet itself carries nothing between a and b: a pair that never completes a
+    handshake, or an expired node key on either side (tailscaled drops that peer)."""
+    return frozenset((a, b)) in state["no_handshake"] or bool({a, b} & state["expired"])
+
+
+def rides_tailnet(state, a, b):
+    """Whether a pod packet from a to b is carried by Tailscale (a subnet route, or VXLAN to
+    a tailnet VTEP)."""
+    if state["vpn_auth"] or (SITE[a] != SITE[b] and state["subnet_routes"]):
+        return True
+    return b in HOMES and state["home_lan"] == "isolated"
+
+
 def road_works(state, a, b):
     """Whether a pod packet from a reaches b (README, "Scenarios and their truth")."""
+    if rides_tailnet(state, a, b) and tailnet_dead(state, a, b):
+        return False
+    if state["vpn_auth"]:
+        return True  # every pod CIDR is a Tailscale route: no VXLAN, no 8472 block applies
     if frozenset((a, b)) in state["blocked"]:
         return False  # vxlan-blocked: nftables drops UDP 8472 between the two
     if SITE[a] != SITE[b]:
@@ -122,7 +161,18 @@ def expected_pair(state, a, b):
     home_pair = a in HOMES and b in HOMES
     e = {"group": SITE[b], "same_group": same_site, "vtep_address": vtep(state, b),
          "works": road_works(state, a, b), "exposed": [], "closed": []}
-    if not same_site and state["subnet_routes"]:
+    if state["vpn_auth"]:
+        # k3s --vpn-auth: every node advertises its pod CIDR and accepts all others', so every
+        # pair leaves by tailscale0 table 52 on the pair's own Tailscale path.
+        e.update(carrier="tailscale-subnet-route", route=("tailscale0", "52"), underlay=("", ""),
+                 double=False, computed_mtu=TAILSCALE_MTU, probed_mtu={TAILSCALE_MTU})
+        if not same_site:
+            e.update(transport="tailscale-direct", derp="", band=BAND_CROSS_SITE)
+        elif home_pair and state["home_lan"] == "isolated":
+            e.update(transport="tailscale-derp", derp=DERP_REGION, band=BAND_DERP)
+        else:
+            e.update(transport="tailscale-direct", derp="", band=BAND_TAILNET_SAME_SITE)
+    elif not same_site and state["subnet_routes"]:
         # Report section 8: `ip route get 10.42.0.235` -> dev tailscale0 table 52; one
         # WireGuard layer, direct between the sites, 20-26 ms.
         e.update(carrier="tailscale-subnet-route", route=("tailscale0", "52"), underlay=("", ""),
@@ -157,17 +207,26 @@ def expected_pair(state, a, b):
             # a veth receive MTU + 4 (room for a VLAN tag). Measured: 1354.
             first = bh[1] - VXLAN_OVERHEAD
             e["probed_mtu"] = set(range(first, first + 5))
+    if rides_tailnet(state, a, b) and tailnet_dead(state, a, b):
+        if frozenset((a, b)) in state["no_handshake"]:
+            # tailscaled keeps sending (Active) with no session: `active; relay "tok"`.
+            e.update(transport="tailscale-no-handshake", derp=DERP_REGION)
+        else:
+            # An expired key: tailscaled drops the peer (no endpoint, not Active), so it
+            # cannot say which road the next packet would take.
+            e.update(transport="unknown", derp="")
     if not e["works"]:
         e["probed_mtu"] = {None}  # even the smallest probe is lost: no path MTU
     # Does b's VTEP answer a's underlay ping? (tells a blocked overlay from a lost peer)
-    if b in SERVERS:
+    if state["vpn_auth"] or (b in HOMES and state["home_lan"] == "isolated"):
+        e["vtep_answers"] = not tailnet_dead(state, a, b)  # 100.x through the tailnet
+    elif b in SERVERS:
         e["vtep_answers"] = a in SERVERS  # 172.26.x is private to the VPC
-    elif state["home_lan"] == "isolated":
-        e["vtep_answers"] = True  # 100.x through the tailnet, from any node
     else:
         e["vtep_answers"] = a in HOMES  # 192.168.105.x is private to the iMac
     # Exposure probe: a VXLAN frame to b's public address; b answers only when 8472 is open
     # there and b's reply reaches a's flannel address (b's road back to a works).
+    e["peer_key_expired"] = b in state["expired"]
     if b in SERVERS:
         open_ = state["public_8472"] == "open" and road_works(state, b, a)
         (e["exposed"] if open_ else e["closed"]).append(PUBLIC_IP[b])
@@ -187,6 +246,10 @@ def expected_problems(e):
             problems.add("path MTU below flannel's 1450 (sections 2, 5; MTU black hole)")
     if e["exposed"]:
         problems.add("UDP 8472 open on a public address (sections 3, 8)")
+    if e["transport"] == "tailscale-no-handshake":
+        problems.add("Tailscale sends to the peer and never completes a handshake")
+    if e["peer_key_expired"]:
+        problems.add("the peer's Tailscale node key expired")
     if not e["works"]:
         problems.add("overlay blocked while the VTEP answers (vxlan-blocked; section 1)"
                      if e["vtep_answers"] else "peer unreachable on overlay and VTEP (section 1)")
@@ -287,16 +350,28 @@ def main():
             fail(f"{step} {a} peers", f"expected {want_peers}, seen {sorted(peers)}")
         # This node as flannel describes it.
         self_ = report["self"]
+        # The lab keeps flannel's VXLAN backend under vpn-auth too (README, "vpn-auth").
         want_self = {"node": a, "group": SITE[a], "backend_type": "vxlan", "vni": 1,
                      "public_ip": vtep(state, a), "flannel_mtu": FLANNEL_MTU,
                      "flannel_network": "10.42.0.0/16"}
         seen_self = {k: self_.get(k) for k in want_self}
         if seen_self != want_self:
             fail(f"{step} {a} self", f"expected {want_self}, seen {seen_self}")
-        # Every node advertises its own pod CIDR while cross-site subnet routes are on
-        # (tailnet emulator: PrimaryRoutes on Self too): the doctor says once, as information,
-        # that pod traffic to it rides Tailscale by design.
+        # Every node advertises its own pod CIDR while subnet routes are on (tailnet emulator:
+        # PrimaryRoutes on Self too): the doctor says once, as information, that pod traffic to
+        # it rides Tailscale by design.
         want_findings = {("pods-ride-tailscale", "")} if state["subnet_routes"] else set()
+        if a in state["expired"]:
+            want_findings.add(("tailscale-key-expired", ""))
+        # tailscaled's view of this node: every node has a key expiring in 180 days, and an
+        # expired one an hour ago (lab render_tailnet).
+        ts = self_.get("tailscale") or {}
+        if ts.get("key_expiry_unix_seconds") is None:
+            fail(f"{step} {a} key expiry", f"expected tailscaled's KeyExpiry, seen {ts!r}")
+        want_state = "NeedsLogin" if a in state["expired"] else "Running"
+        if ts.get("backend_state") != want_state or ts.get("home_derp_region") != DERP_REGION:
+            fail(f"{step} {a} tailscale",
+                 f"expected {want_state}, home DERP {DERP_REGION!r}; seen {ts!r}")
         for b in want_peers:
             if b not in peers:
                 continue

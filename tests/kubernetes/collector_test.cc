@@ -73,7 +73,7 @@ TEST(KubernetesCollector, ScopeLabelFollowsClassify) {
     const char* ip;
     const char* scope;
   };
-  for (auto [ip, scope] : {Case{"192.168.105.2", "private"}, Case{"100.84.0.1", "tailnet"},
+  for (auto [ip, scope] : {Case{"192.168.105.2", "private"}, Case{"100.84.0.1", "cgnat"},
                            Case{"172.26.2.70", "private"}, Case{"203.0.113.10", "global"},
                            Case{"127.0.0.1", "loopback"}, Case{"169.254.1.1", "link-local"}}) {
     WatcherSnapshot s = base_snapshot();
@@ -88,6 +88,24 @@ TEST(KubernetesCollector, ScopeLabelFollowsClassify) {
     ASSERT_NE(it, labels.end());
     EXPECT_EQ(it->second, scope) << ip;
   }
+}
+
+// 100.64.0.0/10 is tailnet only where this node's tailscaled lists the address.
+TEST(KubernetesCollector, ScopeTailnetWhereTailscaledListsTheAddress) {
+  WatcherSnapshot s = base_snapshot();
+  model::ClusterNode self = self_node();
+  self.public_ip = model::Ipv4::parse("100.70.1.2");
+  s.self = self;
+  auto scope = [&](std::span<const model::Ipv4> tailnet) {
+    const auto families = build_families(s, tailnet);
+    const auto& labels = families[0].metrics.at(0).labels;
+    return std::find_if(labels.begin(), labels.end(),
+                        [](const auto& kv) { return kv.first == "public_ip_scope"; })
+        ->second;
+  };
+  const std::vector<model::Ipv4> listed{*model::Ipv4::parse("100.70.1.2")};
+  EXPECT_EQ(scope({}), "cgnat");
+  EXPECT_EQ(scope(listed), "tailnet");
 }
 
 // One annotation series per family the lease has: both on a dual-stack node, the IPv6 one

@@ -36,11 +36,32 @@ TEST(Classify, NamesTheScopesTheFieldReportMeets) {
   EXPECT_EQ(scope("127.0.0.1"), "loopback");
   EXPECT_EQ(scope("172.26.2.70"), "private");    // Lightsail VPC
   EXPECT_EQ(scope("192.168.105.2"), "private");  // vmnet
-  EXPECT_EQ(scope("100.84.0.1"), "tailnet");     // Tailscale CGNAT range
+  EXPECT_EQ(scope("100.84.0.1"), "cgnat");       // 100.64.0.0/10, tailscaled lists nothing
   EXPECT_EQ(scope("169.254.1.1"), "link-local");
   EXPECT_EQ(scope("203.0.113.10"), "global");  // a public address
   EXPECT_EQ(scope("100.128.0.1"), "global");   // just outside 100.64.0.0/10
   EXPECT_EQ(scope("0.0.0.0"), "unspecified");
+}
+
+// Tailscale and carrier-grade NATs share 100.64.0.0/10 (RFC 6598): an address there is a
+// tailnet address only when this node's tailscaled lists it, for a peer or for itself.
+TEST(Classify, SharedAddressSpaceIsTailnetOnlyWhereTailscaledListsIt) {
+  const std::vector<Ipv4> tailnet{*Ipv4::parse("100.70.1.2"), *Ipv4::parse("100.84.0.1")};
+  auto scope = [&](const char* ip, std::span<const Ipv4> known) {
+    return std::string(to_string(classify(*Ipv4::parse(ip), known)));
+  };
+  // A node behind a CGNAT provider, no Tailscale on it.
+  EXPECT_EQ(scope("100.70.1.2", {}), "cgnat");
+  // The same address listed by tailscaled.
+  EXPECT_EQ(scope("100.70.1.2", tailnet), "tailnet");
+  // Another address of the range that tailscaled does not list: a provider's.
+  EXPECT_EQ(scope("100.70.1.3", tailnet), "cgnat");
+  EXPECT_EQ(scope("100.64.0.0", {}), "cgnat");
+  EXPECT_EQ(scope("100.127.255.255", {}), "cgnat");
+  EXPECT_EQ(scope("172.26.2.70", tailnet), "private");  // the list changes nothing else
+  // IPv4-mapped addresses take their IPv4 scope, list included.
+  EXPECT_EQ(to_string(classify(*IpAddress::parse("::ffff:100.70.1.2"), tailnet)), "tailnet");
+  EXPECT_EQ(to_string(classify(*IpAddress::parse("::ffff:100.70.1.2"))), "cgnat");
 }
 
 TEST(IpAddress, BothFamiliesParseAndPrintCanonically) {

@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 
 #include "testdata_util.h"
 
@@ -191,6 +194,90 @@ TEST(ParseStatus, GarbageFailsAsAWhole) {
     EXPECT_FALSE(parsed) << c.name;
     EXPECT_EQ(parsed.error(), c.error) << c.name;
   }
+}
+
+std::string read_fixture(const std::string& file) {
+  std::ifstream in(std::string(PODPATH_TESTDATA) + "/fixtures/tailscale-status/" + file);
+  std::stringstream body;
+  body << in.rdbuf();
+  return body.str();
+}
+
+// tailscale 1.84.0 with two peers whose node keys expired (tests/fixtures/SOURCES.md): each
+// has Expired true and its KeyExpiry in the past; this node's own key expires later and is
+// not expired (Expired is omitempty, so it is absent). Self.Relay is the home DERP region.
+TEST(ParseStatus, PublishedBodyWithExpiredPeers) {
+  auto parsed =
+      parse_status(read_fixture("v1.84.0-running-linux-two-expired-offline-peers.completed.json"));
+  ASSERT_TRUE(parsed) << parsed.error();
+  EXPECT_TRUE(parsed->peer_errors.empty());
+  EXPECT_TRUE(parsed->health.empty());
+  ASSERT_TRUE(parsed->self);
+  EXPECT_EQ(parsed->self->relay, "hel");
+  EXPECT_FALSE(parsed->self->expired);
+  ASSERT_TRUE(parsed->self->key_expiry_unix_seconds);
+  EXPECT_EQ(*parsed->self->key_expiry_unix_seconds, 1767716024);  // 2026-01-06T16:13:44Z
+  auto peers = by_host(*parsed);
+  ASSERT_EQ(peers.size(), 2u);
+  EXPECT_TRUE(peers.at("localhost").expired);
+  EXPECT_EQ(*peers.at("localhost").key_expiry_unix_seconds, 1752083916);  // 2025-07-09T17:58:36Z
+  EXPECT_TRUE(peers.at("pgshospital").expired);
+  EXPECT_EQ(*peers.at("pgshospital").key_expiry_unix_seconds, 1752077873);  // 2025-07-09T16:17:53Z
+  EXPECT_EQ(tailnet_addresses(*parsed).size(), 3u) << "Self's and both peers' IPv4 addresses";
+}
+
+// KeyExpiry is absent for keys that never expire; Health carries tailscaled's warnings.
+TEST(ParseStatus, KeyWithoutExpiryAndHealthMessages) {
+  auto parsed = parse_status(read_fixture("v1.98.8-needslogin-linux-swift-test.json"));
+  ASSERT_TRUE(parsed) << parsed.error();
+  EXPECT_EQ(parsed->health, std::vector<std::string>{"Tailscale is stopped."});
+  ASSERT_TRUE(parsed->self);
+  EXPECT_FALSE(parsed->self->key_expiry_unix_seconds);
+  EXPECT_FALSE(parsed->self->expired);
+  auto iphone =
+      parse_status(read_fixture("v1.48.1-ios-headscale-direct-active-and-offline-peers.json"));
+  ASSERT_TRUE(iphone) << iphone.error();
+  for (const auto& peer : iphone->peers) EXPECT_FALSE(peer.key_expiry_unix_seconds) << peer.key;
+}
+
+// Newer tailscaled versions add fields and may add backend states: the parser reads what it
+// knows and says nothing about the rest. Every published body (from 2020's pre-1.0 shape to
+// 1.98.8, with fields such as CapMap, Tags, Location, ClientVersion, CertDomains that podpath
+// does not read) parses without an error, and so does one whose state and fields no
+// tailscaled has sent yet (a published body with three additions, made below).
+TEST(ParseStatus, UnknownFieldsAndStatesAreNoError) {
+  for (const char* file : {"v1.98.8-needslogin-linux-swift-test.json",
+                           "v1.84.0-running-linux-two-expired-offline-peers.completed.json",
+                           "v1.76.1-running-linux-peer-online-idle-derp-lax.json",
+                           "v1.48.1-ios-headscale-direct-active-and-offline-peers.json",
+                           "rockstor-v1.50.0-stopped.completed.json",
+                           "v0.x-2020-legacy-tailaddr-keepalive-redacted.json"}) {
+    auto parsed = parse_status(read_fixture(file));
+    ASSERT_TRUE(parsed) << file << ": " << parsed.error();
+    // The 2020 body's redacted addresses (100.94.00.000) are the only unreadable entries.
+    if (std::string(file).starts_with("v0.x")) continue;
+    EXPECT_TRUE(parsed->peer_errors.empty()) << file << ": " << parsed->peer_errors[0].error;
+  }
+  auto doc = nlohmann::json::parse(
+      read_fixture("v1.84.0-running-linux-two-expired-offline-peers.completed.json"));
+  doc["BackendState"] = "NoSuchStateYet";
+  doc["SomeFutureField"] = {{"Nested", {1, 2, 3}}};
+  for (auto& [key, peer] : doc["Peer"].items()) peer["FuturePeerField"] = "x";
+  auto parsed = parse_status(doc.dump());
+  ASSERT_TRUE(parsed) << parsed.error();
+  EXPECT_EQ(parsed->backend_state, "NoSuchStateYet");
+  EXPECT_EQ(parsed->peers.size(), 2u);
+  EXPECT_TRUE(parsed->peer_errors.empty());
+}
+
+TEST(ParseStatus, BadKeyExpiryCostsOnlyThatPeer) {
+  auto parsed = parse_status(R"({"Peer": {"nodekey:a": {"HostName": "a", "KeyExpiry": "soon"},
+                                          "nodekey:b": {"HostName": "b", "Expired": true}}})");
+  ASSERT_TRUE(parsed) << parsed.error();
+  ASSERT_EQ(parsed->peer_errors.size(), 1u);
+  EXPECT_EQ(parsed->peer_errors[0].error, "KeyExpiry: \"soon\" is not an RFC 3339 time");
+  ASSERT_EQ(parsed->peers.size(), 1u);
+  EXPECT_TRUE(parsed->peers[0].expired);
 }
 
 TEST(DisplayName, PrefersHostNameThenDnsLabelThenKey) {

@@ -56,6 +56,8 @@ std::string_view PathModeName(PathMode mode) {
       return "derp";
     case PathMode::kBlocked:
       return "blocked";
+    case PathMode::kNoHandshake:
+      return "no-handshake";
   }
   return "?";
 }
@@ -66,7 +68,9 @@ PathMode ParseMode(const std::string& s) {
   if (s == "direct") return PathMode::kDirect;
   if (s == "derp") return PathMode::kDerp;
   if (s == "blocked") return PathMode::kBlocked;
-  throw std::runtime_error(fmt::format("mode must be direct, derp or blocked, not '{}'", s));
+  if (s == "no-handshake") return PathMode::kNoHandshake;
+  throw std::runtime_error(
+      fmt::format("mode must be direct, derp, blocked or no-handshake, not '{}'", s));
 }
 
 std::vector<Prefix> Prefixes(const nlohmann::json& node, const char* key) {
@@ -127,6 +131,9 @@ Config ParseConfig(const nlohmann::json& doc) {
         node.accept_routes_from = n.at("accept_routes_from").get<std::vector<std::string>>();
       }
       node.online = n.value("online", true);
+      if (n.contains("key_expiry") && !n.at("key_expiry").is_null())
+        node.key_expiry = n.at("key_expiry").get<int64_t>();
+      node.expired = n.value("expired", false);
       c.nodes.push_back(std::move(node));
     }
     for (const auto& n : c.nodes) {

@@ -30,7 +30,10 @@ Prefix ParsePrefix(std::string_view text);
 std::optional<uint32_t> ParseIPv4(std::string_view text);
 std::string FormatIPv4(uint32_t ip);
 
-enum class PathMode { kDirect, kDerp, kBlocked };
+// kNoHandshake: the sender's tailscaled keeps sending (tx grows, the peer is Active) but no
+// WireGuard handshake ever completes, so nothing arrives: `tailscale status` shows the peer
+// as `active; relay "<region>"` with LastHandshake at Go's zero time.
+enum class PathMode { kDirect, kDerp, kBlocked, kNoHandshake };
 std::string_view PathModeName(PathMode mode);
 
 struct NodeConfig {
@@ -45,6 +48,11 @@ struct NodeConfig {
   std::vector<Prefix> advertise_routes;         // subnet routes it advertises (approved)
   std::vector<std::string> accept_routes_from;  // peers whose advertised routes it installs
   bool online = true;
+  // The node key: when it expires (Unix seconds; nullopt: never, as for tagged nodes) and
+  // whether it has expired. An expired node's tailscaled is in NeedsLogin and its peers drop
+  // its endpoints, so no packet reaches it or leaves it.
+  std::optional<int64_t> key_expiry;
+  bool expired = false;
 };
 
 struct PairConfig {

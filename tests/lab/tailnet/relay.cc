@@ -20,6 +20,10 @@ std::string_view DropReasonName(DropReason reason) {
       return "offline";
     case DropReason::kSourceCheck:
       return "source_check";
+    case DropReason::kNoHandshake:
+      return "no_handshake";
+    case DropReason::kKeyExpired:
+      return "key_expired";
   }
   return "?";
 }
@@ -80,7 +84,17 @@ Verdict Router::Route(size_t from, std::span<const uint8_t> packet, std::mt19937
     v.drop = DropReason::kOffline;
     return v;
   }
+  // tailscaled drops an expired peer's endpoints; an expired node blocks its own engine.
+  if (config_.nodes[from].expired || config_.nodes[v.to].expired) {
+    v.drop = DropReason::kKeyExpired;
+    return v;
+  }
   v.sent = true;
+  // tailscaled queues and sends (TxBytes grows, the peer turns Active) but no session forms.
+  if (pair.mode == PathMode::kNoHandshake) {
+    v.drop = DropReason::kNoHandshake;
+    return v;
+  }
   // WireGuard on the receiving side only accepts an inner source address that lies in the
   // AllowedIPs it holds for the sender; anything else is dropped after decryption.
   if (!AnyContains(config_.AllowedIPs(v.to, from), src)) {

@@ -22,6 +22,8 @@ enum class DropReason {
   kBlocked,      // the pair's mode is blocked
   kOffline,      // either side is offline
   kSourceCheck,  // the receiver's AllowedIPs for the sender lack the source (cryptokey routing)
+  kNoHandshake,  // sent, but the pair never completes a WireGuard handshake
+  kKeyExpired,   // either side's node key has expired
 };
 std::string_view DropReasonName(DropReason reason);
 

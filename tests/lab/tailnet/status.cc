@@ -71,6 +71,10 @@ nlohmann::ordered_json PeerBase(const Config& config, size_t i, WallTime created
   p["InNetworkMap"] = true;
   p["InMagicSock"] = true;
   p["InEngine"] = true;
+  // omitempty, as tailscaled: Expired only when true, KeyExpiry only for a key that expires
+  // (ipn/ipnlocal/local.go, peerStatusFromNode).
+  if (n.expired) p["Expired"] = true;
+  if (n.key_expiry) p["KeyExpiry"] = FormatTime(WallTime(std::chrono::seconds(*n.key_expiry)));
   return p;
 }
 
@@ -86,7 +90,8 @@ void RecordSend(Traffic& traffic, const std::string& from, const std::string& to
   auto& peer = node.peers[to];
   peer.tx_bytes += bytes;
   peer.last_write = now;
-  if (now - peer.last_handshake >= kHandshakeEvery) peer.last_handshake = now;
+  if (mode != PathMode::kNoHandshake && now - peer.last_handshake >= kHandshakeEvery)
+    peer.last_handshake = now;
   auto& path = node.paths[std::string(PathLabel(mode))];
   path.out_packets++;
   path.out_bytes += bytes;
@@ -135,13 +140,18 @@ std::string BuildStatus(const Config& config, size_t self, const Traffic& traffi
   nlohmann::ordered_json st;
   st["Version"] = config.version;
   st["TUN"] = true;
-  st["BackendState"] = me.online ? "Running" : "Stopped";
+  // An expired node key sends tailscaled to NeedsLogin (ipn/ipnlocal/local.go,
+  // nextStateLocked: case keyExpired).
+  st["BackendState"] = !me.online ? "Stopped" : me.expired ? "NeedsLogin" : "Running";
   st["HaveNodeKey"] = true;
   st["AuthURL"] = "";
   st["TailscaleIPs"] = IPList(me.ips);
   auto self_status = PeerBase(config, self, created);
   self_status["Online"] = me.online;
   self_status["Active"] = false;
+  // Control's Expired flag is what peers see; the node itself knows only its KeyExpiry
+  // (tailscaled compares it with its clock), so Self carries no Expired here.
+  self_status.erase("Expired");
   st["Self"] = self_status;
   st["Health"] = nlohmann::ordered_json::array();
   st["MagicDNSSuffix"] = config.magic_dns_suffix;
@@ -174,10 +184,19 @@ std::string BuildStatus(const Config& config, size_t self, const Traffic& traffi
           p["RxBytes"] = pt.rx_bytes;
           p["TxBytes"] = pt.tx_bytes;
           p["LastWrite"] = FormatTime(pt.last_write);
-          p["LastHandshake"] = FormatTime(pt.last_handshake);
+          // A pair that never completes a handshake shows none, whatever an earlier session
+          // left behind (the peer re-keyed, or tailscaled restarted).
+          p["LastHandshake"] =
+              FormatTime(pair.mode == PathMode::kNoHandshake ? WallTime{} : pt.last_handshake);
           WallTime last = std::max(pt.last_write, pt.last_rx);
           p["Active"] = last != WallTime{} && now - last < kActiveWindow;
         }
+      }
+      // An expired key on either side: tailscaled drops the peer from its WireGuard
+      // configuration (no endpoint, no traffic), whatever the last two minutes carried.
+      if (peer.expired || me.expired) {
+        p["CurAddr"] = "";
+        p["Active"] = false;
       }
       if (!peer.online) p["LastSeen"] = FormatTime(created);
       sorted["nodekey:" + NodeKeyHex(peer.name)] = std::move(p);

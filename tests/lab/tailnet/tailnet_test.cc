@@ -183,5 +183,79 @@ TEST(Status, ReportsPathsAndCountersPerPeer) {
   EXPECT_NE(m.find("tailscaled_advertised_routes 1\n"), std::string::npos);
 }
 
+// A pair that never completes a handshake: the sender's tailscaled keeps sending (TxBytes
+// grows, the peer is Active) but nothing arrives, CurAddr stays empty and LastHandshake stays
+// at Go's zero time, so `tailscale status` shows `active; relay "tok"`.
+TEST(Status, NoHandshakePairSendsAndNothingArrives) {
+  nlohmann::json doc = {{"default_pair", {{"mode", "derp"}, {"delay_ms", 50}}},
+                        {"nodes",
+                         {{{"name", "server"}, {"netns", "/s"}, {"ips", {"100.99.0.1"}}},
+                          {{"name", "home1"}, {"netns", "/h1"}, {"ips", {"100.84.0.1"}}}}},
+                        {"pairs", {{{"a", "server"}, {"b", "home1"}, {"mode", "no-handshake"}}}}};
+  Config c = ParseConfig(doc);
+  Router r(c);
+  std::mt19937_64 rng(1);
+  Verdict v = r.Route(0, IPv4Packet("100.99.0.1", "100.84.0.1"), rng);
+  EXPECT_TRUE(v.sent);
+  EXPECT_EQ(v.drop, DropReason::kNoHandshake);
+  Traffic t;
+  WallTime now = std::chrono::system_clock::now();
+  // Even a handshake from before the pair broke is not shown.
+  RecordSend(t, "server", "home1", PathMode::kDirect, 10, now - std::chrono::minutes(5));
+  RecordSend(t, "server", "home1", v.mode, 100, now);
+  auto st = nlohmann::json::parse(BuildStatus(c, 0, t, true, now, now));
+  auto peer = st["Peer"].begin().value();
+  EXPECT_EQ(peer["HostName"], "home1");
+  EXPECT_EQ(peer["TxBytes"], 110);
+  EXPECT_EQ(peer["Active"], true);
+  EXPECT_EQ(peer["CurAddr"], "");
+  EXPECT_EQ(peer["Relay"], "tok");
+  EXPECT_EQ(peer["LastHandshake"], "0001-01-01T00:00:00Z");
+  EXPECT_EQ(t["server"].peers["home1"].rx_bytes, 0u);
+}
+
+// Node keys: KeyExpiry on every node that has one, Expired on the expired node as its peers
+// see it, NeedsLogin on the expired node itself, and no traffic either way.
+TEST(Status, ExpiredNodeKey) {
+  nlohmann::json doc = {
+      {"nodes",
+       {{{"name", "server"}, {"netns", "/s"}, {"ips", {"100.99.0.1"}}, {"key_expiry", 1767716024}},
+        {{"name", "home1"},
+         {"netns", "/h1"},
+         {"ips", {"100.84.0.1"}},
+         {"key_expiry", 1752083916},
+         {"expired", true}},
+        {{"name", "tagged"}, {"netns", "/t"}, {"ips", {"100.64.0.9"}}}}},
+      {"pairs", {{{"a", "server"}, {"b", "home1"}, {"mode", "direct"}}}}};
+  Config c = ParseConfig(doc);
+  Router r(c);
+  std::mt19937_64 rng(1);
+  Verdict v = r.Route(0, IPv4Packet("100.99.0.1", "100.84.0.1"), rng);
+  EXPECT_FALSE(v.sent);
+  EXPECT_EQ(v.drop, DropReason::kKeyExpired);
+  EXPECT_EQ(r.Route(1, IPv4Packet("100.84.0.1", "100.99.0.1"), rng).drop, DropReason::kKeyExpired);
+  EXPECT_EQ(r.Route(0, IPv4Packet("100.99.0.1", "100.64.0.9"), rng).drop, DropReason::kNone);
+
+  Traffic t;
+  WallTime now = std::chrono::system_clock::now();
+  RecordSend(t, "server", "home1", PathMode::kDirect, 100, now);  // before it expired
+  auto st = nlohmann::json::parse(BuildStatus(c, 0, t, true, now, now));
+  EXPECT_EQ(st["BackendState"], "Running");
+  EXPECT_EQ(st["Self"]["KeyExpiry"], "2026-01-06T16:13:44Z");
+  EXPECT_FALSE(st["Self"].contains("Expired"));
+  std::map<std::string, nlohmann::json> by_host;
+  for (auto& [key, peer] : st["Peer"].items()) by_host[peer["HostName"]] = peer;
+  EXPECT_EQ(by_host["home1"]["Expired"], true);
+  EXPECT_EQ(by_host["home1"]["KeyExpiry"], "2025-07-09T17:58:36Z");
+  EXPECT_EQ(by_host["home1"]["CurAddr"], "");
+  EXPECT_EQ(by_host["home1"]["Active"], false);
+  EXPECT_FALSE(by_host["tagged"].contains("KeyExpiry"));  // omitempty: never expires
+  EXPECT_FALSE(by_host["tagged"].contains("Expired"));
+
+  auto home = nlohmann::json::parse(BuildStatus(c, 1, t, true, now, now));
+  EXPECT_EQ(home["BackendState"], "NeedsLogin");
+  EXPECT_EQ(home["Self"]["KeyExpiry"], "2025-07-09T17:58:36Z");
+}
+
 }  // namespace
 }  // namespace podpath::lab
