@@ -14,6 +14,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <variant>
 #include <vector>
 
 #include "base/errno.h"
@@ -74,38 +75,52 @@ struct MessageDeleter {
   void operator()(nl_msg* msg) const { nlmsg_free(msg); }
 };
 
-// The kernel's answer for one device through generic netlink, or nullopt when the kernel has
-// no "wireguard" family (no module: a userspace implementation may serve the device).
-std::optional<ReadOutcome> read_genl(const std::string& device, std::chrono::milliseconds timeout) {
-  std::unique_ptr<nl_sock, SocketDeleter> sock(nl_socket_alloc());
-  if (!sock) return failed(Interface::kNetlink, "cannot allocate a netlink socket");
-  if (int err = genl_connect(sock.get()); err < 0)
+// A generic netlink socket that knows the kernel's "wireguard" family, or an outcome: failed,
+// or absent (nullopt inside) when the kernel has no such family (no module: a userspace
+// implementation may serve the device).
+struct GenlSocket {
+  std::unique_ptr<nl_sock, SocketDeleter> sock;
+  int family = -1;
+};
+
+std::variant<GenlSocket, std::optional<ReadOutcome>> open_genl(std::chrono::milliseconds timeout) {
+  GenlSocket out{std::unique_ptr<nl_sock, SocketDeleter>(nl_socket_alloc()), -1};
+  if (!out.sock) return failed(Interface::kNetlink, "cannot allocate a netlink socket");
+  if (int err = genl_connect(out.sock.get()); err < 0)
     return failed(Interface::kNetlink,
                   fmt::format("generic netlink socket refused: {}", nl_geterror(err)));
-  const int family = genl_ctrl_resolve(sock.get(), WG_GENL_NAME);
-  if (family < 0) return std::nullopt;
-  nl_socket_disable_auto_ack(sock.get());
-  nl_socket_enable_msg_peek(sock.get());  // a dump message may be larger than a page
+  out.family = genl_ctrl_resolve(out.sock.get(), WG_GENL_NAME);
+  if (out.family < 0) return std::optional<ReadOutcome>{};
+  nl_socket_disable_auto_ack(out.sock.get());
+  nl_socket_enable_msg_peek(out.sock.get());  // a dump message may be larger than a page
   const timeval tv{static_cast<time_t>(timeout.count() / 1000),
                    static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
-  setsockopt(nl_socket_get_fd(sock.get()), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt(nl_socket_get_fd(out.sock.get()), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  return out;
+}
 
+std::optional<ReadOutcome> send_get_device(const GenlSocket& genl, const std::string& device) {
   std::unique_ptr<nl_msg, MessageDeleter> msg(nlmsg_alloc());
   if (!msg ||
-      genlmsg_put(msg.get(), NL_AUTO_PORT, NL_AUTO_SEQ, family, 0, NLM_F_DUMP, WG_CMD_GET_DEVICE,
-                  WG_GENL_VERSION) == nullptr ||
+      genlmsg_put(msg.get(), NL_AUTO_PORT, NL_AUTO_SEQ, genl.family, 0, NLM_F_DUMP,
+                  WG_CMD_GET_DEVICE, WG_GENL_VERSION) == nullptr ||
       nla_put_string(msg.get(), WGDEVICE_A_IFNAME, device.c_str()) < 0)
     return failed(Interface::kNetlink, "cannot build the WG_CMD_GET_DEVICE request");
-  if (int err = nl_send_auto(sock.get(), msg.get()); err < 0)
+  if (int err = nl_send_auto(genl.sock.get(), msg.get()); err < 0)
     return failed(Interface::kNetlink,
                   fmt::format("WG_CMD_GET_DEVICE {} not sent: {}", device, nl_geterror(err)));
+  return std::nullopt;
+}
 
+// Every datagram of the dump, concatenated, until NLMSG_DONE or NLMSG_ERROR.
+std::variant<std::vector<std::uint8_t>, ReadOutcome> receive_dump(
+    const GenlSocket& genl, const std::string& device, std::chrono::milliseconds timeout) {
   std::vector<std::uint8_t> reply;
   const auto deadline = Clock::now() + timeout;
   while (true) {
     sockaddr_nl peer{};
     unsigned char* buffer = nullptr;
-    const int n = nl_recv(sock.get(), &peer, &buffer, nullptr);
+    const int n = nl_recv(genl.sock.get(), &peer, &buffer, nullptr);
     if (n <= 0) {
       free(buffer);
       return failed(Interface::kNetlink,
@@ -117,15 +132,26 @@ std::optional<ReadOutcome> read_genl(const std::string& device, std::chrono::mil
     reply.insert(reply.end(), buffer, buffer + n);
     const bool done = ends_dump(buffer, n);
     free(buffer);
-    if (done) break;
+    if (done) return reply;
     if (remaining_ms(deadline) == 0)
       return failed(Interface::kNetlink, fmt::format("WG_CMD_GET_DEVICE dump of {} took longer "
                                                      "than {} ms",
                                                      device, timeout.count()));
   }
+}
+
+// The kernel's answer for one device through generic netlink, or nullopt when the kernel has
+// no "wireguard" family.
+std::optional<ReadOutcome> read_genl(const std::string& device, std::chrono::milliseconds timeout) {
+  auto opened = open_genl(timeout);
+  if (auto* outcome = std::get_if<std::optional<ReadOutcome>>(&opened)) return std::move(*outcome);
+  const GenlSocket& genl = std::get<GenlSocket>(opened);
+  if (auto not_sent = send_get_device(genl, device)) return not_sent;
+  auto received = receive_dump(genl, device, timeout);
+  if (auto* outcome = std::get_if<ReadOutcome>(&received)) return std::move(*outcome);
   ReadOutcome out;
   out.interface = Interface::kNetlink;
-  out.read = parse_genl_get_device(reply);
+  out.read = parse_genl_get_device(std::get<std::vector<std::uint8_t>>(received));
   // No such device, or a device that is not the kernel's WireGuard (a wireguard-go tun):
   // the caller asks the UAPI socket.
   if (out.read.error == ENODEV || out.read.error == EOPNOTSUPP) return ReadOutcome{};
@@ -162,8 +188,12 @@ class SystemReader final : public DeviceReader {
 
 }  // namespace
 
-ReadOutcome read_uapi(const std::string& socket_path, const std::string& device,
-                      std::chrono::milliseconds timeout) {
+namespace {
+
+// A connected (non-blocking) socket to wireguard-go's UAPI, or the outcome: absent when the
+// socket file does not exist, failed otherwise.
+std::variant<std::unique_ptr<Fd>, ReadOutcome> connect_uapi(const std::string& socket_path,
+                                                            const std::string& device) {
   struct stat st {};
   if (::stat(socket_path.c_str(), &st) != 0 && errno == ENOENT) return ReadOutcome{};
   sockaddr_un address{};
@@ -171,10 +201,10 @@ ReadOutcome read_uapi(const std::string& socket_path, const std::string& device,
   if (socket_path.size() >= sizeof address.sun_path)
     return failed(Interface::kUapi, fmt::format("UAPI socket path {} is too long", socket_path));
   std::memcpy(address.sun_path, socket_path.c_str(), socket_path.size() + 1);
-  Fd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-  if (fd.get() < 0)
+  auto fd = std::make_unique<Fd>(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (fd->get() < 0)
     return failed(Interface::kUapi, fmt::format("socket: {}", base::errno_name(errno)));
-  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0 &&
+  if (::connect(fd->get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0 &&
       errno != EINPROGRESS)
     return failed(Interface::kUapi,
                   errno == EACCES
@@ -184,6 +214,12 @@ ReadOutcome read_uapi(const std::string& socket_path, const std::string& device,
                                     socket_path)
                       : fmt::format("connect {}: {} (is the WireGuard daemon for {} running?)",
                                     socket_path, base::errno_name(errno), device));
+  return fd;
+}
+
+// Sends get=1 and reads until the reply's empty line (or the peer closes).
+std::variant<std::string, ReadOutcome> exchange_get(const Fd& fd, const std::string& socket_path,
+                                                    std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
   const std::string_view request = "get=1\n\n";
   std::size_t sent = 0;
@@ -218,6 +254,18 @@ ReadOutcome read_uapi(const std::string& socket_path, const std::string& device,
     if (reply.size() > (64U << 20))
       return failed(Interface::kUapi, fmt::format("{}: reply larger than 64 MiB", socket_path));
   }
+  return reply;
+}
+
+}  // namespace
+
+ReadOutcome read_uapi(const std::string& socket_path, const std::string& device,
+                      std::chrono::milliseconds timeout) {
+  auto connected = connect_uapi(socket_path, device);
+  if (auto* outcome = std::get_if<ReadOutcome>(&connected)) return std::move(*outcome);
+  auto exchanged = exchange_get(*std::get<std::unique_ptr<Fd>>(connected), socket_path, timeout);
+  if (auto* outcome = std::get_if<ReadOutcome>(&exchanged)) return std::move(*outcome);
+  const std::string& reply = std::get<std::string>(exchanged);
   ReadOutcome out;
   out.interface = Interface::kUapi;
   out.read = parse_uapi_get(reply, device);
