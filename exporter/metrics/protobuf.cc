@@ -2,8 +2,8 @@
 
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/util/delimited_message_util.h>
-
-#include "prometheus_client/metrics.pb.h"
+// Generated at build time from client_model's metrics.proto (exporter/CMakeLists.txt).
+#include <prometheus_client/metrics.pb.h>
 
 namespace podpath::metrics {
 

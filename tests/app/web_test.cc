@@ -3,12 +3,12 @@
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/util/delimited_message_util.h>
 #include <gtest/gtest.h>
+#include <prometheus_client/metrics.pb.h>
 #include <zlib.h>
 
 #include <algorithm>
 #include <stdexcept>
 
-#include "prometheus_client/metrics.pb.h"
 #include "report/report_fixtures.h"
 #include "report/status_page.h"
 

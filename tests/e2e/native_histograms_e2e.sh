@@ -178,5 +178,12 @@ PY
 echo "$verdict"
 check "(b) medians agree within the classic resolution" test "${verdict%% *}" = ok
 
+# (c) A recording rule that takes either form records the median on both kinds of server.
+either='histogram_quantile(0.5, rate(podpath_probe_rtt_seconds_bucket[15s])) or histogram_quantile(0.5, rate(podpath_probe_rtt_seconds[15s]))'
+either_native=$(query 9090 "$either" "$now")
+either_classic=$(query 9091 "$either" "$now")
+check "(c) the _bucket-or-native median answers on both (native ${either_native:-nothing}, classic ${either_classic:-nothing})" \
+  test -n "$either_native" -a -n "$either_classic"
+
 echo "passed $passed, failed $failed"
 [ "$failed" = 0 ] || { tail -5 "$work/exporter.log" "$work/native.log"; exit 1; }

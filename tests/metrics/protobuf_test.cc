@@ -5,6 +5,7 @@
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/util/delimited_message_util.h>
 #include <gtest/gtest.h>
+#include <prometheus_client/metrics.pb.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -14,7 +15,6 @@
 
 #include "metrics/exposition.h"
 #include "metrics/histogram.h"
-#include "prometheus_client/metrics.pb.h"
 #include "support/golden.h"
 
 namespace podpath::metrics {
