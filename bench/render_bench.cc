@@ -68,12 +68,13 @@ size_t count_series(const std::vector<MetricFamily>& families) {
 
 int main() {
   using Clock = std::chrono::steady_clock;
-  std::printf("%8s %10s %12s %13s %10s %10s %12s %10s %10s\n", "peers", "series", "bytes",
-              "normalize_ms", "text_ms", "om_ms", "gzip_bytes", "gzip_ms", "total_ms");
+  std::printf("%8s %10s %12s %13s %10s %10s %12s %10s %10s %10s %10s %10s\n", "peers", "series",
+              "bytes", "normalize_ms", "text_ms", "om_ms", "gzip_bytes", "gzip_ms", "total_ms",
+              "pb_bytes", "pb_gzip", "pb_ms");
   for (int peers : {10, 1000, 10000}) {
     const int runs = peers >= 10000 ? 5 : 21;
-    std::vector<double> normalize_ms, text_ms, om_ms, gzip_ms, total_ms;
-    size_t bytes = 0, gz_bytes = 0, series = 0;
+    std::vector<double> normalize_ms, text_ms, om_ms, gzip_ms, total_ms, pb_ms;
+    size_t bytes = 0, gz_bytes = 0, series = 0, pb_bytes = 0, pb_gz_bytes = 0;
     for (int r = 0; r < runs; ++r) {
       auto families = synthetic_families(peers);  // built fresh, as a scrape does
       auto ms = [](Clock::time_point from, Clock::time_point to) {
@@ -88,6 +89,12 @@ int main() {
       auto t3 = Clock::now();
       std::string gz = podpath::http::gzip_compress(text);
       auto t4 = Clock::now();
+      // The protobuf exposition (classic and native buckets) of the same families.
+      std::string pb = render(normalized, Format::kProtobufDelimited);
+      auto t5 = Clock::now();
+      pb_ms.push_back(ms(t4, t5));
+      pb_bytes = pb.size();
+      pb_gz_bytes = podpath::http::gzip_compress(pb).size();
       normalize_ms.push_back(ms(t0, t1));
       text_ms.push_back(ms(t1, t2));
       om_ms.push_back(ms(t2, t3));
@@ -101,12 +108,12 @@ int main() {
       std::sort(v.begin(), v.end());
       return v[v.size() / 2];
     };
-    std::printf("%8d %10zu %12zu %13.2f %10.2f %10.2f %12zu %10.2f %10.2f\n", peers, series, bytes,
-                median(normalize_ms), median(text_ms), median(om_ms), gz_bytes, median(gzip_ms),
-                median(total_ms));
+    std::printf("%8d %10zu %12zu %13.2f %10.2f %10.2f %12zu %10.2f %10.2f %10zu %10zu %10.2f\n",
+                peers, series, bytes, median(normalize_ms), median(text_ms), median(om_ms),
+                gz_bytes, median(gzip_ms), median(total_ms), pb_bytes, pb_gz_bytes, median(pb_ms));
   }
   std::printf(
       "medians of repeated runs; total = normalize + text + gzip, what a gzip scrape of text "
-      "costs.\n");
+      "costs; pb_* = the delimited protobuf exposition of the same families.\n");
   return 0;
 }

@@ -29,7 +29,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // values that matter (q, version) have no letters: case never changes the answer.
   FUZZ_CHECK(podpath::metrics::negotiate(folded) == format, text);
   if (folded.find("application/openmetrics-text") == std::string::npos)
-    FUZZ_CHECK(format == Format::kText004, text);
+    FUZZ_CHECK(format != Format::kOpenMetrics100, text);
+  // Protobuf only for the delimited MetricFamily stream, asked for by name.
+  if (format == Format::kProtobufDelimited)
+    FUZZ_CHECK(folded.find("application/vnd.google.protobuf") != std::string::npos &&
+                   folded.find("io.prometheus.client.metricfamily") != std::string::npos &&
+                   folded.find("delimited") != std::string::npos,
+               text);
   (void)podpath::metrics::content_type(format);
 
   const bool gzip = podpath::http::accepts_gzip(text);

@@ -61,9 +61,22 @@ def accept_seeds(out):
             "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,"
             "application/openmetrics-text;version=0.0.1;q=0.5,text/plain;version=1.0.0;"
             "escaping=allow-utf-8;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2",
+            "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;"
+            "encoding=delimited,application/openmetrics-text;version=1.0.0;q=0.8,"
+            "application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
             "*/*", "text/plain", "gzip", "gzip, deflate, br", "identity;q=1, *;q=0",
             "x-gzip;q=0.5, gzip;q=0"]:
         write(out, "accept", text)
+
+
+def metrics_protobuf_seeds(out):
+    # The target builds families from the bytes (FuzzedDataProvider), so any bytes are an
+    # input; these few give it histograms with observations and with laid-out native buckets
+    # from the start: every byte value, runs of one value, and counts that keep choosing more.
+    write(out, "metrics_protobuf", bytes(range(256)))
+    for b in (0x00, 0x03, 0x7f, 0xff):
+        write(out, "metrics_protobuf", bytes([b]) * 512)
+    write(out, "metrics_protobuf", bytes((i * 37) % 256 for i in range(2048)))
 
 
 def subnet_env_seeds(out):
@@ -251,7 +264,7 @@ def main():
     if len(sys.argv) != 2:
         sys.exit("usage: seeds.py OUT_DIR")
     out = sys.argv[1]
-    for make in (ip_seeds, listen_seeds, accept_seeds, subnet_env_seeds, node_seeds,
+    for make in (ip_seeds, listen_seeds, accept_seeds, metrics_protobuf_seeds, subnet_env_seeds, node_seeds,
                  node_stream_seeds, kubeconfig_seeds, tailscale_seeds, webconfig_seeds,
                  basic_auth_seeds,
                  netlink_seeds, prober_seeds, wireguard_seeds):

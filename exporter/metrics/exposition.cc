@@ -10,12 +10,18 @@
 #include <optional>
 #include <set>
 
+#include "metrics/protobuf.h"
+
 namespace podpath::metrics {
 
 std::string_view content_type(Format format) {
   switch (format) {
     case Format::kOpenMetrics100:
       return "application/openmetrics-text; version=1.0.0; charset=utf-8";
+    case Format::kProtobufDelimited:
+      // As client_golang's expfmt writes it, and Prometheus' scrape loop matches it.
+      return "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; "
+             "encoding=delimited";
     case Format::kText004:
       break;
   }
@@ -52,6 +58,7 @@ std::optional<double> parse_qvalue(std::string_view text) {
 }  // namespace
 
 Format negotiate(std::string_view accept) {
+  double best_protobuf = -1;
   double best_openmetrics = -1;
   double best_text = -1;
   while (!accept.empty()) {
@@ -62,6 +69,8 @@ Format negotiate(std::string_view accept) {
     std::string_view media = trim(range.substr(0, semi));
     double q = 1;
     std::string_view version;
+    std::string_view proto;
+    std::string_view encoding;
     bool malformed = false;
     while (semi != std::string_view::npos) {
       range = range.substr(semi + 1);
@@ -79,10 +88,20 @@ Format negotiate(std::string_view accept) {
           q = *parsed;
       } else if (iequals(key, "version")) {
         version = value;
+      } else if (iequals(key, "proto")) {
+        proto = value;
+      } else if (iequals(key, "encoding")) {
+        encoding = value;
       }
     }
     if (malformed || q <= 0) continue;
-    if (iequals(media, "application/openmetrics-text")) {
+    if (iequals(media, "application/vnd.google.protobuf")) {
+      // Only the delimited MetricFamily stream (expfmt's FmtProtoDelim); the text and
+      // compact-text protobuf encodings are not served. Compared without case, like the
+      // media type, so folding case never changes the answer.
+      if (iequals(proto, "io.prometheus.client.MetricFamily") && iequals(encoding, "delimited"))
+        best_protobuf = std::max(best_protobuf, q);
+    } else if (iequals(media, "application/openmetrics-text")) {
       // 0.0.1 is the pre-release name of the same format; both get 1.0.0.
       if (version.empty() || version == "1.0.0" || version == "0.0.1")
         best_openmetrics = std::max(best_openmetrics, q);
@@ -90,6 +109,8 @@ Format negotiate(std::string_view accept) {
       best_text = std::max(best_text, q);
     }
   }
+  if (best_protobuf > 0 && best_protobuf >= best_openmetrics && best_protobuf >= best_text)
+    return Format::kProtobufDelimited;
   return best_openmetrics > 0 && best_openmetrics >= best_text ? Format::kOpenMetrics100
                                                                : Format::kText004;
 }
@@ -375,6 +396,7 @@ void append_histogram_series(std::string& out, const MetricFamily& family, Forma
 }  // namespace
 
 std::string render(const std::vector<MetricFamily>& families, Format format) {
+  if (format == Format::kProtobufDelimited) return render_protobuf(families);
   const bool om = format == Format::kOpenMetrics100;
   std::string out;
   out.reserve(estimated_size(families));
@@ -387,14 +409,6 @@ std::string render(const std::vector<MetricFamily>& families, Format format) {
   }
   if (om) out += "# EOF\n";
   return out;
-}
-
-std::vector<double> exponential_buckets(double start, double factor, int count) {
-  std::vector<double> bounds;
-  bounds.reserve(count > 0 ? count : 0);
-  double bound = start;
-  for (int i = 0; i < count; ++i, bound *= factor) bounds.push_back(bound);
-  return bounds;
 }
 
 }  // namespace podpath::metrics

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -18,6 +19,19 @@ enum class MetricType {
 
 using Labels = std::vector<std::pair<std::string, std::string>>;
 
+// The sparse exponential ("native") buckets of a histogram, as Prometheus >= 2.40 stores them
+// (one series instead of one per bucket). Bucket i of schema s covers (base^(i-1), base^i]
+// with base = 2^(2^-s); observations within [-zero_threshold, zero_threshold] count in the
+// zero bucket. Only the protobuf exposition carries them (metrics/protobuf.h).
+struct NativeBuckets {
+  std::int32_t schema = 0;
+  double zero_threshold = 0;
+  std::uint64_t zero_count = 0;
+  // (index, count) of every populated bucket, sorted by index; empty buckets are absent.
+  std::vector<std::pair<std::int32_t, std::uint64_t>> positive;
+  std::vector<std::pair<std::int32_t, std::uint64_t>> negative;  // indexes of |value|
+};
+
 struct Histogram {
   // Upper bounds in increasing order, without +Inf (the exposition adds it from count).
   std::vector<double> upper_bounds;
@@ -25,6 +39,8 @@ struct Histogram {
   std::vector<std::uint64_t> cumulative_counts;
   double sum = 0;
   std::uint64_t count = 0;
+  // Present when the histogram also keeps native buckets (HistogramAccumulator does).
+  std::optional<NativeBuckets> native;
 };
 
 struct Metric {

@@ -1,8 +1,12 @@
 #include "app/web.h"
 
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <google/protobuf/util/delimited_message_util.h>
 #include <gtest/gtest.h>
+#include <prometheus_client/metrics.pb.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "report/report_fixtures.h"
@@ -69,6 +73,39 @@ TEST(Web, MetricsServesOpenMetricsWhenAsked) {
   auto r = f.get("/metrics", request);
   EXPECT_EQ(r.content_type, "application/openmetrics-text; version=1.0.0; charset=utf-8");
   EXPECT_TRUE(r.body.ends_with("# EOF\n"));
+}
+
+// What Prometheus 2.42 asks with --enable-feature=native-histograms, gzip included.
+TEST(Web, MetricsServesDelimitedProtobufToNativeHistogramScrapers) {
+  Fixture f;
+  http::Request request;
+  request.headers = {
+      {"Accept",
+       "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;"
+       "encoding=delimited,application/openmetrics-text;version=1.0.0;q=0.8,"
+       "application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,"
+       "*/*;q=0.1"},
+      {"Accept-Encoding", "gzip"}};
+  auto r = f.get("/metrics", request);
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.content_type,
+            "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; "
+            "encoding=delimited");
+  const std::string body = gunzip(r.body);
+  google::protobuf::io::ArrayInputStream stream(body.data(), static_cast<int>(body.size()));
+  std::vector<std::string> names;
+  while (true) {
+    // A fresh message each time: parsing merges into what the message already holds.
+    io::prometheus::client::MetricFamily family;
+    if (!google::protobuf::util::ParseDelimitedFromZeroCopyStream(&family, &stream, nullptr)) break;
+    names.push_back(family.name());
+    if (family.name() == "test_gauge") {
+      EXPECT_EQ(family.metric(0).gauge().value(), 42);
+    }
+  }
+  EXPECT_NE(std::find(names.begin(), names.end(), "test_gauge"), names.end());
+  EXPECT_NE(std::find(names.begin(), names.end(), "podpath_collector_success"), names.end());
+  EXPECT_TRUE(std::is_sorted(names.begin(), names.end()));
 }
 
 TEST(Web, MetricsGzipWhenAccepted) {

@@ -135,5 +135,79 @@ TEST(Negotiate, ChoosesByQuality) {
   EXPECT_EQ(negotiate("APPLICATION/OpenMetrics-Text; Version=1.0.0"), Format::kOpenMetrics100);
 }
 
+TEST(Negotiate, ProtobufOnlyForTheDelimitedMetricFamilyWithTheBestQuality) {
+  constexpr auto kProto = Format::kProtobufDelimited;
+  constexpr auto kOm = Format::kOpenMetrics100;
+  constexpr auto kText = Format::kText004;
+  const struct {
+    const char* accept;
+    Format want;
+  } cases[] = {
+      // What Prometheus 2.42 sends with --enable-feature=native-histograms
+      // (scrape/scrape.go, scrapeAcceptHeaderWithProtobuf).
+      {"application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited,"
+       "application/openmetrics-text;version=1.0.0;q=0.8,application/openmetrics-text;"
+       "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+       kProto},
+      {"application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; "
+       "encoding=delimited",
+       kProto},
+      // Parameters in any order and case, as for the other media types.
+      {"Application/Vnd.Google.Protobuf;Encoding=delimited;Proto=io.prometheus.client.MetricFamily",
+       kProto},
+      // Other encodings, another message, or parameters missing: not what we serve.
+      {"application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=text",
+       kText},
+      {"application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;"
+       "encoding=compact-text",
+       kText},
+      {"application/vnd.google.protobuf;proto=io.prometheus.client.Metric;encoding=delimited",
+       kText},
+      {"application/vnd.google.protobuf;encoding=delimited", kText},
+      {"application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily", kText},
+      {"application/vnd.google.protobuf", kText},
+      // Quality decides; protobuf wins a tie.
+      {"application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;"
+       "encoding=delimited;q=0.5,text/plain;q=0.9",
+       kText},
+      {"application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;"
+       "encoding=delimited;q=0.5,application/openmetrics-text;q=0.6",
+       kOm},
+      {"application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;"
+       "encoding=delimited;q=0.5,*/*;q=0.5",
+       kProto},
+      {"application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;"
+       "encoding=delimited;q=0",
+       kText},
+      {"application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;"
+       "encoding=delimited;q=2",
+       kText},
+      // Every other scraper gets what it got before.
+      {"*/*", kText},
+      {"", kText},
+      {"application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5", kOm},
+  };
+  for (const auto& c : cases) EXPECT_EQ(negotiate(c.accept), c.want) << c.accept;
+  EXPECT_EQ(content_type(kProto),
+            "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; "
+            "encoding=delimited");
+}
+
+TEST(Exposition, TextFormatsIgnoreNativeBuckets) {
+  // The accumulator keeps native buckets now; the text formats show the classic ones only.
+  HistogramAccumulator acc({1});
+  acc.observe(0.5);
+  Histogram with = acc.snapshot();
+  ASSERT_TRUE(with.native);
+  Histogram without = with;
+  without.native.reset();
+  MetricFamily a("x_seconds", "x", MetricType::kHistogram);
+  a.add_histogram({}, with);
+  MetricFamily b("x_seconds", "x", MetricType::kHistogram);
+  b.add_histogram({}, without);
+  EXPECT_EQ(render({a}, Format::kText004), render({b}, Format::kText004));
+  EXPECT_EQ(render({a}, Format::kOpenMetrics100), render({b}, Format::kOpenMetrics100));
+}
+
 }  // namespace
 }  // namespace podpath::metrics
