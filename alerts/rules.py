@@ -107,7 +107,15 @@ def build_rules(config, for_divisor=1):
         {
             "record": rtt,
             # Every label of the histogram is kept: one median per exporter, peer and target.
-            "expr": f"histogram_quantile(0.5, rate(podpath_probe_rtt_seconds_bucket[{window}]))",
+            # A Prometheus with native histograms on (2.42: --enable-feature=native-histograms)
+            # stores the protobuf scrape's native series and no _bucket series at all
+            # (docs/decisions/0007-native-histograms-over-protobuf.md); the second half answers
+            # there, the first everywhere else, so the alerts work in both modes.
+            "expr": (
+                f"histogram_quantile(0.5, rate(podpath_probe_rtt_seconds_bucket[{window}]))\n"
+                "or\n"
+                f"histogram_quantile(0.5, rate(podpath_probe_rtt_seconds[{window}]))"
+            ),
         },
         {
             "record": loss,

@@ -160,11 +160,15 @@ export function onNodes(expr: string): string {
   return `${expr}\n* on (instance, job) group_left (node)\n  podpath_node_info{job=~"$job", node=~"$node"}`;
 }
 
-// Median of the RTT histogram, per the given labels.
+// Median of the RTT histogram, per the given labels: from the classic buckets, or from the
+// native histogram where Prometheus scrapes those instead (it then keeps no _bucket series;
+// docs/decisions/0007-native-histograms-over-protobuf.md).
 export function medianRtt(selector: string, by: string): string {
   return (
     `histogram_quantile(0.5,\n  sum by (${by}, le) (\n` +
-    `    rate(podpath_probe_rtt_seconds_bucket{${selector}}[$__rate_interval])\n  )\n)`
+    `    rate(podpath_probe_rtt_seconds_bucket{${selector}}[$__rate_interval])\n  )\n)\nor\n` +
+    `histogram_quantile(0.5,\n  sum by (${by}) (\n` +
+    `    rate(podpath_probe_rtt_seconds{${selector}}[$__rate_interval])\n  )\n)`
   );
 }
 
