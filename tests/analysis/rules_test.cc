@@ -414,18 +414,25 @@ TEST(Rules, TailscaleKeyOfAPeer) {
   EXPECT_TRUE(explain("tailscale-peer-key-expired", unmapped, context).empty());
 }
 
-// host-gw: the probe rides the pod route to the peer's cni0; when only the node answers,
-// forwarding is what is broken, not UDP 8472.
-TEST(Rules, OverlayBlockedOnHostGwNamesForwarding) {
+// A peer whose every overlay probe is lost while its node answers ping.
+PeerVerdict overlay_lost(std::string peer, Carrier carrier, std::string route_device,
+                         std::string_view node_address) {
   PeerVerdict v;
-  v.peer = "test-master-1";
-  v.carrier = Carrier::kHostGw;
-  v.route_device = "eth0";
-  v.vtep_address = model::Ipv4::parse("192.168.199.94");
+  v.peer = std::move(peer);
+  v.carrier = carrier;
+  v.route_device = std::move(route_device);
+  v.vtep_address = model::Ipv4::parse(node_address);
   v.probes_judged = true;
   v.overlay_probe = ProbeStats{30, 0, std::nullopt};
   v.underlay_probe = ProbeStats{30, 30, 0.0004};
-  auto found = explain("overlay-blocked", v);
+  return v;
+}
+
+// host-gw: the probe rides the pod route to the peer's cni0; when only the node answers,
+// forwarding is what is broken, not UDP 8472.
+TEST(Rules, OverlayBlockedOnHostGwNamesForwarding) {
+  auto found = explain("overlay-blocked",
+                       overlay_lost("test-master-1", Carrier::kHostGw, "eth0", "192.168.199.94"));
   ASSERT_EQ(found.size(), 1u);
   EXPECT_EQ(found[0].message,
             "every probe to test-master-1's pod gateway is lost while the node 192.168.199.94 "
@@ -435,15 +442,8 @@ TEST(Rules, OverlayBlockedOnHostGwNamesForwarding) {
 
 // A blocked WireGuard road names WireGuard's port, not VXLAN's (shapes_lab: UDP 51820 dropped).
 TEST(Rules, OverlayBlockedOnWireguardNamesItsPort) {
-  PeerVerdict v;
-  v.peer = "lan-2";
-  v.carrier = Carrier::kWireguard;
-  v.route_device = "flannel-wg";
-  v.vtep_address = model::Ipv4::parse("192.168.10.12");
-  v.probes_judged = true;
-  v.overlay_probe = ProbeStats{30, 0, std::nullopt};
-  v.underlay_probe = ProbeStats{30, 30, 0.0004};
-  auto found = explain("overlay-blocked", v);
+  auto found = explain("overlay-blocked",
+                       overlay_lost("lan-2", Carrier::kWireguard, "flannel-wg", "192.168.10.12"));
   ASSERT_EQ(found.size(), 1u);
   EXPECT_EQ(found[0].message,
             "every overlay probe to lan-2 is lost while its endpoint 192.168.10.12 answers ping: "
