@@ -34,9 +34,10 @@ std::optional<Explanation> vtep_public_address(const NodeIdentity& self, const R
 std::optional<Explanation> pods_ride_tailscale(const NodeIdentity& self, const RuleContext&) {
   if (self.pod_cidr_tailscale_route.empty()) return std::nullopt;
   return Explanation{
-      fmt::format("this node's tailscaled serves its pod CIDR {} as a subnet route, as k3s "
-                  "--vpn-auth sets up: peers that accept it reach its pods through Tailscale "
-                  "(table 52 is looked up before flannel's routes), by design",
+      fmt::format("this node's tailscaled serves its pod CIDR {} as a subnet route (k3s "
+                  "--vpn-auth sets that up, as does tailscale set --advertise-routes): peers "
+                  "that accept it reach its pods through Tailscale (table 52 is looked up before "
+                  "flannel's routes), by design",
                   self.pod_cidr_tailscale_route),
       "nothing to fix; each road's transport (direct, peer relay, DERP) is Tailscale's"};
 }

@@ -37,7 +37,10 @@ VXLAN_OVERHEAD = 50
 # RTT bands of the README's self-test (medians there; the doctor's mean over its burst here).
 BAND_DERP = (0.090, 0.110)          # 2 x 50 ms one way through the relay
 BAND_LAN = (0.0, 0.001)             # VPC bridge, vmnet bridge
-BAND_CROSS_SITE = (0.0207, 0.0253)  # 23 ms +- 10 %, Tailscale direct
+# 23 ms, Tailscale direct: never below the emulator's delay (-10 %); above it, a loaded machine
+# (two cores, -j4 lab tests, wireguard-go beside) adds scheduling delay, seen up to 31.5 ms, so
+# the band stops at 40 ms, still far from DERP's 90.
+BAND_CROSS_SITE = (0.0207, 0.040)
 # 2 x 0.2 ms one way, Tailscale direct within a site; the emulator forwards every packet
 # itself, so a loaded machine adds a millisecond or two (measured 0.5 - 2.0 ms).
 BAND_TAILNET_SAME_SITE = (0.0, 0.005)
