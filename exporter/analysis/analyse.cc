@@ -12,8 +12,9 @@ namespace podpath::analysis {
 
 namespace {
 
-// k3s --vpn-auth makes tailscaled advertise the node's pod CIDR (k3s-io/k3s pkg/vpn/vpn.go,
-// pkg/agent): once the route is approved, Self.PrimaryRoutes holds it.
+// k3s --vpn-auth makes tailscaled advertise the node's pod CIDR (k3s-io/k3s
+// pkg/agent/flannel/setup.go, tailscaledBackend: `tailscale set --advertise-routes=$SUBNET`):
+// once the route is approved, Self.PrimaryRoutes holds it.
 std::string pod_cidr_served_by_tailscale(const Inputs& in) {
   if (!in.peers.self || !in.peers.self->pod_cidr || !in.tailscale || !in.tailscale->status ||
       !in.tailscale->status->self)
