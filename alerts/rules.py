@@ -62,6 +62,7 @@ ALERT_NAMES = (
     "PodpathPeerLatencyHigh",
     "PodpathVXLANPublicExposed",
     "PodpathRouteViaDERP",
+    "PodpathTailscaleNoHandshake",
     "PodpathPeerUnreachable",
     "PodpathPathMTUTooSmall",
     "PodpathFlannelDrift",
@@ -216,6 +217,18 @@ def build_rules(config, for_divisor=1):
             "Pod traffic from {{ $labels.node }} to {{ $labels.peer }} is carried by the "
             'Tailscale DERP relay in region "{{ $labels.derp_region }}": every packet detours '
             "through the relay instead of a direct path.",
+        ),
+        alert(
+            "PodpathTailscaleNoHandshake",
+            # tailscaled sends to the peer (Active) and no WireGuard session exists: the CLI
+            # shows `active; relay "<region>"`. The node address usually rides the same tunnel,
+            # so PodpathPeerUnreachable (which needs it to answer) cannot tell this apart.
+            _with_node('podpath_peer_path_info{transport="tailscale-no-handshake"} == 1'),
+            "Pod traffic to a peer rides Tailscale, which has no session with it.",
+            "Pod traffic from {{ $labels.node }} to {{ $labels.peer }} rides Tailscale, and "
+            "tailscaled is sending to that peer without ever completing a WireGuard handshake "
+            "(UDP and the DERP region unreachable, or the peer's tailscaled wedged or its key "
+            "expired): nothing arrives.",
         ),
         alert(
             "PodpathPeerUnreachable",

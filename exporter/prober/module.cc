@@ -163,7 +163,13 @@ ProberEnvironment environment(const ProberFlags& flags, module::ModuleContext& c
   ProberEnvironment env;
   env.log = &context.log;
   const std::string device_name = context.overlay_device;
-  env.overlay_mtu = [device_name] { return read_device_mtu(device_name); };
+  // host-gw, extension (k3s --vpn-auth) and the other routed backends have no flannel device:
+  // the largest pod packet is then the pod bridge's MTU, which flannel's CNI plugin sets to
+  // FLANNEL_MTU (k3s names the bridge cni0).
+  env.overlay_mtu = [device_name] {
+    auto mtu = read_device_mtu(device_name);
+    return mtu ? mtu : read_device_mtu("cni0");
+  };
   const std::uint32_t vni = static_cast<std::uint32_t>(flags.vni);
   model::PeerRegistry* registry = &context.peers;
   env.local_vtep = [device_name, vni, registry] {

@@ -165,9 +165,10 @@ HOOK=dashboards_have_data expect_fault vxlan-blocked vxlan-unblocked PodpathPeer
 HOOK='' expect_fault mtu-blackhole mtu-ok PodpathPathMTUTooSmall
 # A cross-site pair whose Tailscale peers stop completing handshakes: tailscaled keeps sending
 # (`active; relay "tok"`), nothing arrives, and the pod road between them (a subnet route) is
-# dead both ways; nothing else is touched.
+# dead both ways; nothing else is touched. (PodpathPeerUnreachable stays quiet: the peer's node
+# address is lost too, through the same tunnel.)
 HOOK='' expect_fault "tailscale-no-handshake ip-172-26-2-70 lima-k3s-agent" tailscale-handshake-ok \
-  PodpathPeerUnreachable ip-172-26-2-70 lima-k3s-agent
+  PodpathTailscaleNoHandshake ip-172-26-2-70 lima-k3s-agent
 # A node key that expired an hour ago: the node's own exporter reports it; its peers' pod
 # paths over the tailnet die too, but their underlay is lost as well, so no other alert.
 expect_node_alert "tailscale-key-expired lima-k3s-agent-2" tailscale-key-renewed \

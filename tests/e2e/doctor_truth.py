@@ -35,7 +35,7 @@ TAILSCALE_MTU = 1280
 VXLAN_OVERHEAD = 50
 
 # RTT bands of the README's self-test (medians there; the doctor's mean over its burst here).
-BAND_DERP = (0.090, 0.110)          # 2 x 50 ms one way through the relay
+BAND_DERP = (0.090, 0.130)  # 2 x 50 ms one way via the relay; load only adds (report: 87-133)
 BAND_LAN = (0.0, 0.001)             # VPC bridge, vmnet bridge
 # 23 ms, Tailscale direct: never below the emulator's delay (-10 %); above it, a loaded machine
 # (two cores, -j4 lab tests, wireguard-go beside) adds scheduling delay, seen up to 31.5 ms, so
@@ -164,7 +164,8 @@ def expected_pair(state, a, b):
     home_pair = a in HOMES and b in HOMES
     e = {"group": SITE[b], "same_group": same_site, "vtep_address": vtep(state, b),
          "works": road_works(state, a, b), "exposed": [], "closed": [],
-         "overlay_mtu": TAILSCALE_MTU if state["vpn_auth"] else FLANNEL_MTU}
+         "overlay_mtu": TAILSCALE_MTU if state["vpn_auth"] else FLANNEL_MTU,
+         "flannel_checked": not state["vpn_auth"]}
     if state["vpn_auth"]:
         # k3s --vpn-auth: every node advertises its pod CIDR and accepts all others', so every
         # pair leaves by tailscale0 table 52 on the pair's own Tailscale path.
@@ -291,7 +292,8 @@ def compare_pair(e, v):
     if v["probed_mtu"] not in e["probed_mtu"]:
         bad.append(f"probed_mtu: expected one of {sorted(e['probed_mtu'], key=str)}, "
                    f"seen {v['probed_mtu']!r}")
-    want("flannel_checked", True, v["flannel_checked"])
+    # flannel's FDB/neighbour consistency is vxlan's; the extension backend (vpn-auth) has none.
+    want("flannel_checked", e["flannel_checked"], v["flannel_checked"])
     want("flannel_inconsistencies", [], v["flannel_inconsistencies"])
     want("exposed_addresses", e["exposed"], v["exposed_addresses"])
     want("closed_addresses", e["closed"], v["closed_addresses"])
