@@ -101,6 +101,18 @@ switch_to() {
   fi
 }
 
+# expect_fixed FIX ALERT: the fix resolves ALERT at the webhook and nothing fires after it.
+expect_fixed() {
+  local fix=$1 alert=$2 seen
+  switch_to "$fix" "$alert" resolved 240 fix
+  seen=$(webhook_firing "$MARK")
+  if [[ -z $seen ]]; then
+    ok "$fix: nothing fired after the fix"
+  else
+    fail "$fix: fired after the fix: $(tr '\n' ';' <<<"$seen")"
+  fi
+}
+
 # expect_fault SCENARIO FIX ALERT [A B]: the fault fires exactly ALERT, for the pair A, B only
 # (default: the servers), both directions, at the webhook; the fix resolves it. Runs HOOK (if
 # set) while the alert fires.
@@ -120,13 +132,7 @@ expect_fault() {
     fail "$scenario: the webhook got $(tr '\n' ';' <<<"$seen") instead of $(tr '\n' ';' <<<"$expected")"
   fi
   if [[ -n ${HOOK:-} ]]; then $HOOK; fi
-  switch_to "$fix" "$alert" resolved 240 fix
-  seen=$(webhook_firing "$MARK")
-  if [[ -z $seen ]]; then
-    ok "$fix: nothing fired after the fix"
-  else
-    fail "$fix: fired after the fix: $(tr '\n' ';' <<<"$seen")"
-  fi
+  expect_fixed "$fix" "$alert"
 }
 
 # While an alert fires, so that "Firing podpath alerts" has rows too.
@@ -152,13 +158,7 @@ expect_node_alert() {
   else
     fail "$scenario: the webhook got $(tr '\n' ';' <<<"$seen") instead of $alert $node"
   fi
-  switch_to "$fix" "$alert" resolved 240 fix
-  seen=$(webhook_firing "$MARK")
-  if [[ -z $seen ]]; then
-    ok "$fix: nothing fired after the fix"
-  else
-    fail "$fix: fired after the fix: $(tr '\n' ';' <<<"$seen")"
-  fi
+  expect_fixed "$fix" "$alert"
 }
 
 HOOK=dashboards_have_data expect_fault vxlan-blocked vxlan-unblocked PodpathPeerUnreachable
