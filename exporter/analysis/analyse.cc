@@ -27,7 +27,8 @@ std::string pod_cidr_served_by_tailscale(const Inputs& in) {
 
 // This node as its annotations and subnet.env describe it; its flannel device fills in what
 // the annotations leave out (the API is off or has not answered yet).
-NodeIdentity describe_node(const Inputs& in, const netlink::Link* overlay_link) {
+NodeIdentity describe_node(const Inputs& in, const netlink::Link* overlay_link,
+                           const netlink::Link* overlay_link_v6) {
   NodeIdentity self;
   self.node = in.peers.self_name;
   self.group = in.peers.self_group;
@@ -50,6 +51,11 @@ NodeIdentity describe_node(const Inputs& in, const netlink::Link* overlay_link) 
     if (!self.public_ip) self.public_ip = model::Ipv4::parse(overlay_link->vxlan->local);
     if (self.vtep_mac.empty()) self.vtep_mac = overlay_link->mac;
     if (!self.vni) self.vni = static_cast<int>(overlay_link->vxlan->vni);
+  }
+  if (overlay_link_v6 != nullptr && overlay_link_v6->vxlan) {
+    if (!self.public_ipv6)
+      self.public_ipv6 = model::IpAddress::parse(overlay_link_v6->vxlan->local);
+    if (self.vtep_mac_v6.empty()) self.vtep_mac_v6 = overlay_link_v6->mac;
   }
   self.pod_cidr_tailscale_route = pod_cidr_served_by_tailscale(in);
   if (in.tailscale && in.tailscale->status) {
@@ -82,22 +88,28 @@ std::string vxlan_detail(const netlink::Vxlan& vxlan) {
                      vxlan.dstport);
 }
 
-// The overlay device, the device that carries it, and Tailscale's devices.
+bool in_chain(const std::vector<LinkSummary>& chain, const std::string& name) {
+  return std::any_of(chain.begin(), chain.end(),
+                     [&](const LinkSummary& s) { return s.name == name; });
+}
+
+// The overlay devices (flannel.1, then flannel-v6.1), the devices that carry them, and
+// Tailscale's devices.
 std::vector<LinkSummary> device_chain(const netlink::KernelSnapshot& kernel,
-                                      const netlink::Link* overlay_link) {
+                                      std::initializer_list<const netlink::Link*> overlay_links) {
   std::vector<LinkSummary> chain;
-  if (overlay_link != nullptr) {
+  for (const netlink::Link* overlay_link : overlay_links) {
+    if (overlay_link == nullptr) continue;
     const auto& vxlan = overlay_link->vxlan;
     chain.push_back({overlay_link->name, overlay_link->kind, overlay_link->mtu,
                      vxlan ? vxlan_detail(*vxlan) : ""});
     if (vxlan && !vxlan->underlay_device.empty())
-      if (const auto* under = kernel.link_by_name(vxlan->underlay_device))
+      if (const auto* under = kernel.link_by_name(vxlan->underlay_device);
+          under != nullptr && !in_chain(chain, under->name))
         chain.push_back({under->name, under->kind, under->mtu, ""});
   }
   for (const auto& link : kernel.links)
-    if (is_tailscale_device(&link, 0) &&
-        std::none_of(chain.begin(), chain.end(),
-                     [&](const LinkSummary& s) { return s.name == link.name; }))
+    if (is_tailscale_device(&link, 0) && !in_chain(chain, link.name))
       chain.push_back({link.name, link.kind, link.mtu, ""});
   return chain;
 }
@@ -129,14 +141,19 @@ std::vector<std::string> missing_source_notes(const Inputs& in) {
   return notes;
 }
 
+// "lima-k3s-agent", or "lima-k3s-agent (IPv6)" for an IPv6 road.
+std::string road_name(const PeerVerdict& v) {
+  return v.family == model::Family::kIpv6 ? v.peer + " (IPv6)" : v.peer;
+}
+
 // The peers whose probes cannot be judged yet, by name.
 std::vector<std::string> unfinished_probe_notes(const std::vector<PeerVerdict>& peers,
                                                 std::uint64_t min_probes) {
   std::vector<std::string> unjudged;
   std::vector<std::string> mtu_unknown;
   for (const auto& v : peers) {
-    if (v.overlay_probe && !v.probes_judged) unjudged.push_back(v.peer);
-    if (v.path_mtu_pending) mtu_unknown.push_back(v.peer);
+    if (v.overlay_probe && !v.probes_judged) unjudged.push_back(road_name(v));
+    if (v.path_mtu_pending) mtu_unknown.push_back(road_name(v));
   }
   std::vector<std::string> notes;
   if (!unjudged.empty())
@@ -150,8 +167,7 @@ std::vector<std::string> unfinished_probe_notes(const std::vector<PeerVerdict>& 
 }
 
 template <typename Value>
-std::optional<Value> find_peer(const std::map<std::string, Value>& by_peer,
-                               const std::string& peer) {
+std::optional<Value> find_peer(const std::map<PeerKey, Value>& by_peer, const PeerKey& peer) {
   auto it = by_peer.find(peer);
   return it != by_peer.end() ? std::optional<Value>(it->second) : std::nullopt;
 }
@@ -166,23 +182,24 @@ bool enough_probes(const ProbeStats& overlay, const std::optional<ProbeStats>& u
 }
 
 void record_probes(const Inputs& in, PeerVerdict& v) {
-  v.probed_mtu = find_peer(in.probed_mtu, v.peer);
-  v.path_mtu_pending = in.path_mtu_pending.contains(v.peer);
-  v.overlay_probe = find_peer(in.overlay_probes, v.peer);
-  v.underlay_probe = find_peer(in.underlay_probes, v.peer);
+  const PeerKey key(v.peer, v.family);
+  v.probed_mtu = find_peer(in.probed_mtu, key);
+  v.path_mtu_pending = in.path_mtu_pending.contains(key);
+  v.overlay_probe = find_peer(in.overlay_probes, key);
+  v.underlay_probe = find_peer(in.underlay_probes, key);
   if (v.overlay_probe)
     v.probes_judged = enough_probes(*v.overlay_probe, v.underlay_probe, in.thresholds.min_probes);
 }
 
 void record_exposure(const std::vector<ExposureObservation>& exposure, PeerVerdict& v) {
   for (const auto& e : exposure)
-    if (e.peer == v.peer)
+    if (e.peer == v.peer && e.address.family() == v.family)
       (e.exposed ? v.exposed_addresses : v.closed_addresses).push_back(e.address.to_string());
 }
 
 // The WireGuard peers of this node's flannel-wg devices that map to the peer.
 void record_wireguard(const wireguard::Snapshot& snapshot, PeerVerdict& v) {
-  for (const wireguard::PeerState* state : snapshot.find(v.peer)) {
+  for (const wireguard::PeerState* state : snapshot.find(v.peer, v.family)) {
     const wireguard::Peer& wg = state->wireguard;
     v.wireguard.push_back(WireguardPeerState{
         state->device, wg.public_key, wg.endpoint ? wg.endpoint->to_string() : "",
@@ -199,8 +216,9 @@ void check_flannel(const Inputs& in, const model::Peer& peer, PeerVerdict& v) {
     v.flannel_checked = true;
     return;
   }
-  auto inconsistencies =
-      flannel_inconsistencies(peer, in.peers.self.has_value(), in.overlay_device);
+  auto inconsistencies = flannel_inconsistencies(
+      peer, in.peers.self.has_value(),
+      peer.family == model::Family::kIpv6 ? in.overlay_device_v6 : in.overlay_device);
   v.flannel_checked = inconsistencies.has_value();
   if (inconsistencies) v.flannel_inconsistencies = std::move(*inconsistencies);
 }
@@ -208,6 +226,7 @@ void check_flannel(const Inputs& in, const model::Peer& peer, PeerVerdict& v) {
 PeerVerdict judge_peer(const Inputs& in, const model::Peer& peer, std::optional<int> overlay_mtu) {
   PeerVerdict v;
   v.peer = peer.name;
+  v.family = peer.family;
   v.group = peer.group;
   v.same_group = in.peers.same_group_as_self(peer.group);
   v.ready = peer.ready;
@@ -217,7 +236,7 @@ PeerVerdict judge_peer(const Inputs& in, const model::Peer& peer, std::optional<
   v.overlay_mtu = overlay_mtu;
   if (in.kernel) trace_road(*in.kernel, in.tailscale, peer, v);
   if (in.tailscale)
-    if (const tailscale::MappedPeer* mapped = in.tailscale->find(peer.name)) {
+    if (const tailscale::MappedPeer* mapped = in.tailscale->find(peer.name, peer.family)) {
       v.tailscale_peer = tailscale::display_name(mapped->tailscale);
       v.tailscale_key_expiry_unix_seconds = mapped->tailscale.key_expiry_unix_seconds;
       v.tailscale_key_expired = mapped->tailscale.expired;
@@ -232,20 +251,28 @@ PeerVerdict judge_peer(const Inputs& in, const model::Peer& peer, std::optional<
 }  // namespace
 
 NodeReport analyse(const Inputs& in) {
-  const netlink::Link* overlay_link =
-      in.kernel ? in.kernel->link_by_name(in.overlay_device) : nullptr;
+  auto link = [&](const std::string& name) {
+    return in.kernel ? in.kernel->link_by_name(name) : nullptr;
+  };
+  const netlink::Link* overlay_link = link(in.overlay_device);
+  const netlink::Link* overlay_link_v6 = link(in.overlay_device_v6);
   NodeReport report;
-  report.self = describe_node(in, overlay_link);
-  if (in.kernel) report.device_chain = device_chain(*in.kernel, overlay_link);
+  report.self = describe_node(in, overlay_link, overlay_link_v6);
+  if (in.kernel) report.device_chain = device_chain(*in.kernel, {overlay_link, overlay_link_v6});
   report.notes = missing_source_notes(in);
+  // subnet.env's FLANNEL_MTU is one figure for both families (flannel pkg/subnet/subnet.go,
+  // WriteSubnetFile); each family's flannel device has its own MTU.
   const std::optional<int> overlay_mtu = pod_mtu(in, overlay_link);
-  for (const auto& peer : in.peers.peers) report.peers.push_back(judge_peer(in, peer, overlay_mtu));
+  const std::optional<int> overlay_mtu_v6 = pod_mtu(in, overlay_link_v6);
+  for (const auto& peer : in.peers.peers)
+    report.peers.push_back(
+        judge_peer(in, peer, peer.family == model::Family::kIpv6 ? overlay_mtu_v6 : overlay_mtu));
   for (auto& note : unfinished_probe_notes(report.peers, in.thresholds.min_probes))
     report.notes.push_back(std::move(note));
   report.now_unix_seconds = in.now_unix_seconds;
-  report.findings =
-      find_problems(report.self, report.peers,
-                    RuleContext{in.overlay_device, in.thresholds, in.now_unix_seconds});
+  report.findings = find_problems(
+      report.self, report.peers,
+      RuleContext{in.overlay_device, in.thresholds, in.now_unix_seconds, in.overlay_device_v6});
   return report;
 }
 

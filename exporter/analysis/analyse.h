@@ -32,32 +32,47 @@ struct Thresholds {
 
 struct ExposureObservation {
   std::string peer;
-  model::Ipv4 address;
+  model::IpAddress address;  // of the family of the peer's road it is about
   bool exposed = false;
+};
+
+// One road to a peer: its name and address family. A bare name is the IPv4 road, so that
+// single-stack code and tests read as before.
+struct PeerKey {
+  std::string peer;
+  model::Family family = model::Family::kIpv4;
+
+  PeerKey(std::string name, model::Family road = model::Family::kIpv4)  // NOLINT: see above
+      : peer(std::move(name)), family(road) {}
+  PeerKey(const char* name) : PeerKey(std::string(name)) {}  // NOLINT: see above
+  auto operator<=>(const PeerKey&) const = default;
 };
 
 struct Inputs {
   model::PeerSet peers;
-  std::optional<netlink::KernelSnapshot> kernel;      // nullopt: netlink collector off
-  std::optional<tailscale::Snapshot> tailscale;       // nullopt: Tailscale off or absent
-  std::optional<flannel::SubnetEnv> subnet_env;       // nullopt: no subnet.env
-  std::optional<wireguard::Snapshot> wireguard;       // nullopt: wireguard collector off
-  std::string subnet_env_refused;                     // why the last read was refused
-  std::map<std::string, ProbeStats> overlay_probes;   // by peer name
-  std::map<std::string, ProbeStats> underlay_probes;  // by peer name
-  std::map<std::string, int> probed_mtu;              // by peer name
-  std::set<std::string> path_mtu_pending;             // first search still running
+  std::optional<netlink::KernelSnapshot> kernel;  // nullopt: netlink collector off
+  std::optional<tailscale::Snapshot> tailscale;   // nullopt: Tailscale off or absent
+  std::optional<flannel::SubnetEnv> subnet_env;   // nullopt: no subnet.env
+  std::optional<wireguard::Snapshot> wireguard;   // nullopt: wireguard collector off
+  std::string subnet_env_refused;                 // why the last read was refused
+  std::map<PeerKey, ProbeStats> overlay_probes;
+  std::map<PeerKey, ProbeStats> underlay_probes;
+  std::map<PeerKey, int> probed_mtu;
+  std::set<PeerKey> path_mtu_pending;  // first search still running
   std::vector<ExposureObservation> exposure;
   std::string overlay_device = "flannel.1";
+  // flannel's IPv6 VXLAN device (flannel pkg/backend/vxlan/vxlan.go: flannel-v6.<VNI>).
+  std::string overlay_device_v6 = "flannel-v6.1";
   bool prober_enabled = false;
   Thresholds thresholds;
   // Wall-clock time of the analysis (Unix seconds): how long until or since a key expiry.
   double now_unix_seconds = 0;
 };
 
-// Describes this node and its device chain, judges the road to each peer (road.h: carrier,
-// route, underlay, transport, MTU; then probes, exposure and flannel consistency), notes
-// what could not be seen, and applies the findings' rules (rules.h).
+// Describes this node and its device chain, judges the road to each peer in each address
+// family it has (road.h: carrier, route, underlay, transport, MTU; then probes, exposure and
+// flannel consistency), notes what could not be seen, and applies the findings' rules
+// (rules.h). A dual-stack peer gets two verdicts; an IPv6-only peer only its IPv6 one.
 NodeReport analyse(const Inputs& inputs);
 
 }  // namespace podpath::analysis

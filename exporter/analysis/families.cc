@@ -31,7 +31,7 @@ std::vector<metrics::MetricFamily> to_families(const NodeReport& report) {
                        "status page for the explanation and the fix); value is 1.",
                        MetricType::kGauge);
   for (const auto& v : report.peers) {
-    const Labels base = model::PeerLabels{v.peer, v.group, v.same_group}.pairs();
+    const Labels base = model::PeerLabels{v.peer, v.group, v.same_group, v.family}.pairs();
     auto with = [&](std::initializer_list<std::pair<std::string, std::string>> extra) {
       Labels l = base;
       l.insert(l.end(), extra.begin(), extra.end());
@@ -49,8 +49,11 @@ std::vector<metrics::MetricFamily> to_families(const NodeReport& report) {
     if (v.flannel_checked) consistent.add(base, v.flannel_inconsistencies.empty() ? 1 : 0);
   }
   for (const auto& f : report.findings)
-    finding.add(
-        {{"code", f.code}, {"peer", f.peer}, {"severity", std::string(to_string(f.severity))}}, 1);
+    finding.add({{"code", f.code},
+                 {"peer", f.peer},
+                 {"family", f.family ? std::string(model::to_string(*f.family)) : ""},
+                 {"severity", std::string(to_string(f.severity))}},
+                1);
   std::vector<MetricFamily> out;
   for (auto* family : {&path, &derp, &mtu, &consistent, &finding})
     if (!family->metrics.empty()) out.push_back(std::move(*family));

@@ -6,14 +6,17 @@ namespace podpath::analysis {
 
 namespace {
 
-// VXLAN adds outer IPv4 (20) + UDP (8) + VXLAN (8) + inner Ethernet (14) = 50 bytes.
+// VXLAN adds outer IPv4 (20) + UDP (8) + VXLAN (8) + inner Ethernet (14) = 50 bytes; over an
+// IPv6 underlay the outer header is 40, so 70 (the kernel's VXLAN6_HEADROOM,
+// include/net/vxlan.h, which also caps flannel-v6.<VNI>'s MTU at its device's MTU - 70).
 constexpr int kVxlanOverhead = 50;
+constexpr int kVxlan6Overhead = 70;
 // WireGuard over IPv4 adds outer IPv4 (20) + UDP (8) + its data header (type 4, receiver 4,
-// counter 8) and tag (16) = 60 bytes. flannel's wireguard backend reserves 80
-// (pkg/backend/wireguard/wireguard_network.go, const overhead: its comment counts a 40-byte
-// IPv6 header), so flannel-wg's MTU is 20 below what the road carries. The roads traced here
-// go to the peer's IPv4 public-ip, so the computed figure is the IPv4 one.
+// counter 8) and tag (16) = 60 bytes; over IPv6, 80. flannel's wireguard backend reserves 80
+// for both (pkg/backend/wireguard/wireguard_network.go, const overhead: its comment counts a
+// 40-byte IPv6 header), so over IPv4 flannel-wg's MTU is 20 below what the road carries.
 constexpr int kWireguardOverhead = 60;
+constexpr int kWireguard6Overhead = 80;
 constexpr int kFlannelWireguardReserve = 80;
 // IPIP adds one IPv4 header, 20 (pkg/backend/ipip).
 constexpr int kIpipOverhead = 20;
@@ -25,12 +28,13 @@ bool encapsulates(Carrier carrier) {
   return carrier == Carrier::kVxlan || carrier == Carrier::kWireguard || carrier == Carrier::kIpip;
 }
 
-int overhead_of(Carrier carrier) {
+// `ipv6_underlay`: the tunnel's packets go to the peer's IPv6 address (public-ipv6).
+int overhead_of(Carrier carrier, bool ipv6_underlay) {
   switch (carrier) {
     case Carrier::kVxlan:
-      return kVxlanOverhead;
+      return ipv6_underlay ? kVxlan6Overhead : kVxlanOverhead;
     case Carrier::kWireguard:
-      return kWireguardOverhead;
+      return ipv6_underlay ? kWireguard6Overhead : kWireguardOverhead;
     case Carrier::kIpip:
       return kIpipOverhead;
     default:
@@ -60,9 +64,9 @@ struct TailscaleTransport {
 
 // The Tailscale peer that carries traffic for `reason`, and its transport.
 std::optional<tailscale::PeerPath> tailscale_path(const tailscale::Snapshot& snapshot,
-                                                  const std::string& peer,
+                                                  const model::Peer& peer,
                                                   tailscale::MatchReason wanted) {
-  const tailscale::MappedPeer* mapped = snapshot.find(peer);
+  const tailscale::MappedPeer* mapped = snapshot.find(peer.name, peer.family);
   if (mapped == nullptr || !snapshot.status) return std::nullopt;
   for (const auto& candidate : mapped->candidates) {
     if (candidate.match != wanted) continue;
@@ -94,15 +98,15 @@ TailscaleTransport from_tailscale(const std::optional<tailscale::PeerPath>& path
 }
 
 TailscaleTransport tailscale_transport(const std::optional<tailscale::Snapshot>& tailscale,
-                                       const std::string& peer, tailscale::MatchReason reason) {
+                                       const model::Peer& peer, tailscale::MatchReason reason) {
   if (!tailscale) return {};
   return from_tailscale(tailscale_path(*tailscale, peer, reason));
 }
 
 const netlink::PeerRoutes* routes_for(const netlink::KernelSnapshot& kernel,
-                                      const std::string& peer) {
+                                      const model::Peer& peer) {
   for (const auto& r : kernel.peer_routes)
-    if (r.peer == peer) return &r;
+    if (r.peer == peer.name && r.family == peer.family) return &r;
   return nullptr;
 }
 
@@ -125,7 +129,7 @@ const netlink::RouteLookup* underlay_route(const netlink::PeerRoutes* routes, Ca
 TailscaleTransport transport_of(Carrier carrier, const netlink::Link* under_link,
                                 bool under_tailscale,
                                 const std::optional<tailscale::Snapshot>& tailscale,
-                                const std::string& peer) {
+                                const model::Peer& peer) {
   switch (carrier) {
     case Carrier::kVxlan:
     case Carrier::kWireguard:
@@ -153,20 +157,21 @@ struct ComputedMtu {
 };
 
 ComputedMtu computed_mtu(Carrier carrier, const netlink::Link* route_link,
-                         const netlink::Link* under_link) {
+                         const netlink::Link* under_link, bool ipv6_underlay) {
   switch (carrier) {
     case Carrier::kVxlan:
     case Carrier::kWireguard:
     case Carrier::kIpip: {
       if (under_link == nullptr) return {};
-      const int overhead = overhead_of(carrier);
+      const int overhead = overhead_of(carrier, ipv6_underlay);
+      const std::string_view over = ipv6_underlay ? "IPv6" : "IPv4";
       if (carrier == Carrier::kWireguard)
         return {static_cast<int>(under_link->mtu) - overhead,
-                fmt::format("{} {} - {} (WireGuard over IPv4; flannel reserves {})",
-                            under_link->name, under_link->mtu, overhead, kFlannelWireguardReserve)};
+                fmt::format("{} {} - {} (WireGuard over {}; flannel reserves {})", under_link->name,
+                            under_link->mtu, overhead, over, kFlannelWireguardReserve)};
       return {static_cast<int>(under_link->mtu) - overhead,
-              fmt::format("{} {} - {} ({})", under_link->name, under_link->mtu, overhead,
-                          encapsulation_name(carrier))};
+              fmt::format("{} {} - {} ({}{})", under_link->name, under_link->mtu, overhead,
+                          encapsulation_name(carrier), ipv6_underlay ? " over IPv6" : "")};
     }
     case Carrier::kTailscaleSubnetRoute:
       if (route_link == nullptr) return {};
@@ -222,7 +227,7 @@ Carrier classify_carrier(const netlink::RouteLookup& route, const netlink::Kerne
 void trace_road(const netlink::KernelSnapshot& kernel,
                 const std::optional<tailscale::Snapshot>& tailscale, const model::Peer& peer,
                 PeerVerdict& verdict) {
-  const netlink::PeerRoutes* routes = routes_for(kernel, peer.name);
+  const netlink::PeerRoutes* routes = routes_for(kernel, peer);
   if (routes != nullptr && routes->overlay)
     follow_overlay_route(*routes->overlay, kernel, peer, verdict);
   const netlink::RouteLookup* under = underlay_route(routes, verdict.carrier);
@@ -234,10 +239,12 @@ void trace_road(const netlink::KernelSnapshot& kernel,
     verdict.double_encapsulation = is_tailscale_device(under_link, under->table);
   }
   auto transport =
-      transport_of(verdict.carrier, under_link, verdict.double_encapsulation, tailscale, peer.name);
+      transport_of(verdict.carrier, under_link, verdict.double_encapsulation, tailscale, peer);
   verdict.transport = transport.transport;
   verdict.derp_region = std::move(transport.derp_region);
-  auto mtu = computed_mtu(verdict.carrier, kernel.link_by_name(verdict.route_device), under_link);
+  const bool ipv6_underlay = peer.vtep_address && peer.vtep_address->is_v6();
+  auto mtu = computed_mtu(verdict.carrier, kernel.link_by_name(verdict.route_device), under_link,
+                          ipv6_underlay);
   verdict.computed_mtu = mtu.mtu;
   verdict.mtu_chain = std::move(mtu.chain);
 }

@@ -238,8 +238,8 @@ std::optional<Explanation> computed_mtu_too_small(const PeerVerdict& v, const Ru
   if (!encapsulated(v) || !v.overlay_mtu || !v.computed_mtu || !(*v.computed_mtu < *v.overlay_mtu))
     return std::nullopt;
   return Explanation{
-      fmt::format("{} MTU {} exceeds the path MTU {} to {} ({})", c.overlay_device, *v.overlay_mtu,
-                  *v.computed_mtu, v.peer, v.mtu_chain),
+      fmt::format("{} MTU {} exceeds the path MTU {} to {} ({})", c.device_for(v.family),
+                  *v.overlay_mtu, *v.computed_mtu, v.peer, v.mtu_chain),
       fmt::format("set flannel's MTU to at most {} or remove the extra encapsulation",
                   *v.computed_mtu)};
 }
@@ -253,7 +253,7 @@ std::optional<Explanation> probed_mtu_too_small(const PeerVerdict& v, const Rule
   return Explanation{
       fmt::format("{} MTU {} exceeds the probed path MTU {} to {}: larger packets are "
                   "dropped (MTU black hole)",
-                  c.overlay_device, *v.overlay_mtu, *v.probed_mtu, v.peer),
+                  c.device_for(v.family), *v.overlay_mtu, *v.probed_mtu, v.peer),
       fmt::format("find the hop with the small MTU (ping -M do -s {} {}) and raise it, or "
                   "lower flannel's MTU to {}",
                   *v.overlay_mtu - 28, vtep_text(v), *v.probed_mtu)};
@@ -371,9 +371,16 @@ std::vector<Explanation> latency_high(const PeerVerdict& v, const RuleContext& c
 }
 
 Finding make_finding(Severity severity, std::string_view code, const std::string& peer,
-                     Explanation explanation) {
-  return Finding{severity, std::string(code), peer, std::move(explanation.message),
-                 std::move(explanation.fix)};
+                     Explanation explanation, std::optional<model::Family> family = std::nullopt) {
+  return Finding{
+      severity, std::string(code), peer, std::move(explanation.message), std::move(explanation.fix),
+      family};
+}
+
+// "IPv6: " before a peer finding's message where the report has IPv6 roads, so that the two
+// roads of a dual-stack peer read apart; an IPv4-only cluster's findings read as before.
+std::string family_prefix(model::Family family) {
+  return family == model::Family::kIpv6 ? "IPv6: " : "IPv4: ";
 }
 
 }  // namespace
@@ -415,15 +422,20 @@ std::vector<Finding> find_problems(const NodeIdentity& self, const std::vector<P
   for (const NodeRule& rule : node_rules())
     if (auto explanation = rule.check(self, context))
       findings.push_back(make_finding(rule.severity, rule.code, "", std::move(*explanation)));
+  const bool name_family = std::any_of(peers.begin(), peers.end(), [](const PeerVerdict& v) {
+    return v.family == model::Family::kIpv6;
+  });
   for (const PeerVerdict& peer : peers)
     for (const PeerRule& rule : peer_rules())
-      for (auto& explanation : rule.check(peer, context))
+      for (auto& explanation : rule.check(peer, context)) {
+        if (name_family) explanation.message = family_prefix(peer.family) + explanation.message;
         findings.push_back(
-            make_finding(rule.severity, rule.code, peer.peer, std::move(explanation)));
+            make_finding(rule.severity, rule.code, peer.peer, std::move(explanation), peer.family));
+      }
   std::stable_sort(findings.begin(), findings.end(), [](const Finding& a, const Finding& b) {
     if (a.severity != b.severity) return a.severity > b.severity;
     if (a.code != b.code) return a.code < b.code;
-    return a.peer < b.peer;
+    return std::tie(a.peer, a.family) < std::tie(b.peer, b.family);
   });
   return findings;
 }

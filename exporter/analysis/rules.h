@@ -25,9 +25,14 @@ struct Explanation {
 
 // What a peer rule may read besides the verdict.
 struct RuleContext {
-  std::string overlay_device = "flannel.1";  // named in the MTU findings
+  std::string overlay_device = "flannel.1";  // named in the MTU findings of IPv4 roads
   Thresholds thresholds;
-  double now_unix_seconds = 0;  // for key expiry
+  double now_unix_seconds = 0;                     // for key expiry
+  std::string overlay_device_v6 = "flannel-v6.1";  // ... and of IPv6 roads
+
+  const std::string& device_for(model::Family family) const {
+    return family == model::Family::kIpv6 ? overlay_device_v6 : overlay_device;
+  }
 };
 
 // A problem of this node itself (the finding's peer is empty).
@@ -48,7 +53,8 @@ struct PeerRule {
 std::span<const NodeRule> node_rules();
 std::span<const PeerRule> peer_rules();
 
-// Every rule over this node and each peer; sorted critical first, then by code and peer.
+// Every rule over this node and each peer; sorted critical first, then by code, peer and
+// family. Where any road is IPv6, a peer finding's message starts with its family ("IPv6: ").
 std::vector<Finding> find_problems(const NodeIdentity& self, const std::vector<PeerVerdict>& peers,
                                    const RuleContext& context);
 

@@ -1,5 +1,5 @@
-// One verdict per peer: the road a pod packet to it takes, how it performs, and the named
-// problems (findings) in the field report's terms. Plain data; analyse() builds it.
+// One verdict per peer and address family: the road a pod packet to it takes, how it performs, and
+// the named problems (findings) in the field report's terms. Plain data; analyse() builds it.
 #pragma once
 
 #include <algorithm>
@@ -61,6 +61,9 @@ struct Finding {
   std::string peer;     // empty for findings about this node itself
   std::string message;  // one line: what is wrong, with the figures
   std::string fix;      // one line: what to do
+  // The peer's road the finding is about (a dual-stack peer has one per family); nullopt for
+  // findings about this node itself.
+  std::optional<model::Family> family;
 
   bool operator==(const Finding&) const = default;
 };
@@ -106,6 +109,7 @@ inline constexpr double kWireguardRejectAfterSeconds = 180;
 
 struct PeerVerdict {
   std::string peer;
+  model::Family family = model::Family::kIpv4;  // which of the peer's roads this is
   std::string group;
   bool same_group = false;
   bool ready = true;
@@ -116,7 +120,7 @@ struct PeerVerdict {
   std::string route_device;  // device of `ip route get <peer's 10.42.N.0>`
   std::string route_table;   // "main", "52", ...
   std::string route_error;   // "ENETUNREACH" when the kernel has no route
-  std::optional<model::Ipv4> vtep_address;
+  std::optional<model::IpAddress> vtep_address;
   std::string underlay_device;  // device of `ip route get <VTEP>` (vxlan, wireguard)
   std::string underlay_table;
   Transport transport = Transport::kUnknown;
@@ -193,7 +197,7 @@ struct NodeIdentity {
 struct NodeReport {
   NodeIdentity self;
   std::vector<LinkSummary> device_chain;  // the overlay device and what carries it
-  std::vector<PeerVerdict> peers;         // sorted by peer name
+  std::vector<PeerVerdict> peers;         // sorted by peer name, then family (IPv4 first)
   std::vector<Finding> findings;          // sorted: critical first, then by code and peer
   std::vector<std::string> notes;         // what could not be seen (collector off, stale)
   double now_unix_seconds = 0;            // when it was made (key expiry is told against it)

@@ -137,6 +137,17 @@ std::uint32_t IpAddress::v4_value() const {
          (std::uint32_t{bytes_[2]} << 8) | bytes_[3];
 }
 
+IpAddress IpAddress::plus(std::uint32_t n) const {
+  IpAddress out = *this;
+  std::uint64_t carry = n;
+  for (std::size_t i = bytes().size(); i-- > 0 && carry != 0;) {
+    carry += out.bytes_[i];
+    out.bytes_[i] = static_cast<std::uint8_t>(carry);
+    carry >>= 8;
+  }
+  return out;
+}
+
 bool IpAddress::is_unspecified() const {
   return std::all_of(bytes_.begin(), bytes_.end(), [](std::uint8_t b) { return b == 0; });
 }
@@ -160,7 +171,7 @@ std::array<std::uint8_t, 16> masked(std::span<const std::uint8_t> bytes, int len
   return out;
 }
 
-int max_length(Family family) {
+int family_bits(Family family) {
   return family == Family::kIpv4 ? 32 : 128;
 }
 
@@ -175,7 +186,7 @@ std::optional<IpPrefix> IpPrefix::parse(std::string_view text) {
   auto slash = text.find('/');
   auto address = IpAddress::parse(text.substr(0, slash));
   if (!address) return std::nullopt;
-  int length = max_length(address->family());
+  int length = family_bits(address->family());
   if (slash != std::string_view::npos) {
     std::string_view digits = text.substr(slash + 1);
     if (digits.empty() || digits[0] < '0' || digits[0] > '9' ||
@@ -183,7 +194,7 @@ std::optional<IpPrefix> IpPrefix::parse(std::string_view text) {
       return std::nullopt;
     auto [next, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), length);
     if (ec != std::errc() || next != digits.data() + digits.size() ||
-        length > max_length(address->family()))
+        length > family_bits(address->family()))
       return std::nullopt;
   }
   return IpPrefix(*address, length);

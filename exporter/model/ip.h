@@ -33,7 +33,7 @@ struct Ipv4Prefix {
 };
 
 // The address family: the `family` label of per-peer series ("ipv4", "ipv6").
-enum class Family : std::uint8_t { kIpv4, kIpv6 };
+enum class Family { kIpv4, kIpv6 };
 std::string_view to_string(Family family);
 
 // An IPv4 or IPv6 address. IPv4 addresses are kept apart from IPv4-mapped IPv6 ones
@@ -41,6 +41,8 @@ std::string_view to_string(Family family);
 class IpAddress {
  public:
   IpAddress() = default;  // 0.0.0.0
+  // The IPv4-only type converts without ceremony while its last users move over.
+  IpAddress(Ipv4 ip) : IpAddress(v4(ip.value)) {}  // NOLINT(google-explicit-constructor)
   static IpAddress v4(std::uint32_t host_order);
   static IpAddress v6(const std::array<std::uint8_t, 16>& network_order);
   // From 4 or 16 bytes in network order (what netlink and sockets hand over); nullopt for
@@ -60,6 +62,9 @@ class IpAddress {
     return {bytes_.data(), is_v4() ? std::size_t{4} : std::size_t{16}};
   }
   bool is_unspecified() const;
+  // The address `n` further on, wrapping within the family: the first host address of a
+  // subnet is its network address plus one (10.42.2.0 -> 10.42.2.1, fd00:42:2:: -> ::1).
+  IpAddress plus(std::uint32_t n) const;
   // Dotted quad, or RFC 5952's canonical IPv6 text (lower case, longest zero run as ::).
   std::string to_string() const;
   auto operator<=>(const IpAddress&) const = default;
@@ -74,12 +79,16 @@ class IpPrefix {
   IpPrefix() = default;
   // The address with its host bits cleared: (10.42.2.1, 24) -> 10.42.2.0/24.
   IpPrefix(IpAddress address, int length);
+  IpPrefix(Ipv4Prefix prefix)  // NOLINT(google-explicit-constructor): see IpAddress(Ipv4)
+      : IpPrefix(IpAddress(prefix.address), prefix.length) {}
   // "10.42.1.0/24", "fd00:42:1::/64"; a bare address is a /32 or /128. Host bits are
   // cleared. The length is decimal without sign or leading zero, as Go's net/netip.ParsePrefix.
   static std::optional<IpPrefix> parse(std::string_view text);
 
   const IpAddress& address() const { return address_; }
   int length() const { return length_; }
+  // The family's full length: 32 or 128.
+  int max_length() const { return address_.is_v4() ? 32 : 128; }
   Family family() const { return address_.family(); }
   std::string to_string() const;
   bool contains(const IpAddress& ip) const;

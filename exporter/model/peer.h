@@ -62,42 +62,49 @@ struct ClusterNode {
   bool operator==(const ClusterNode&) const = default;
 };
 
-// One peer as flannel programmed it into this node's kernel.
+// One peer as flannel programmed it into this node's kernel, in one address family.
 struct KernelPeer {
-  Ipv4Prefix pod_subnet;             // from the onlink route 10.42.N.0/24 via 10.42.N.0
-  std::optional<Ipv4> gateway;       // 10.42.N.0 (the route's via)
-  std::string vtep_mac;              // from the permanent neighbour of the gateway
-  std::optional<Ipv4> vtep_address;  // from the FDB entry of that MAC
-  std::string device;                // flannel.1
+  IpPrefix pod_subnet;                    // from the onlink route 10.42.N.0/24 via 10.42.N.0
+  std::optional<IpAddress> gateway;       // 10.42.N.0 (the route's via)
+  std::string vtep_mac;                   // from the permanent neighbour of the gateway
+  std::optional<IpAddress> vtep_address;  // from the FDB entry of that MAC
+  std::string device;                     // flannel.1, flannel-v6.1
 
+  Family family() const { return pod_subnet.family(); }
   bool operator==(const KernelPeer&) const = default;
 };
 
+// One other node in one address family: a dual-stack node is two Peers with the same name,
+// one per family, because each family has its own road (flannel.1 and flannel-v6.1, their
+// own routes, VTEP and MTU) and either can fail alone (k3s-io/k3s#8794).
 struct Peer {
   std::string name;   // node name; the pod subnet text when only the kernel knows it
   std::string group;  // empty when unset
-  std::optional<Ipv4Prefix> pod_cidr;
+  Family family = Family::kIpv4;
+  std::optional<IpPrefix> pod_cidr;  // this family's pod CIDR
   // What the overlay probe pings: the peer's flannel device (10.42.N.0), or where its backend
   // has none (host-gw, ipsec, extension...) its cni0 bridge (10.42.N.1).
-  std::optional<Ipv4> overlay_address;
-  std::optional<Ipv4> vtep_address;  // where VXLAN for it goes (public-ip)
-  std::string vtep_mac;
-  std::vector<Ipv4> internal_addresses;
-  std::vector<Ipv4> external_addresses;
+  std::optional<IpAddress> overlay_address;
+  std::optional<IpAddress> vtep_address;      // where VXLAN for it goes (public-ip, public-ipv6)
+  std::string vtep_mac;                       // VtepMAC of backend-data or backend-v6-data
+  std::vector<IpAddress> internal_addresses;  // of this family
+  std::vector<IpAddress> external_addresses;  // of this family
   bool ready = true;
   bool unschedulable = false;
   bool in_cluster = false;             // known from the Kubernetes API
   bool in_kernel = false;              // flannel programmed it on this node
   std::optional<ClusterNode> cluster;  // the API's record, when there is one
-  std::optional<KernelPeer> kernel;    // the kernel's record, when there is one
+  std::optional<KernelPeer> kernel;    // the kernel's record of this family, when there is one
 };
 
 struct PeerSet {
   std::string self_name;
   std::string self_group;
   std::optional<ClusterNode> self;  // this node's own record from the API
-  std::vector<Peer> peers;          // sorted by name, never containing this node
-  std::uint64_t generation = 0;     // bumped on every publish
+  // One entry per other node and address family it has, sorted by (name, family); never
+  // this node.
+  std::vector<Peer> peers;
+  std::uint64_t generation = 0;  // bumped on every publish
   // No node (this one included) carries the group label: the whole cluster is one group.
   // Real k3s and kubeadm nodes carry no topology label unless someone sets one, and a
   // cluster without groups must still get the same-group latency bound. Set by merge_peers.
@@ -108,11 +115,17 @@ struct PeerSet {
   bool same_group_as_self(const std::string& group) const {
     return ungrouped || (!self_group.empty() && group == self_group);
   }
+  // The same set with only the peers of one family: each family is judged on its own.
+  PeerSet of_family(Family family) const;
+  // The families any peer has, IPv4 first.
+  std::vector<Family> families() const;
 };
 
-// Joins the API's nodes with the kernel's entries. Without cluster nodes (kernel-only mode
-// or API unreachable since start) the kernel entries alone make the peer set, named by
-// pod subnet. A kernel entry is matched to a node by pod CIDR.
+// Joins the API's nodes with the kernel's entries. A node gives one Peer per family it has a
+// pod CIDR or a flannel lease in (an IPv6-only node has no IPv4 Peer). Without cluster nodes
+// (kernel-only mode or API unreachable since start) the kernel entries alone make the peer
+// set, named by pod subnet. A kernel entry is matched to a node's Peer of the same family by
+// pod CIDR.
 PeerSet merge_peers(const std::string& self_name,
                     const std::optional<std::vector<ClusterNode>>& cluster_nodes,
                     const std::vector<KernelPeer>& kernel_peers);

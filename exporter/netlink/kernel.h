@@ -15,12 +15,12 @@ namespace podpath::netlink {
 
 struct Vxlan {
   std::uint32_t vni = 0;
-  std::string local;                 // IFLA_VXLAN_LOCAL or LOCAL6 as text; empty when unset
-  std::uint16_t dstport = 0;         // host byte order (the kernel sends it big-endian)
-  int underlay_index = 0;            // IFLA_VXLAN_LINK; 0 when unset
-  std::string underlay_device;       // resolved from the link dump; empty when not found
-  std::optional<bool> learning;      // flannel turns learning off
-  std::optional<model::Ipv4> group;  // remote/group address when set
+  std::string local;                      // IFLA_VXLAN_LOCAL or LOCAL6 as text; empty when unset
+  std::uint16_t dstport = 0;              // host byte order (the kernel sends it big-endian)
+  int underlay_index = 0;                 // IFLA_VXLAN_LINK; 0 when unset
+  std::string underlay_device;            // resolved from the link dump; empty when not found
+  std::optional<bool> learning;           // flannel turns learning off
+  std::optional<model::IpAddress> group;  // remote/group address when set
 
   bool operator==(const Vxlan&) const = default;
 };
@@ -48,13 +48,14 @@ inline constexpr std::uint32_t kTableMain = 254;
 inline constexpr std::uint32_t kTableDefault = 253;
 
 struct Route {
+  model::Family family = model::Family::kIpv4;
   std::uint32_t table = 0;  // RTA_TABLE when present, else rtm_table
   std::string type;         // unicast, local, broadcast, unreachable, blackhole, ...
-  std::optional<model::Ipv4Prefix> destination;  // absent for the default route
-  std::optional<model::Ipv4> gateway;
+  std::optional<model::IpPrefix> destination;  // absent for the default route
+  std::optional<model::IpAddress> gateway;
   int oif = 0;
   std::string device;  // name of oif, empty when none
-  std::optional<model::Ipv4> prefsrc;
+  std::optional<model::IpAddress> prefsrc;
   std::optional<std::uint32_t> metric;  // RTA_PRIORITY
   std::uint8_t protocol = 0;
   std::uint8_t scope = 0;
@@ -67,29 +68,30 @@ struct Route {
 // The answer to "ip route get DST": either a route (with the table that held it) or the
 // kernel's error, kept as a value because "unreachable" is a fact worth reporting.
 struct RouteLookup {
-  model::Ipv4 destination;
+  model::IpAddress destination;
   int error = 0;           // positive errno (ENETUNREACH, EHOSTUNREACH, ...); 0 on success
   std::string error_name;  // "ENETUNREACH"; empty on success
   std::uint32_t table = 0;
   std::string type;
   int oif = 0;
   std::string device;
-  std::optional<model::Ipv4> gateway;
-  std::optional<model::Ipv4> prefsrc;
+  std::optional<model::IpAddress> gateway;
+  std::optional<model::IpAddress> prefsrc;
 
   bool ok() const { return error == 0; }
   bool operator==(const RouteLookup&) const = default;
 };
 
 struct Rule {
+  model::Family family = model::Family::kIpv4;
   std::uint32_t priority = 0;
   std::uint32_t table = 0;  // FRA_TABLE when present, else the header's table
   // lookup (FR_ACT_TO_TBL), goto, nop, blackhole, unreachable, prohibit, or "action-N".
   std::string action;
   std::optional<std::uint32_t> fwmark;
   std::optional<std::uint32_t> fwmask;
-  std::optional<model::Ipv4Prefix> source;
-  std::optional<model::Ipv4Prefix> destination;
+  std::optional<model::IpPrefix> source;
+  std::optional<model::IpPrefix> destination;
   std::string iif;  // FRA_IIFNAME
   std::string oif;  // FRA_OIFNAME
   bool invert = false;
@@ -99,9 +101,9 @@ struct Rule {
   bool operator==(const Rule&) const = default;
 };
 
-// An IPv4 neighbour (ARP) entry.
+// A neighbour entry: ARP for IPv4, neighbour discovery for IPv6.
 struct Neighbour {
-  model::Ipv4 address;
+  model::IpAddress address;
   std::string mac;  // empty when the entry has no link-layer address (incomplete, failed)
   int ifindex = 0;
   std::string device;
@@ -116,7 +118,7 @@ struct Neighbour {
 // remote VTEP a MAC is tunnelled to.
 struct FdbEntry {
   std::string mac;
-  std::optional<model::Ipv4> dst;
+  std::optional<model::IpAddress> dst;
   std::optional<std::uint32_t> vni;
   int ifindex = 0;
   std::string device;
@@ -128,10 +130,11 @@ struct FdbEntry {
   bool operator==(const FdbEntry&) const = default;
 };
 
-// Route lookups towards one peer: to its overlay gateway (10.42.N.0, what pods send to)
-// and to its VTEP address (where VXLAN for it goes).
+// Route lookups towards one peer in one family: to its overlay gateway (10.42.N.0, what pods
+// send to) and to its VTEP address (where VXLAN for it goes).
 struct PeerRoutes {
   std::string peer;
+  model::Family family = model::Family::kIpv4;
   std::string group;
   bool same_group = false;  // PeerSet::same_group_as_self
   std::optional<RouteLookup> overlay;
@@ -145,11 +148,11 @@ struct PeerRoutes {
 // snapshots of the same kernel state compare equal.
 struct KernelSnapshot {
   std::vector<Link> links;
-  std::vector<Route> routes;  // IPv4, all tables
-  std::vector<Rule> rules;    // IPv4
+  std::vector<Route> routes;  // IPv4 then IPv6, all tables
+  std::vector<Rule> rules;    // both families
   std::vector<Neighbour> neighbours;
   std::vector<FdbEntry> fdb;
-  std::vector<PeerRoutes> peer_routes;  // sorted by peer name
+  std::vector<PeerRoutes> peer_routes;  // sorted by peer name and family
 
   const Link* link_by_index(int index) const;
   const Link* link_by_name(const std::string& name) const;

@@ -57,7 +57,7 @@ std::vector<std::shared_ptr<metrics::Collector>> NetlinkModule::start(
   auto flannel = compile("--netlink.flannel-devices", flannel_devices_);
   if (!flannel)
     throw module::ConfigError(
-        "--netlink.flannel-devices must not be empty; the default is flannel\\.[0-9]+");
+        "--netlink.flannel-devices must not be empty; the default is flannel(-v6)?\\.[0-9]+");
   options.flannel_devices = *flannel;
   collector_ =
       std::make_shared<NetlinkCollector>(std::make_shared<NetlinkSource>(), std::move(options),

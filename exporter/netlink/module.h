@@ -28,7 +28,8 @@ class NetlinkModule final : public module::Module {
  private:
   std::string include_;
   std::string exclude_;
-  std::string flannel_devices_ = "flannel\\.[0-9]+";
+  // flannel.<VNI> (IPv4) and flannel-v6.<VNI> (IPv6; flannel pkg/backend/vxlan/vxlan.go).
+  std::string flannel_devices_ = "flannel(-v6)?\\.[0-9]+";
   std::shared_ptr<NetlinkCollector> collector_;
 };
 

@@ -63,12 +63,26 @@ std::optional<std::uint8_t> get_u8(const nlattr* attr) {
   return *static_cast<const std::uint8_t*>(nla_data(attr));
 }
 
-// IPv4 addresses travel in network byte order, exactly 4 bytes.
-std::optional<model::Ipv4> get_ipv4(const nlattr* attr) {
-  if (attr == nullptr || nla_len(attr) != 4) return std::nullopt;
-  std::uint32_t network;
-  std::memcpy(&network, nla_data(attr), sizeof network);
-  return model::Ipv4{ntohl(network)};
+// Addresses travel in network byte order: exactly 4 bytes for AF_INET, 16 for AF_INET6.
+std::optional<model::IpAddress> get_address(const nlattr* attr, int family) {
+  const int size = family == AF_INET ? 4 : family == AF_INET6 ? 16 : -1;
+  if (attr == nullptr || nla_len(attr) != size) return std::nullopt;
+  return model::IpAddress::from_bytes(
+      {static_cast<const std::uint8_t*>(nla_data(attr)), static_cast<std::size_t>(size)});
+}
+
+// An address of whichever family its length says (FDB destinations and VXLAN groups carry
+// no family of their own).
+std::optional<model::IpAddress> get_any_address(const nlattr* attr) {
+  if (attr == nullptr) return std::nullopt;
+  return get_address(attr, nla_len(attr) == 16 ? AF_INET6 : AF_INET);
+}
+
+bool is_ip_family(int family) {
+  return family == AF_INET || family == AF_INET6;
+}
+model::Family model_family(int family) {
+  return family == AF_INET6 ? model::Family::kIpv6 : model::Family::kIpv4;
 }
 
 std::string get_string(const nlattr* attr) {
@@ -126,10 +140,10 @@ Parsed<T> parse_dump(ByteView reply, std::uint16_t type, const char* what, Build
   return out;
 }
 
-std::optional<model::Ipv4Prefix> prefix_of(const nlattr* attr, int length) {
-  auto address = get_ipv4(attr);
-  if (!address || length < 0 || length > 32) return std::nullopt;
-  return model::Ipv4Prefix::parse(fmt::format("{}/{}", address->to_string(), length));
+std::optional<model::IpPrefix> prefix_of(const nlattr* attr, int length, int family) {
+  auto address = get_address(attr, family);
+  if (!address || length < 0 || length > (family == AF_INET ? 32 : 128)) return std::nullopt;
+  return model::IpPrefix(*address, length);
 }
 
 std::optional<Vxlan> parse_vxlan(nlattr* data) {
@@ -144,7 +158,8 @@ std::optional<Vxlan> parse_vxlan(nlattr* data) {
   if (auto port = get_u16(attrs[IFLA_VXLAN_PORT])) vxlan.dstport = ntohs(*port);
   vxlan.underlay_index = static_cast<int>(get_u32(attrs[IFLA_VXLAN_LINK]).value_or(0));
   if (auto learning = get_u8(attrs[IFLA_VXLAN_LEARNING])) vxlan.learning = *learning != 0;
-  vxlan.group = get_ipv4(attrs[IFLA_VXLAN_GROUP]);
+  vxlan.group = get_address(attrs[IFLA_VXLAN_GROUP], AF_INET);
+  if (!vxlan.group) vxlan.group = get_address(attrs[IFLA_VXLAN_GROUP6], AF_INET6);
   return vxlan;
 }
 
@@ -315,12 +330,14 @@ Parsed<Link> parse_links(ByteView reply) {
 Parsed<Route> parse_routes(ByteView reply) {
   using M = Message<rtmsg, RTA_MAX>;
   return parse_dump<Route, rtmsg, RTA_MAX>(reply, RTM_NEWROUTE, "route", [](const M& m, auto& out) {
-    if (m.header->rtm_family != AF_INET) return;
+    const int family = m.header->rtm_family;
+    if (!is_ip_family(family)) return;
     Route route;
+    route.family = model_family(family);
     route.table = get_u32(m.attrs[RTA_TABLE]).value_or(m.header->rtm_table);
     route.type = route_type_name(m.header->rtm_type);
     if (m.attrs[RTA_DST] != nullptr) {
-      route.destination = prefix_of(m.attrs[RTA_DST], m.header->rtm_dst_len);
+      route.destination = prefix_of(m.attrs[RTA_DST], m.header->rtm_dst_len, family);
       if (!route.destination) {
         out.problems.push_back("route with a malformed RTA_DST");
         return;
@@ -329,9 +346,9 @@ Parsed<Route> parse_routes(ByteView reply) {
       out.problems.push_back("route with a prefix length but no RTA_DST");
       return;
     }
-    route.gateway = get_ipv4(m.attrs[RTA_GATEWAY]);
+    route.gateway = get_address(m.attrs[RTA_GATEWAY], family);
     route.oif = static_cast<int>(get_u32(m.attrs[RTA_OIF]).value_or(0));
-    route.prefsrc = get_ipv4(m.attrs[RTA_PREFSRC]);
+    route.prefsrc = get_address(m.attrs[RTA_PREFSRC], family);
     route.metric = get_u32(m.attrs[RTA_PRIORITY]);
     route.protocol = m.header->rtm_protocol;
     route.scope = m.header->rtm_scope;
@@ -345,17 +362,19 @@ Parsed<Rule> parse_rules(ByteView reply) {
   using M = Message<fib_rule_hdr, FRA_MAX>;
   return parse_dump<Rule, fib_rule_hdr, FRA_MAX>(
       reply, RTM_NEWRULE, "rule", [](const M& m, auto& out) {
-        if (m.header->family != AF_INET) return;
+        const int family = m.header->family;
+        if (!is_ip_family(family)) return;
         Rule rule;
+        rule.family = model_family(family);
         rule.priority = get_u32(m.attrs[FRA_PRIORITY]).value_or(0);
         rule.table = get_u32(m.attrs[FRA_TABLE]).value_or(m.header->table);
         rule.action = rule_action_name(m.header->action);
         rule.fwmark = get_u32(m.attrs[FRA_FWMARK]);
         rule.fwmask = get_u32(m.attrs[FRA_FWMASK]);
         if (m.attrs[FRA_SRC] != nullptr)
-          rule.source = prefix_of(m.attrs[FRA_SRC], m.header->src_len);
+          rule.source = prefix_of(m.attrs[FRA_SRC], m.header->src_len, family);
         if (m.attrs[FRA_DST] != nullptr)
-          rule.destination = prefix_of(m.attrs[FRA_DST], m.header->dst_len);
+          rule.destination = prefix_of(m.attrs[FRA_DST], m.header->dst_len, family);
         rule.iif = get_string(m.attrs[FRA_IIFNAME]);
         rule.oif = get_string(m.attrs[FRA_OIFNAME]);
         rule.invert = (m.header->flags & FIB_RULE_INVERT) != 0;
@@ -371,10 +390,12 @@ Parsed<Neighbour> parse_neighbours(ByteView reply) {
   using M = Message<ndmsg, NDA_MAX>;
   return parse_dump<Neighbour, ndmsg, NDA_MAX>(
       reply, RTM_NEWNEIGH, "neighbour", [](const M& m, auto& out) {
-        if (m.header->ndm_family != AF_INET) return;
-        auto address = get_ipv4(m.attrs[NDA_DST]);
+        const int family = m.header->ndm_family;
+        if (!is_ip_family(family)) return;
+        auto address = get_address(m.attrs[NDA_DST], family);
         if (!address) {
-          out.problems.push_back("neighbour without an IPv4 NDA_DST");
+          out.problems.push_back(family == AF_INET ? "neighbour without an IPv4 NDA_DST"
+                                                   : "neighbour without an IPv6 NDA_DST");
           return;
         }
         Neighbour entry;
@@ -398,7 +419,7 @@ Parsed<FdbEntry> parse_fdb(ByteView reply) {
           out.problems.push_back("fdb entry without NDA_LLADDR");
           return;
         }
-        entry.dst = get_ipv4(m.attrs[NDA_DST]);
+        entry.dst = get_any_address(m.attrs[NDA_DST]);
         entry.vni = get_u32(m.attrs[NDA_VNI]);
         entry.ifindex = m.header->ndm_ifindex;
         entry.master_index = static_cast<int>(get_u32(m.attrs[NDA_MASTER]).value_or(0));
@@ -408,7 +429,7 @@ Parsed<FdbEntry> parse_fdb(ByteView reply) {
       });
 }
 
-RouteLookup parse_route_lookup(ByteView reply, model::Ipv4 destination) {
+RouteLookup parse_route_lookup(ByteView reply, const model::IpAddress& destination) {
   RouteLookup lookup;
   lookup.destination = destination;
   ReplyStatus status = scan_reply(reply);
@@ -439,7 +460,8 @@ std::string name_of(const KernelSnapshot& snapshot, int index) {
 
 // Optional values sort before present ones, as std::optional's operator< does.
 auto route_key(const Route& r) {
-  return std::tuple(r.table, r.destination, r.metric.value_or(0), r.type, r.oif, r.gateway);
+  return std::tuple(r.family, r.table, r.destination, r.metric.value_or(0), r.type, r.oif,
+                    r.gateway);
 }
 }  // namespace
 
@@ -453,8 +475,9 @@ void resolve_names(KernelSnapshot& snapshot) {
   for (auto& entry : snapshot.fdb) entry.device = name_of(snapshot, entry.ifindex);
   std::stable_sort(snapshot.routes.begin(), snapshot.routes.end(),
                    [](const Route& a, const Route& b) { return route_key(a) < route_key(b); });
-  std::stable_sort(snapshot.rules.begin(), snapshot.rules.end(),
-                   [](const Rule& a, const Rule& b) { return a.priority < b.priority; });
+  std::stable_sort(snapshot.rules.begin(), snapshot.rules.end(), [](const Rule& a, const Rule& b) {
+    return std::tie(a.family, a.priority) < std::tie(b.family, b.priority);
+  });
   std::stable_sort(snapshot.neighbours.begin(), snapshot.neighbours.end(),
                    [](const Neighbour& a, const Neighbour& b) {
                      return std::tie(a.ifindex, a.address) < std::tie(b.ifindex, b.address);

@@ -36,14 +36,14 @@ ReplyStatus scan_reply(ByteView reply);
 
 // Dumps. Device names are left empty; resolve_names() fills them from the link list.
 Parsed<Link> parse_links(ByteView reply);            // RTM_NEWLINK
-Parsed<Route> parse_routes(ByteView reply);          // RTM_NEWROUTE, IPv4
-Parsed<Rule> parse_rules(ByteView reply);            // RTM_NEWRULE, IPv4
-Parsed<Neighbour> parse_neighbours(ByteView reply);  // RTM_NEWNEIGH, AF_INET
+Parsed<Route> parse_routes(ByteView reply);          // RTM_NEWROUTE, AF_INET and AF_INET6
+Parsed<Rule> parse_rules(ByteView reply);            // RTM_NEWRULE, AF_INET and AF_INET6
+Parsed<Neighbour> parse_neighbours(ByteView reply);  // RTM_NEWNEIGH, AF_INET and AF_INET6
 Parsed<FdbEntry> parse_fdb(ByteView reply);          // RTM_NEWNEIGH, AF_BRIDGE
 
 // The reply to an RTM_GETROUTE request for one destination: the route, or the kernel's
 // errno kept as a value. A reply without either is EBADMSG.
-RouteLookup parse_route_lookup(ByteView reply, model::Ipv4 destination);
+RouteLookup parse_route_lookup(ByteView reply, const model::IpAddress& destination);
 
 // Fills device names (vxlan underlay, route/neighbour/FDB devices) from the links and
 // sorts every list into the snapshot's canonical order.

@@ -29,7 +29,8 @@ bool take(const Reply& reply, Dump what, Parsed<T> (*parse)(ByteView), std::vect
     return false;
   }
   Parsed<T> parsed = parse(reply.bytes);
-  into = std::move(parsed.items);
+  into.insert(into.end(), std::make_move_iterator(parsed.items.begin()),
+              std::make_move_iterator(parsed.items.end()));
   for (auto& problem : parsed.problems)
     read.problems.push_back(fmt::format("{} dump: {}", to_string(what), problem));
   return true;
@@ -42,17 +43,20 @@ KernelRead read_state(KernelSession& session) {
   KernelSnapshot& s = read.snapshot;
   // Stops at the first failed dump: a snapshot missing, say, its routes would make
   // every peer look unrouted.
-  if (take(session.dump(Dump::kLinks), Dump::kLinks, &parse_links, s.links, read) &&
-      take(session.dump(Dump::kRoutes), Dump::kRoutes, &parse_routes, s.routes, read) &&
-      take(session.dump(Dump::kRules), Dump::kRules, &parse_rules, s.rules, read) &&
-      take(session.dump(Dump::kNeighbours), Dump::kNeighbours, &parse_neighbours, s.neighbours,
-           read))
-    take(session.dump(Dump::kFdb), Dump::kFdb, &parse_fdb, s.fdb, read);
+  auto dump = [&](Dump what, auto parse, auto& into) {
+    return take(session.dump(what), what, parse, into, read);
+  };
+  if (dump(Dump::kLinks, &parse_links, s.links) && dump(Dump::kRoutes, &parse_routes, s.routes) &&
+      dump(Dump::kRoutes6, &parse_routes, s.routes) && dump(Dump::kRules, &parse_rules, s.rules) &&
+      dump(Dump::kRules6, &parse_rules, s.rules) &&
+      dump(Dump::kNeighbours, &parse_neighbours, s.neighbours) &&
+      dump(Dump::kNeighbours6, &parse_neighbours, s.neighbours))
+    dump(Dump::kFdb, &parse_fdb, s.fdb);
   resolve_names(s);
   return read;
 }
 
-RouteLookup lookup_route(KernelSession& session, model::Ipv4 destination,
+RouteLookup lookup_route(KernelSession& session, const model::IpAddress& destination,
                          const KernelSnapshot& names, std::string& error) {
   Reply reply = session.route_get(destination);
   if (!reply.error.empty()) error = reply.error;
@@ -66,10 +70,12 @@ std::string add_peer_routes(KernelSession& session, const model::PeerSet& peers,
   std::string error;
   snapshot.peer_routes.clear();
   for (const auto& peer : peers.peers) {
-    PeerRoutes routes;
-    routes.peer = peer.name;
-    routes.group = peer.group;
-    routes.same_group = peers.same_group_as_self(peer.group);
+    PeerRoutes routes{.peer = peer.name,
+                      .family = peer.family,
+                      .group = peer.group,
+                      .same_group = peers.same_group_as_self(peer.group),
+                      .overlay = std::nullopt,
+                      .underlay = std::nullopt};
     if (peer.overlay_address)
       routes.overlay = lookup_route(session, *peer.overlay_address, snapshot, error);
     if (peer.vtep_address)
@@ -78,7 +84,9 @@ std::string add_peer_routes(KernelSession& session, const model::PeerSet& peers,
     snapshot.peer_routes.push_back(std::move(routes));
   }
   std::sort(snapshot.peer_routes.begin(), snapshot.peer_routes.end(),
-            [](const PeerRoutes& a, const PeerRoutes& b) { return a.peer < b.peer; });
+            [](const PeerRoutes& a, const PeerRoutes& b) {
+              return std::tie(a.peer, a.family) < std::tie(b.peer, b.family);
+            });
   return {};
 }
 

@@ -23,7 +23,7 @@ struct KernelRead {
 KernelRead read_state(KernelSession& session);
 
 // "ip route get DST". A transport failure (not a kernel answer) is returned in `error`.
-RouteLookup lookup_route(KernelSession& session, model::Ipv4 destination,
+RouteLookup lookup_route(KernelSession& session, const model::IpAddress& destination,
                          const KernelSnapshot& names, std::string& error);
 
 // Lookups to each peer's overlay address (target "overlay") and VTEP address ("underlay"),

@@ -28,6 +28,12 @@ std::string_view to_string(Dump dump) {
       return "neighbours";
     case Dump::kFdb:
       return "fdb";
+    case Dump::kRoutes6:
+      return "routes6";
+    case Dump::kRules6:
+      return "rules6";
+    case Dump::kNeighbours6:
+      return "neighbours6";
   }
   return "unknown";
 }
@@ -67,19 +73,19 @@ class NetlinkSession final : public KernelSession {
     return dump_with_retry([&] { return dump_once(what); });
   }
 
-  Reply route_get(model::Ipv4 destination) override {
+  Reply route_get(const model::IpAddress& destination) override {
     // Built by hand rather than with rtnl_route_lookup(): libnl's helper reports every
     // answer as table 254 and folds the kernel's errno into a generic error, and the
     // table (52 for Tailscale) and the errno (ENETUNREACH) are what podpath reports.
     MsgPtr msg(nlmsg_alloc_simple(RTM_GETROUTE, NLM_F_REQUEST | NLM_F_ACK));
     if (!msg) return {{}, "out of memory"};
     rtmsg header{};
-    header.rtm_family = AF_INET;
-    header.rtm_dst_len = 32;
+    header.rtm_family = destination.is_v4() ? AF_INET : AF_INET6;
+    header.rtm_dst_len = static_cast<unsigned char>(destination.bytes().size() * 8);
     header.rtm_flags = RTM_F_LOOKUP_TABLE;  // fill rtm_table/RTA_TABLE with the real table
-    std::uint32_t network = htonl(destination.value);
+    auto bytes = destination.bytes();
     if (nlmsg_append(msg.get(), &header, sizeof header, NLMSG_ALIGNTO) < 0 ||
-        nla_put(msg.get(), RTA_DST, sizeof network, &network) < 0)
+        nla_put(msg.get(), RTA_DST, static_cast<int>(bytes.size()), bytes.data()) < 0)
       return {{}, "cannot build RTM_GETROUTE"};
     return exchange(msg.get(), fmt::format("route get {}", destination.to_string()));
   }
@@ -100,21 +106,24 @@ class NetlinkSession final : public KernelSession {
         built = request(RTM_GETLINK, header);
         break;
       }
-      case Dump::kRoutes: {
+      case Dump::kRoutes:
+      case Dump::kRoutes6: {
         rtmsg header{};
-        header.rtm_family = AF_INET;  // table 0: every table
+        header.rtm_family = what == Dump::kRoutes ? AF_INET : AF_INET6;  // table 0: every table
         built = request(RTM_GETROUTE, header);
         break;
       }
-      case Dump::kRules: {
+      case Dump::kRules:
+      case Dump::kRules6: {
         fib_rule_hdr header{};
-        header.family = AF_INET;
+        header.family = what == Dump::kRules ? AF_INET : AF_INET6;
         built = request(RTM_GETRULE, header);
         break;
       }
-      case Dump::kNeighbours: {
+      case Dump::kNeighbours:
+      case Dump::kNeighbours6: {
         ndmsg header{};
-        header.ndm_family = AF_INET;
+        header.ndm_family = what == Dump::kNeighbours ? AF_INET : AF_INET6;
         built = request(RTM_GETNEIGH, header);
         break;
       }

@@ -13,7 +13,9 @@
 
 namespace podpath::netlink {
 
-enum class Dump { kLinks, kRoutes, kRules, kNeighbours, kFdb };
+// Routes, rules and neighbours are dumped once per family (AF_INET, then AF_INET6): an
+// AF_UNSPEC dump would also bring MPLS and other families nobody reads.
+enum class Dump { kLinks, kRoutes, kRoutes6, kRules, kRules6, kNeighbours, kNeighbours6, kFdb };
 std::string_view to_string(Dump dump);  // "links", "routes", ... (also the capture file names)
 
 struct Reply {
@@ -27,8 +29,8 @@ class KernelSession {
   virtual ~KernelSession() = default;
   // A complete, consistent dump (retried when the kernel flags it interrupted).
   virtual Reply dump(Dump what) = 0;
-  // RTM_GETROUTE for one IPv4 destination with RTM_F_LOOKUP_TABLE.
-  virtual Reply route_get(model::Ipv4 destination) = 0;
+  // RTM_GETROUTE for one destination of either family with RTM_F_LOOKUP_TABLE.
+  virtual Reply route_get(const model::IpAddress& destination) = 0;
 };
 
 // Opens sessions; the collector opens one per scrape.

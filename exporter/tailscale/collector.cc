@@ -11,7 +11,7 @@ using metrics::MetricFamily;
 using metrics::MetricType;
 
 Labels peer_labels(const MappedPeer& mapped) {
-  return model::PeerLabels{mapped.peer, mapped.group, mapped.same_group}.pairs(
+  return model::PeerLabels{mapped.peer, mapped.group, mapped.same_group, mapped.family}.pairs(
       {{"tailscale_peer", display_name(mapped.tailscale)}});
 }
 

@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <map>
 #include <optional>
-#include <unordered_map>
 
 namespace podpath::tailscale {
 
@@ -72,33 +72,24 @@ PeerPath classify_transport(const PeerStatus& peer) {
 
 namespace {
 
-std::uint64_t prefix_key(std::uint32_t address, int length) {
-  return (std::uint64_t{address} << 8) | static_cast<std::uint64_t>(length);
-}
-
-std::uint32_t masked(std::uint32_t address, int length) {
-  return length == 0 ? 0 : address & (~std::uint32_t{0} << (32 - length));
-}
-
 // Lookup tables over the status, built once per mapping so 5,000 cluster peers against
-// 5,000 Tailscale peers stay linear instead of quadratic.
+// 5,000 Tailscale peers stay n log n instead of quadratic.
 struct Index {
-  std::unordered_map<std::uint32_t, std::size_t> by_address;  // TailscaleIPs
+  std::map<model::IpAddress, std::size_t> by_address;  // TailscaleIPs
   struct Route {
     std::size_t index;
     bool primary;
   };
-  std::unordered_map<std::uint64_t, std::vector<Route>> by_route;  // PrimaryRoutes, AllowedIPs
+  std::map<model::IpPrefix, std::vector<Route>> by_route;  // PrimaryRoutes, AllowedIPs
 
   explicit Index(const Status& status) {
     for (std::size_t i = 0; i < status.peers.size(); ++i) {
       const PeerStatus& peer = status.peers[i];
       // Peers are sorted by key, so emplace keeping the first makes duplicates deterministic.
-      for (const auto& ip : peer.tailscale_ips) by_address.emplace(ip.value, i);
-      for (const auto& route : peer.primary_routes)
-        by_route[prefix_key(route.address.value, route.length)].push_back({i, true});
+      for (const auto& ip : peer.tailscale_ips) by_address.emplace(ip, i);
+      for (const auto& route : peer.primary_routes) by_route[route].push_back({i, true});
       for (const auto& route : peer.allowed_ips) {
-        auto& routes = by_route[prefix_key(route.address.value, route.length)];
+        auto& routes = by_route[route];
         // AllowedIPs repeats the primary routes; one entry per peer and prefix is enough.
         if (std::none_of(routes.begin(), routes.end(),
                          [&](const Route& r) { return r.index == i; }))
@@ -107,16 +98,16 @@ struct Index {
     }
   }
 
-  std::optional<std::size_t> address(model::Ipv4 ip) const {
-    auto it = by_address.find(ip.value);
+  std::optional<std::size_t> address(const model::IpAddress& ip) const {
+    auto it = by_address.find(ip);
     if (it == by_address.end()) return std::nullopt;
     return it->second;
   }
 
-  // The Tailscale peer with the longest route containing `cidr`.
-  std::optional<std::size_t> route(const model::Ipv4Prefix& cidr) const {
-    for (int length = cidr.length; length >= 0; --length) {
-      auto it = by_route.find(prefix_key(masked(cidr.address.value, length), length));
+  // The Tailscale peer with the longest route containing `cidr` (of the same family).
+  std::optional<std::size_t> route(const model::IpPrefix& cidr) const {
+    for (int length = cidr.length(); length >= 0; --length) {
+      auto it = by_route.find(model::IpPrefix(cidr.address(), length));
       if (it == by_route.end()) continue;
       const Route* best = nullptr;
       for (const auto& r : it->second) {
@@ -154,20 +145,22 @@ Mapping map_peers(const model::PeerSet& peers, const Status& status) {
       continue;
     }
     for (const auto& c : candidates) used[c.tailscale_index] = true;
-    MappedPeer mapped;
-    mapped.peer = peer.name;
-    mapped.group = peer.group;
-    mapped.same_group = peers.same_group_as_self(peer.group);
-    mapped.tailscale = status.peers[candidates.front().tailscale_index];
-    mapped.path = classify_transport(mapped.tailscale);
-    mapped.candidates = std::move(candidates);
-    mapping.peers.push_back(std::move(mapped));
+    const PeerStatus& tailscale = status.peers[candidates.front().tailscale_index];
+    mapping.peers.push_back(MappedPeer{.peer = peer.name,
+                                       .family = peer.family,
+                                       .group = peer.group,
+                                       .same_group = peers.same_group_as_self(peer.group),
+                                       .candidates = std::move(candidates),
+                                       .tailscale = tailscale,
+                                       .path = classify_transport(tailscale)});
   }
   mapping.unmapped_tailscale =
       static_cast<std::size_t>(std::count(used.begin(), used.end(), false));
-  // PeerSet is sorted by name already; sorting here keeps the promise without relying on it.
+  // PeerSet is sorted already; sorting here keeps the promise without relying on it.
   std::sort(mapping.peers.begin(), mapping.peers.end(),
-            [](const MappedPeer& a, const MappedPeer& b) { return a.peer < b.peer; });
+            [](const MappedPeer& a, const MappedPeer& b) {
+              return std::tie(a.peer, a.family) < std::tie(b.peer, b.family);
+            });
   return mapping;
 }
 

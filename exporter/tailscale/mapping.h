@@ -63,7 +63,8 @@ struct Candidate {
 };
 
 struct MappedPeer {
-  std::string peer;  // the cluster peer's name (model::Peer::name)
+  std::string peer;                             // the cluster peer's name (model::Peer::name)
+  model::Family family = model::Family::kIpv4;  // which of its roads (model::Peer::family)
   std::string group;
   bool same_group = false;
   // Every match, strongest reason first: the same Tailscale peer appears once per reason
@@ -80,7 +81,7 @@ struct MappedPeer {
 };
 
 struct Mapping {
-  std::vector<MappedPeer> peers;       // cluster peers with a Tailscale match, by peer name
+  std::vector<MappedPeer> peers;       // cluster peers with a Tailscale match, by name and family
   std::size_t unmapped_tailscale = 0;  // Tailscale peers no cluster peer maps to
   std::size_t unmapped_cluster = 0;    // cluster peers with no Tailscale match
 

@@ -6,11 +6,13 @@
 
 namespace podpath::tailscale {
 
-const MappedPeer* Snapshot::find(std::string_view peer) const {
+const MappedPeer* Snapshot::find(std::string_view peer, model::Family family) const {
   auto it =
-      std::lower_bound(mapping.peers.begin(), mapping.peers.end(), peer,
-                       [](const MappedPeer& m, std::string_view name) { return m.peer < name; });
-  if (it == mapping.peers.end() || it->peer != peer) return nullptr;
+      std::lower_bound(mapping.peers.begin(), mapping.peers.end(), std::pair(peer, family),
+                       [](const MappedPeer& m, const auto& key) {
+                         return std::pair<std::string_view, model::Family>(m.peer, m.family) < key;
+                       });
+  if (it == mapping.peers.end() || it->peer != peer || it->family != family) return nullptr;
   return &*it;
 }
 

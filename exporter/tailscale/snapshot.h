@@ -42,7 +42,7 @@ struct Snapshot {
 
   bool stale() const { return !error.empty(); }
   // The mapped Tailscale view of one cluster peer, or nullptr when it has none.
-  const MappedPeer* find(std::string_view peer) const;
+  const MappedPeer* find(std::string_view peer, model::Family family) const;
 };
 
 // Thread-safe holder of the latest snapshot.

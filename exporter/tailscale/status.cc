@@ -68,30 +68,22 @@ std::vector<std::string> get_strings(const json& object, const char* name) {
   return out;
 }
 
-bool is_ipv6_text(std::string_view text) {
-  return text.find(':') != std::string_view::npos;
-}
-
-std::vector<model::Ipv4> get_addresses(const json& object, const char* name) {
-  std::vector<model::Ipv4> out;
+std::vector<model::IpAddress> get_addresses(const json& object, const char* name) {
+  std::vector<model::IpAddress> out;
   for (const auto& text : get_strings(object, name)) {
-    if (auto ip = model::Ipv4::parse(text)) {
-      out.push_back(*ip);
-    } else if (!is_ipv6_text(text)) {
-      throw FieldError(fmt::format("{}: \"{}\" is not an IP address", name, text));
-    }
+    auto ip = model::IpAddress::parse(text);
+    if (!ip) throw FieldError(fmt::format("{}: \"{}\" is not an IP address", name, text));
+    out.push_back(*ip);
   }
   return out;
 }
 
-std::vector<model::Ipv4Prefix> get_prefixes(const json& object, const char* name) {
-  std::vector<model::Ipv4Prefix> out;
+std::vector<model::IpPrefix> get_prefixes(const json& object, const char* name) {
+  std::vector<model::IpPrefix> out;
   for (const auto& text : get_strings(object, name)) {
-    if (auto prefix = model::Ipv4Prefix::parse(text)) {
-      out.push_back(*prefix);
-    } else if (!is_ipv6_text(text)) {
-      throw FieldError(fmt::format("{}: \"{}\" is not an IP prefix", name, text));
-    }
+    auto prefix = model::IpPrefix::parse(text);
+    if (!prefix) throw FieldError(fmt::format("{}: \"{}\" is not an IP prefix", name, text));
+    out.push_back(*prefix);
   }
   return out;
 }
@@ -249,9 +241,12 @@ base::Result<Status> parse_status(std::string_view body) {
 
 std::vector<model::Ipv4> tailnet_addresses(const Status& status) {
   std::vector<model::Ipv4> out;
-  if (status.self) out = status.self->tailscale_ips;
-  for (const auto& peer : status.peers)
-    out.insert(out.end(), peer.tailscale_ips.begin(), peer.tailscale_ips.end());
+  auto add = [&](const PeerStatus& peer) {
+    for (const auto& ip : peer.tailscale_ips)
+      if (ip.is_v4()) out.push_back(model::Ipv4{ip.v4_value()});
+  };
+  if (status.self) add(*status.self);
+  for (const auto& peer : status.peers) add(peer);
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;

@@ -15,15 +15,16 @@
 
 namespace podpath::tailscale {
 
-// One ipnstate.PeerStatus. IPv6 addresses and prefixes are kept as text only: the cluster
-// this exporter watches is IPv4 (see model/ip.h), so they never take part in mapping.
+// One ipnstate.PeerStatus. Addresses and prefixes of both families are kept: a node's
+// fd7a:115c:a1e0::/48 address and IPv6 subnet routes map its IPv6 road, as the 100.x ones
+// map its IPv4 road.
 struct PeerStatus {
   std::string key;  // the Peer map key, "nodekey:<hex>"; empty for Self
   std::string host_name;
   std::string dns_name;  // with Go's trailing dot, as tailscaled sends it
-  std::vector<model::Ipv4> tailscale_ips;
-  std::vector<model::Ipv4Prefix> allowed_ips;
-  std::vector<model::Ipv4Prefix> primary_routes;
+  std::vector<model::IpAddress> tailscale_ips;
+  std::vector<model::IpPrefix> allowed_ips;
+  std::vector<model::IpPrefix> primary_routes;
   std::string cur_addr;    // "ip:port" while WireGuard talks to the peer directly, else empty
   std::string relay;       // home DERP region code, e.g. "tok"
   std::string peer_relay;  // "ip:port:vni" while a peer relay carries the traffic
@@ -72,7 +73,8 @@ struct Status {
 base::Result<Status> parse_status(std::string_view body);
 
 // Every IPv4 address tailscaled lists for this node (Self) and its peers (TailscaleIPs),
-// sorted and unique: the addresses of 100.64.0.0/10 that are tailnet addresses here.
+// sorted and unique: the addresses of 100.64.0.0/10 that are tailnet addresses here. (IPv6
+// needs no such list: Tailscale's fd7a:115c:a1e0::/48 is its own.)
 std::vector<model::Ipv4> tailnet_addresses(const Status& status);
 
 // RFC 3339 (Go's time.Time JSON form, RFC3339Nano) to Unix seconds. Returns false for

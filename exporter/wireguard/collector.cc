@@ -113,7 +113,7 @@ std::vector<metrics::MetricFamily> to_families(const Snapshot& snapshot) {
               static_cast<double>(d.unmapped_peers));
   }
   for (const auto& p : snapshot.peers) {
-    const auto labels = model::PeerLabels{p.peer, p.group, p.same_group}.pairs(
+    const auto labels = model::PeerLabels{p.peer, p.group, p.same_group, p.family}.pairs(
         {{"device", p.device}, {"match", std::string(to_string(p.match))}});
     const auto handshake_age = p.handshake_age_seconds(snapshot.read_at);
     if (handshake_age) age.add(labels, *handshake_age);

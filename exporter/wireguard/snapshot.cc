@@ -7,24 +7,18 @@ namespace podpath::wireguard {
 
 namespace {
 
-// The length of the longest allowed IP holding one of the peer's pod CIDRs; -1 when none does.
+// The length of the longest allowed IP holding the peer's pod CIDR (of the peer's family);
+// -1 when none does.
 int allowed_ip_match(const Peer& wg, const model::Peer& peer) {
-  std::vector<model::IpPrefix> cidrs;
-  if (peer.pod_cidr)
-    cidrs.emplace_back(model::IpAddress::v4(peer.pod_cidr->address.value), peer.pod_cidr->length);
-  if (peer.cluster && peer.cluster->pod_cidr_v6) cidrs.push_back(*peer.cluster->pod_cidr_v6);
   int best = -1;
+  if (!peer.pod_cidr) return best;
   for (const auto& allowed : wg.allowed_ips)
-    for (const auto& cidr : cidrs)
-      if (allowed.contains(cidr)) best = std::max(best, allowed.length());
+    if (allowed.contains(*peer.pod_cidr)) best = std::max(best, allowed.length());
   return best;
 }
 
 bool endpoint_match(const Peer& wg, const model::Peer& peer) {
-  if (!wg.endpoint) return false;
-  const model::IpAddress& address = wg.endpoint->address;
-  if (address.is_v4()) return peer.vtep_address && peer.vtep_address->value == address.v4_value();
-  return peer.cluster && peer.cluster->ipv6.public_ip && *peer.cluster->ipv6.public_ip == address;
+  return wg.endpoint && peer.vtep_address && *peer.vtep_address == wg.endpoint->address;
 }
 
 struct Match {
@@ -77,10 +71,10 @@ std::optional<double> PeerState::handshake_age_seconds(
   return std::max(0.0, std::chrono::duration<double>(now - *wireguard.last_handshake).count());
 }
 
-std::vector<const PeerState*> Snapshot::find(std::string_view peer) const {
+std::vector<const PeerState*> Snapshot::find(std::string_view peer, model::Family family) const {
   std::vector<const PeerState*> out;
   for (const auto& state : peers)
-    if (state.peer == peer) out.push_back(&state);
+    if (state.peer == peer && state.family == family) out.push_back(&state);
   return out;
 }
 
@@ -97,16 +91,16 @@ Snapshot map_devices(std::vector<std::pair<Device, Interface>> devices, const mo
         ++state.unmapped_peers;
         continue;
       }
-      snapshot.peers.push_back(
-          PeerState{m.peer->name, m.peer->group, peers.same_group_as_self(m.peer->group), m.reason,
-                    state.device.name, wg, tx_since(previous, state.device.name, wg)});
+      snapshot.peers.push_back(PeerState{
+          m.peer->name, m.peer->family, m.peer->group, peers.same_group_as_self(m.peer->group),
+          m.reason, state.device.name, wg, tx_since(previous, state.device.name, wg)});
     }
     snapshot.devices.push_back(std::move(state));
   }
-  std::stable_sort(snapshot.peers.begin(), snapshot.peers.end(),
-                   [](const PeerState& a, const PeerState& b) {
-                     return std::tie(a.peer, a.device) < std::tie(b.peer, b.device);
-                   });
+  std::stable_sort(
+      snapshot.peers.begin(), snapshot.peers.end(), [](const PeerState& a, const PeerState& b) {
+        return std::tie(a.peer, a.family, a.device) < std::tie(b.peer, b.family, b.device);
+      });
   return snapshot;
 }
 

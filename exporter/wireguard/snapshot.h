@@ -36,7 +36,8 @@ std::string_view to_string(MatchReason reason);
 
 // One WireGuard peer of one device that maps to a cluster peer.
 struct PeerState {
-  std::string peer;  // the cluster peer's name
+  std::string peer;                             // the cluster peer's name
+  model::Family family = model::Family::kIpv4;  // the peer's road it maps to (flannel-wg-v6: IPv6)
   std::string group;
   bool same_group = false;
   MatchReason match = MatchReason::kAllowedIp;
@@ -59,11 +60,11 @@ struct PeerState {
 struct Snapshot {
   std::chrono::system_clock::time_point read_at;
   std::vector<DeviceState> devices;  // the devices that exist, in --wireguard.devices order
-  std::vector<PeerState> peers;      // sorted by (peer, device)
+  std::vector<PeerState> peers;      // sorted by (peer, family, device)
   std::uint64_t peer_generation = 0;
 
   // The mapped WireGuard peers of one cluster peer (one per device it is on).
-  std::vector<const PeerState*> find(std::string_view peer) const;
+  std::vector<const PeerState*> find(std::string_view peer, model::Family family) const;
 };
 
 // Maps every peer of `devices` onto `peers`: the cluster peer whose pod CIDR (IPv4 or IPv6)

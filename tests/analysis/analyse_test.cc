@@ -456,6 +456,7 @@ TEST(Families, PathInfoAndDerpPerPeer) {
   metrics::Labels expected{{"peer", "lima-k3s-agent-2"},
                            {"peer_group", "sapporo"},
                            {"same_group", "true"},
+                           {"family", "ipv4"},
                            {"carrier", "vxlan"},
                            {"device", "flannel.1"},
                            {"table", "main"},

@@ -100,20 +100,20 @@ TEST(NetlinkCollector, ClusterPeersGetTheirNamesAndGroups) {
   std::string text = render(collector->collect());
   // The exposition sorts labels by name.
   EXPECT_NE(text.find("podpath_peer_route_info{destination=\"10.42.0.0\",device=\"tailscale0\","
-                      "error=\"\",peer=\"ip-172-26-2-70\",peer_group=\"lightsail\","
+                      "error=\"\",family=\"ipv4\",peer=\"ip-172-26-2-70\",peer_group=\"lightsail\","
                       "same_group=\"false\",source=\"100.84.0.2\",table=\"52\","
                       "target=\"overlay\"} 1"),
             std::string::npos)
       << text;
   EXPECT_NE(text.find("podpath_peer_route_info{destination=\"192.168.105.3\",device=\"lima0\","
-                      "error=\"\",peer=\"lima-k3s-agent-2\",peer_group=\"lima\","
+                      "error=\"\",family=\"ipv4\",peer=\"lima-k3s-agent-2\",peer_group=\"lima\","
                       "same_group=\"true\",source=\"192.168.105.2\",table=\"main\","
                       "target=\"underlay\"} 1"),
             std::string::npos)
       << text;
   // Kernel peers the API does not know stay, named by their subnet.
   EXPECT_NE(text.find("podpath_peer_route_info{destination=\"198.51.100.7\",device=\"\","
-                      "error=\"ENETUNREACH\",peer=\"10.42.6.0/24\",peer_group=\"\","
+                      "error=\"ENETUNREACH\",family=\"ipv4\",peer=\"10.42.6.0/24\",peer_group=\"\","
                       "same_group=\"false\",source=\"\",table=\"\",target=\"underlay\"} 1"),
             std::string::npos)
       << text;

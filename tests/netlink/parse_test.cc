@@ -145,7 +145,7 @@ TEST(CapturedTopology, FlannelPeersComeFromRoutesNeighboursAndFdbAlone) {
                         {"10.42.7.0/24", "32:f3:9e:5f:0e:07", nullptr}};
   for (std::size_t i = 0; i < peers.size(); ++i) {
     EXPECT_EQ(peers[i].pod_subnet.to_string(), wants[i].subnet);
-    EXPECT_EQ(peers[i].gateway, peers[i].pod_subnet.address);
+    EXPECT_EQ(peers[i].gateway, peers[i].pod_subnet.address());
     EXPECT_EQ(peers[i].vtep_mac, wants[i].mac);
     EXPECT_EQ(peers[i].device, "flannel.1");
     if (wants[i].vtep != nullptr)
@@ -289,7 +289,7 @@ TEST(Framing, ReadStateFailsOnAnIncompleteDump) {
       if (what == Dump::kRoutes) bytes.resize(bytes.size() / 2);
       return {bytes, {}};
     }
-    Reply route_get(model::Ipv4) override { return {{}, "unused"}; }
+    Reply route_get(const model::IpAddress&) override { return {{}, "unused"}; }
   } session;
   KernelRead read = read_state(session);
   EXPECT_FALSE(read.ok());

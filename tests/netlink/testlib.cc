@@ -16,13 +16,13 @@ namespace podpath::netlink::testing {
 
 using nlohmann::json;
 
-std::vector<model::Ipv4> topology_destinations() {
-  std::vector<model::Ipv4> out;
+std::vector<model::IpAddress> topology_destinations() {
+  std::vector<model::IpAddress> out;
   for (const char* text :
        {"10.42.0.0", "10.42.1.0", "10.42.3.0", "10.42.5.0", "10.42.6.0", "10.42.7.0", "172.26.2.70",
         "172.26.3.146", "192.168.105.3", "203.0.113.9", "198.51.100.7", "10.42.2.0", "10.42.2.5",
         "192.0.2.77", "100.99.0.1"})
-    out.push_back(*model::Ipv4::parse(text));
+    out.push_back(*model::IpAddress::parse(text));
   return out;
 }
 
@@ -33,9 +33,10 @@ Bytes read_bytes(const std::string& path) {
 
 namespace {
 
-const Dump kDumps[] = {Dump::kLinks, Dump::kRoutes, Dump::kRules, Dump::kNeighbours, Dump::kFdb};
+const Dump kDumps[] = {Dump::kLinks,  Dump::kRoutes,     Dump::kRoutes6,     Dump::kRules,
+                       Dump::kRules6, Dump::kNeighbours, Dump::kNeighbours6, Dump::kFdb};
 
-std::string lookup_file(const std::string& dir, model::Ipv4 destination) {
+std::string lookup_file(const std::string& dir, model::IpAddress destination) {
   return fmt::format("{}/route-get-{}.bin", dir, destination.to_string());
 }
 
@@ -54,7 +55,7 @@ class FixtureSession final : public KernelSession {
     if (bytes.empty()) return {{}, "no capture " + path};
     return {std::move(bytes), {}};
   }
-  Reply route_get(model::Ipv4 destination) override {
+  Reply route_get(const model::IpAddress& destination) override {
     Bytes bytes = read_bytes(lookup_file(dir_, destination));
     if (bytes.empty()) return {{}, "no capture for route get " + destination.to_string()};
     return {std::move(bytes), {}};
@@ -88,10 +89,11 @@ std::string lower(std::string text) {
   return text;
 }
 
-// iproute2 prints a /32 destination without its length and the default route as "default".
-std::string route_dst(const std::optional<model::Ipv4Prefix>& prefix) {
+// iproute2 prints a host destination (/32, /128) without its length and the default route as
+// "default".
+std::string route_dst(const std::optional<model::IpPrefix>& prefix) {
   if (!prefix) return "default";
-  if (prefix->length == 32) return prefix->address.to_string();
+  if (prefix->length() == prefix->max_length()) return prefix->address().to_string();
   return prefix->to_string();
 }
 
@@ -119,7 +121,7 @@ void diff_sets(const char* what, std::multiset<std::string> ours, std::multiset<
 
 }  // namespace
 
-std::string save_capture(KernelSession& session, const std::vector<model::Ipv4>& destinations,
+std::string save_capture(KernelSession& session, const std::vector<model::IpAddress>& destinations,
                          const std::string& dir) {
   for (Dump what : kDumps) {
     Reply reply = session.dump(what);
@@ -153,12 +155,19 @@ std::string run(const std::string& command, int* status) {
   return output;
 }
 
-Iproute2View run_iproute2(const std::string& prefix, const std::vector<model::Ipv4>& destinations) {
+Iproute2View run_iproute2(const std::string& prefix,
+                          const std::vector<model::IpAddress>& destinations) {
   Iproute2View view;
   view.links = parse_json(run(prefix + "ip -d -j link show"));
-  view.routes = parse_json(run(prefix + "ip -4 -j route show table all"));
-  view.rules = parse_json(run(prefix + "ip -4 -j rule show"));
-  view.neighbours = parse_json(run(prefix + "ip -4 -j neigh show nud all"));
+  // Both families, IPv4 first, as podpath dumps them.
+  auto both = [&](const std::string& command) {
+    json out = parse_json(run(prefix + "ip -4 -j " + command));
+    for (auto& item : parse_json(run(prefix + "ip -6 -j " + command))) out.push_back(item);
+    return out;
+  };
+  view.routes = both("route show table all");
+  view.rules = both("rule show");
+  view.neighbours = both("neigh show nud all");
   view.fdb = parse_json(run(prefix + "bridge -j fdb show"));
   for (auto destination : destinations) {
     int status = 0;

@@ -15,11 +15,11 @@ namespace podpath::netlink::testing {
 
 // The destinations tests/netlink/topology.sh gives a meaning (peers' overlay gateways and
 // VTEP addresses, an own address, a local one).
-std::vector<model::Ipv4> topology_destinations();
+std::vector<model::IpAddress> topology_destinations();
 
 // Writes every dump and a route lookup per destination as DIR/<dump>.bin and
 // DIR/route-get-<address>.bin.
-std::string save_capture(KernelSession& session, const std::vector<model::Ipv4>& destinations,
+std::string save_capture(KernelSession& session, const std::vector<model::IpAddress>& destinations,
                          const std::string& dir);
 
 // Replays a capture directory; a lookup that was not captured is an exchange error.
@@ -42,7 +42,8 @@ struct Iproute2View {
 };
 
 // Runs iproute2 with `prefix` in front of every command (e.g. "ip netns exec NS ").
-Iproute2View run_iproute2(const std::string& prefix, const std::vector<model::Ipv4>& destinations);
+Iproute2View run_iproute2(const std::string& prefix,
+                          const std::vector<model::IpAddress>& destinations);
 void save_iproute2(const Iproute2View& view, const std::string& dir);
 Iproute2View load_iproute2(const std::string& dir);
 

@@ -10,7 +10,8 @@ model::Ipv4 ip(const char* text) {
 }
 
 model::Peer peer(const char* name, const char* group, const char* overlay, const char* vtep,
-                 std::vector<model::Ipv4> external = {}, const char* mac = "32:f3:9e:5f:0e:68") {
+                 std::vector<model::IpAddress> external = {},
+                 const char* mac = "32:f3:9e:5f:0e:68") {
   model::Peer p;
   p.name = name;
   p.group = group;

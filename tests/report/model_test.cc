@@ -136,7 +136,7 @@ TEST(ReportModel, WireguardRoadStepShowsTheLatestHandshake) {
   never.wireguard[0].handshake_age_seconds.reset();
   report.peers = {v, never};
   report.findings = {
-      {analysis::Severity::kCritical, "wireguard-no-handshake", "agent-3", "m", "f"}};
+      {analysis::Severity::kCritical, "wireguard-no-handshake", "agent-3", "m", "f", std::nullopt}};
 
   const ReportModel model = make_model(report);
   ASSERT_EQ(model.peers.size(), 2u);

@@ -90,10 +90,10 @@ TEST(Render, BeforeVmnetTheFindingsAreFourCausesAndTheRoadsShowTheDetour) {
 TEST(Render, GroupKeepsEachDistinctFixAndTheWorstSeverity) {
   using analysis::Finding;
   using analysis::Severity;
-  auto groups = group_findings({{Severity::kCritical, "a", "p1", "m1", "fix 1"},
-                                {Severity::kWarning, "b", "p1", "m2", "fix x"},
-                                {Severity::kWarning, "b", "p2", "m3", "fix y"},
-                                {Severity::kInfo, "c", "", "m4", "fix c"}});
+  auto groups = group_findings({{Severity::kCritical, "a", "p1", "m1", "fix 1", std::nullopt},
+                                {Severity::kWarning, "b", "p1", "m2", "fix x", std::nullopt},
+                                {Severity::kWarning, "b", "p2", "m3", "fix y", std::nullopt},
+                                {Severity::kInfo, "c", "", "m4", "fix c", std::nullopt}});
   ASSERT_EQ(groups.size(), 3u);
   EXPECT_EQ(groups[1].code, "b");
   EXPECT_EQ(groups[1].peers, (std::vector<std::string>{"p1", "p2"}));

@@ -100,11 +100,12 @@ inline NodeReport report_with_every_case() {
       {"eth0", "device", 1500, ""}};
   r.peers = {unreachable_peer(), cordoned_peer_via_derp(), peer_over_a_peer_relay(),
              unprobed_host_gw_peer()};
-  r.findings = {
-      {Severity::kCritical, "vtep-public-address", "", "advertises <203.0.113.10> & more",
-       "use a private address"},
-      {Severity::kWarning, "latency-high", "node-<c>", "RTT \"0.40 ms\" > 'bound'", "keep it"},
-      {Severity::kInfo, "informational", "node-d", "a plain message", "nothing to do"}};
+  r.findings = {{Severity::kCritical, "vtep-public-address", "", "advertises <203.0.113.10> & more",
+                 "use a private address", std::nullopt},
+                {Severity::kWarning, "latency-high", "node-<c>", "RTT \"0.40 ms\" > 'bound'",
+                 "keep it", std::nullopt},
+                {Severity::kInfo, "informational", "node-d", "a plain message", "nothing to do",
+                 std::nullopt}};
   r.notes = {"prober off: <no> probes", "Tailscale status is stale: refused"};
   return r;
 }

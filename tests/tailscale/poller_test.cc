@@ -48,17 +48,17 @@ std::string status_with_tokyo(bool direct) {
 }
 
 std::string transport_of(const Snapshot& s, const std::string& peer) {
-  const MappedPeer* m = s.find(peer);
+  const MappedPeer* m = s.find(peer, model::Family::kIpv4);
   return m == nullptr ? "unmapped" : std::string(to_string(m->path.transport));
 }
 
 // The exposition line of the Tokyo server's transport (labels in the exposition's order).
 bool has_tokyo(const std::string& scrape, const std::string& transport, const std::string& region) {
-  const std::string line =
-      "podpath_tailscale_peer_transport_info{derp_region=\"" + region +
-      "\",match=\"pod-cidr-route\",peer=\"ip-172-26-2-70\",peer_group=\"lightsail\","
-      "same_group=\"false\",tailscale_peer=\"ip-172-26-2-70\",transport=\"" +
-      transport + "\"} 1\n";
+  const std::string line = "podpath_tailscale_peer_transport_info{derp_region=\"" + region +
+                           "\",family=\"ipv4\",match=\"pod-cidr-route\",peer=\"ip-172-26-2-70\","
+                           "peer_group=\"lightsail\","
+                           "same_group=\"false\",tailscale_peer=\"ip-172-26-2-70\",transport=\"" +
+                           transport + "\"} 1\n";
   return scrape.find(line) != std::string::npos;
 }
 

@@ -63,12 +63,12 @@ TEST(Advance, GoodAnswerReplacesEverything) {
   ASSERT_TRUE(s.path_counters);
   EXPECT_EQ(s.path_counters->size(), 10u);
   EXPECT_EQ(s.last_success_unix_seconds, 1795669400);
-  const MappedPeer* tokyo = s.find("ip-172-26-2-70");
+  const MappedPeer* tokyo = s.find("ip-172-26-2-70", model::Family::kIpv4);
   ASSERT_NE(tokyo, nullptr);
   EXPECT_EQ(tokyo->path.transport, Transport::kDerp);
   EXPECT_EQ(tokyo->path.derp_region, "tok");
-  EXPECT_EQ(s.find("pixel-7"), nullptr) << "not a cluster peer";
-  EXPECT_EQ(s.find("ip-172-26-2-7"), nullptr);
+  EXPECT_EQ(s.find("pixel-7", model::Family::kIpv4), nullptr) << "not a cluster peer";
+  EXPECT_EQ(s.find("ip-172-26-2-7", model::Family::kIpv4), nullptr);
 }
 
 TEST(Advance, FailuresKeepTheLastGoodStateMarkedStale) {

@@ -21,11 +21,11 @@ std::map<std::string, PeerStatus> by_host(const Status& status) {
   return out;
 }
 
-model::Ipv4 ip(const char* text) {
-  return *model::Ipv4::parse(text);
+model::IpAddress ip(const char* text) {
+  return *model::IpAddress::parse(text);
 }
-model::Ipv4Prefix prefix(const char* text) {
-  return *model::Ipv4Prefix::parse(text);
+model::IpPrefix prefix(const char* text) {
+  return *model::IpPrefix::parse(text);
 }
 
 TEST(ParseRfc3339, Table) {
@@ -76,7 +76,8 @@ TEST(ParseStatus, FieldReportNode) {
   EXPECT_EQ(status.backend_state, "Running");
   ASSERT_TRUE(status.self);
   EXPECT_EQ(status.self->host_name, "lima-k3s-agent");
-  EXPECT_EQ(status.self->tailscale_ips, std::vector{ip("100.84.12.34")});
+  EXPECT_EQ(status.self->tailscale_ips,
+            (std::vector{ip("100.84.12.34"), ip("fd7a:115c:a1e0::5e01:c22")}));
   EXPECT_TRUE(status.peer_errors.empty());
   ASSERT_EQ(status.peers.size(), 6u);
   for (size_t i = 1; i < status.peers.size(); ++i)
@@ -86,9 +87,11 @@ TEST(ParseStatus, FieldReportNode) {
   const PeerStatus& tokyo = peers.at("ip-172-26-2-70");
   EXPECT_EQ(tokyo.key.substr(0, 8), "nodekey:");
   EXPECT_EQ(tokyo.dns_name, "ip-172-26-2-70.tail4c9a2.ts.net.");
-  // IPv6 entries are skipped, not errors.
-  EXPECT_EQ(tokyo.tailscale_ips, std::vector{ip("100.99.1.2")});
-  EXPECT_EQ(tokyo.allowed_ips, (std::vector{prefix("100.99.1.2/32"), prefix("10.42.0.0/24")}));
+  // IPv6 entries are kept: they map a node's IPv6 road.
+  EXPECT_EQ(tokyo.tailscale_ips, (std::vector{ip("100.99.1.2"), ip("fd7a:115c:a1e0::c901:102")}));
+  EXPECT_EQ(tokyo.allowed_ips,
+            (std::vector{prefix("100.99.1.2/32"), prefix("fd7a:115c:a1e0::c901:102/128"),
+                         prefix("10.42.0.0/24")}));
   EXPECT_EQ(tokyo.primary_routes, std::vector{prefix("10.42.0.0/24")});
   EXPECT_EQ(tokyo.cur_addr, "");
   EXPECT_EQ(tokyo.relay, "tok");

@@ -74,8 +74,10 @@ TEST(MapDevices, EachFamilysDeviceMapsToThePeerByItsPodSubnet) {
   EXPECT_EQ(s.peers[1].match, MatchReason::kAllowedIp);
   EXPECT_EQ(*s.peers[0].handshake_age_seconds(s.read_at), 87);
   EXPECT_FALSE(s.peers[0].tx_since_previous);  // the first read
-  EXPECT_EQ(s.find("agent-1").size(), 2u);
-  EXPECT_TRUE(s.find("agent-2").empty());
+  EXPECT_EQ(s.find("agent-1", model::Family::kIpv4).size(), 1u);
+  EXPECT_EQ(s.find("agent-1", model::Family::kIpv6).size(), 1u);
+  EXPECT_EQ(s.peers[1].family, model::Family::kIpv6);
+  EXPECT_TRUE(s.find("agent-2", model::Family::kIpv4).empty());
   EXPECT_EQ(s.devices[0].unmapped_peers, 0u);
 }
 
@@ -147,8 +149,9 @@ TEST(WireguardFamilies, PerPeerSeriesCarryThePeerLabelsAndTheDevice) {
   ASSERT_TRUE(by_name.count("podpath_wireguard_peer_last_handshake_age_seconds"));
   const auto& age = *by_name["podpath_wireguard_peer_last_handshake_age_seconds"];
   ASSERT_EQ(age.metrics.size(), 1u);  // the IPv6 device never handshaked: no age
-  EXPECT_EQ(labels_text(age.metrics[0]),
-            "peer=agent-1,peer_group=,same_group=true,device=flannel-wg,match=allowed-ip,");
+  EXPECT_EQ(
+      labels_text(age.metrics[0]),
+      "peer=agent-1,peer_group=,same_group=true,family=ipv4,device=flannel-wg,match=allowed-ip,");
   EXPECT_EQ(age.metrics[0].value, 87);
   const auto& never = *by_name["podpath_wireguard_peer_never_handshaked"];
   ASSERT_EQ(never.metrics.size(), 2u);
