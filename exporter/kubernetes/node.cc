@@ -306,6 +306,10 @@ std::optional<Address> read_public_ip(const json& annotations, const std::string
   if constexpr (std::is_same_v<Address, model::Ipv4>) {
     ip = model::Ipv4::parse(text);
     if (!ip) errors.add(key, fmt::format("\"{}\" is not an IPv4 address", text));
+    // flannel keeps the IPv4 public IP as a number and writes its zero when the lease has no
+    // IPv4 half (IPv6-only host-gw, wireguard, extension: pkg/subnet/kube/kube.go
+    // AcquireLease; k3s#9435): no address a peer could send to.
+    if (ip && *ip == model::Ipv4{}) ip.reset();
   } else {
     ip = model::IpAddress::parse(text);
     if (ip && !ip->is_v6()) ip.reset();
@@ -345,7 +349,11 @@ void read_flannel_lease(const json& annotations, const AnnotationKeys& keys,
   // flannel publishes the overwrite as the lease's address: peers send VXLAN there.
   out.public_ip = out.public_ip_overwrite ? out.public_ip_overwrite : public_ip;
   const bool has_data = has_key(&annotations, keys.backend_data);
-  out.has_ipv4_lease = out.public_ip.has_value() || has_data;
+  // "null" is flannel's marshalled empty half: beside an IPv6 lease and no IPv4 public IP it is
+  // the IPv6-only node of host-gw and wireguard, not a broken IPv4 VTEP.
+  const bool null_data = trim(string_at(annotations, keys.backend_data)) == "null";
+  out.has_ipv4_lease = out.public_ip.has_value() || (has_data && !null_data);
+  if (!out.has_ipv4_lease && out.ipv6.present()) return;
   // A backend type alone still needs its data, unless the node's lease is IPv6 only.
   if (has_data || (!out.backend_type.empty() && !out.ipv6.present())) {
     BackendData data =

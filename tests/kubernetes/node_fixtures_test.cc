@@ -142,13 +142,14 @@ TEST(NodeFixtures, EveryNodeOfAListIsRead) {
 }
 
 // k3s#9435 quoted three annotation lines of an IPv6-only host-gw node, redacted by its author
-// ("10.x.x.x,fdX:XX:XX::XX"): the redaction is the only error, and public-ip 0.0.0.0 (what
-// flannel writes there) is read as written.
+// ("10.x.x.x,fdX:XX:XX::XX"): the redaction is the only error, and public-ip 0.0.0.0 (the zero
+// flannel writes when the lease has no IPv4 half) is no public IP and no IPv4 lease.
 TEST(NodeFixtures, RedactedAddressesAreTheOnlyError) {
   auto parsed = parse_node(nodes_in("k3s-9435-ipv6only-hostgw-annotations.fragment.yaml").front(),
                            NodeParseOptions{});
   EXPECT_EQ(parsed.node.annotation_error, "k3s.io/internal-ip: \"10.x.x.x\" is not an IP address");
-  EXPECT_EQ(text(parsed.node.public_ip), "0.0.0.0");
+  EXPECT_FALSE(parsed.node.public_ip);
+  EXPECT_FALSE(parsed.node.has_ipv4_lease);
 }
 
 }  // namespace
