@@ -81,6 +81,10 @@ struct Peer {
   // has none (host-gw, ipsec, extension...) its cni0 bridge (10.42.N.1).
   std::optional<Ipv4> overlay_address;
   std::optional<Ipv4> vtep_address;  // where VXLAN for it goes (public-ip)
+  // The IPv6 twins the prober pings over ICMPv6 (dual-stack and IPv6-only clusters). Only
+  // --prober.static-targets sets them so far; merge_peers leaves them empty.
+  std::optional<IpAddress> overlay_address_v6;
+  std::optional<IpAddress> vtep_address_v6;
   std::string vtep_mac;
   std::vector<Ipv4> internal_addresses;
   std::vector<Ipv4> external_addresses;

@@ -37,10 +37,22 @@ Plan plan_targets(const model::PeerSet& peers, std::size_t max_peers) {
     PeerLabels labels{peer.name, peer.group, peers.same_group_as_self(peer.group)};
     ++plan.peers_probed;
     if (peer.overlay_address) {
-      plan.echo.push_back({labels, TargetKind::kOverlay, *peer.overlay_address});
-      plan.pmtu.push_back({labels, *peer.overlay_address});
+      plan.echo.push_back({labels, TargetKind::kOverlay, *peer.overlay_address,
+                           model::Family::kIpv4, model::IpAddress()});
+      plan.pmtu.push_back(
+          {labels, *peer.overlay_address, model::Family::kIpv4, model::IpAddress()});
     }
-    if (peer.vtep_address) plan.echo.push_back({labels, TargetKind::kUnderlay, *peer.vtep_address});
+    if (peer.overlay_address_v6 && peer.overlay_address_v6->is_v6()) {
+      plan.echo.push_back(
+          {labels, TargetKind::kOverlay, {}, model::Family::kIpv6, *peer.overlay_address_v6});
+      plan.pmtu.push_back({labels, {}, model::Family::kIpv6, *peer.overlay_address_v6});
+    }
+    if (peer.vtep_address)
+      plan.echo.push_back({labels, TargetKind::kUnderlay, *peer.vtep_address, model::Family::kIpv4,
+                           model::IpAddress()});
+    if (peer.vtep_address_v6 && peer.vtep_address_v6->is_v6())
+      plan.echo.push_back(
+          {labels, TargetKind::kUnderlay, {}, model::Family::kIpv6, *peer.vtep_address_v6});
     // The exposure probe sends a VXLAN frame: only to a peer that takes VXLAN. A peer whose
     // annotations name another backend (wireguard, host-gw) has no VXLAN port to expose.
     const bool takes_vxlan = !peer.cluster || peer.cluster->backend_type.empty() ||
@@ -68,18 +80,28 @@ base::Result<std::vector<model::Peer>> parse_static_targets(std::string_view tex
     std::string name, target, address, group, extra;
     if (!(fields >> name)) continue;
     if (!(fields >> target >> address))
-      return fail("want \"<peer> <overlay|underlay> <IPv4> [group]\"");
+      return fail("want \"<peer> <overlay|underlay> <IPv4 or IPv6> [group]\"");
     fields >> group;
     if (fields >> extra) return fail("too many fields");
-    auto ip = model::Ipv4::parse(address);
-    if (!ip) return fail(fmt::format("\"{}\" is not an IPv4 address", address));
+    const bool v6 = address.find(':') != std::string::npos;
+    auto ip = model::IpAddress::parse(address);
+    if (!ip || ip->is_v6() != v6)
+      return fail(fmt::format("\"{}\" is not an {} address", address, v6 ? "IPv6" : "IPv4"));
     model::Peer& peer = peers[name];
     peer.name = name;
     if (!group.empty()) peer.group = group;
     if (target == "overlay") {
-      peer.overlay_address = ip;
+      if (v6) {
+        peer.overlay_address_v6 = ip;
+      } else {
+        peer.overlay_address = model::Ipv4{ip->v4_value()};
+      }
     } else if (target == "underlay") {
-      peer.vtep_address = ip;
+      if (v6) {
+        peer.vtep_address_v6 = ip;
+      } else {
+        peer.vtep_address = model::Ipv4{ip->v4_value()};
+      }
     } else {
       return fail(fmt::format("target \"{}\" is not overlay or underlay", target));
     }
