@@ -24,6 +24,7 @@ namespace {
 using namespace std::chrono_literals;
 using testing::EnterNetns;
 using testing::Namespaces;
+using testing::own_names;
 using testing::sh;
 using testing::wait_until;
 
@@ -284,6 +285,8 @@ class DelayedPath {
   explicit DelayedPath(double one_way_ms) {
     ok_ = sh("ip -n ppt-a tuntap add dev ta mode tun\nip -n ppt-b tuntap add dev tb mode tun") == 0;
     if (!ok_) return;
+    // The names are this process's (own_names reads getpid()), so made before the fork.
+    const std::string a = own_names("ppt-a:ta"), b = own_names("ppt-b:tb");
     int out[2];
     if (pipe(out) != 0) return;
     pid_ = fork();
@@ -293,7 +296,7 @@ class DelayedPath {
       // must not stretch when the machine is loaded (CI runs several builds at once).
       const std::string delay = std::to_string(one_way_ms);
       execlp("chrt", "chrt", "-f", "20", PODPATH_DELAY_RELAY, "--delay-ms", delay.c_str(),
-             "ppt-a:ta", "ppt-b:tb", nullptr);
+             a.c_str(), b.c_str(), nullptr);
       _exit(127);
     }
     close(out[1]);
@@ -597,12 +600,42 @@ const TargetResult* find6(const Snapshot& s, const std::string& peer, TargetKind
   return nullptr;
 }
 
+// Waits until `address` on `dev` takes IPv6 traffic. `ip addr add ... nodad` and `ip link set
+// up` return before the kernel installs the address's local route (and, on a link with
+// neighbours, the multicast route): addrconf does that from its work queue once the link is up
+// (linux net/ipv6/addrconf.c, addrconf_dad_work -> addrconf_dad_completed -> ipv6_ifa_notify).
+// A Neighbour Solicitation that lands before is dropped (Ip6InNoRoutes) and the sender asks
+// again only after RetransTimer, 1 s, holding the echo requests meanwhile: the first second of
+// replies came back after the 500 ms timeout and counted as late. A node's links have been up
+// for long; a namespace's fresh ones have not. Point-to-point tun devices have no multicast.
+std::string ipv6_ready(const std::string& ns, const std::string& dev, const std::string& address,
+                       bool multicast = true) {
+  const std::string routes = "ip -n " + ns + " -6 route show table local dev " + dev;
+  std::string ready = routes + " | grep -q '^local " + address + " '";
+  if (multicast) ready += " && " + routes + " | grep -q '^multicast ff00::/8'";
+  return "for i in $(seq 300); do if " + ready + "; then break; fi; sleep 0.01; done\n" + ready +
+         "\n";
+}
+
+// No duplicate address detection in these namespaces (set before their links exist, which copy
+// `default`): a link-local address stays tentative for a second or more after the link comes
+// up, and a router solicits the next hop of a packet it forwards from its link-local address
+// only, so it asks nothing until DAD ends (ndisc_send_ns gives up without a usable one) and the
+// forwarded probes wait meanwhile. No address here can be a duplicate.
+std::string no_dad(const std::vector<std::string>& namespaces) {
+  std::string script;
+  for (const auto& ns : namespaces)
+    script += "ip netns exec " + ns + " sysctl -qw net.ipv6.conf.default.accept_dad=0\n";
+  return script;
+}
+
 // <a>:va fd00:201::1/64 -- <b>:vb fd00:201::2/64 (no duplicate address detection to wait for).
 std::string veth_pair6(const std::string& a, const std::string& b) {
-  return "ip link add va netns " + a + " type veth peer name vb netns " + b + "\nip -n " + a +
-         " addr add fd00:201::1/64 dev va nodad\nip -n " + b +
+  return no_dad({a, b}) + "ip link add va netns " + a + " type veth peer name vb netns " + b +
+         "\nip -n " + a + " addr add fd00:201::1/64 dev va nodad\nip -n " + b +
          " addr add fd00:201::2/64 dev vb nodad\nip -n " + a + " link set va up\nip -n " + b +
-         " link set vb up\n";
+         " link set vb up\n" + ipv6_ready(a, "va", "fd00:201::1") +
+         ipv6_ready(b, "vb", "fd00:201::2");
 }
 
 // A dual-stack peer: its IPv4 and IPv6 addresses are probed side by side, each on its socket.
@@ -640,9 +673,9 @@ TEST_F(ProberNetns, Ipv6RawSocketMatchesEveryReplyOverVethBesideIpv4) {
   EXPECT_EQ(s->timestamp_fallbacks, 0u);
 }
 
-// DISABLED: fails today (1 reply matched of 12 requests over the datagram ICMPv6 socket, while
-// the raw socket matches all); not yet understood. Tracked in the icmpv6-prober hand-over.
-TEST_F(ProberNetns, DISABLED_Ipv6DatagramSocketUsesTheKernelsIdentifier) {
+// The unprivileged socket: the kernel writes the socket's port into every request as the
+// identifier and hands back only replies carrying it, so the loop must match on that one.
+TEST_F(ProberNetns, Ipv6DatagramSocketUsesTheKernelsIdentifier) {
   Namespaces ns({"ppt-a", "ppt-b"});
   ASSERT_TRUE(ns.ok());
   ASSERT_EQ(sh(veth_pair6("ppt-a", "ppt-b")), 0);
@@ -654,6 +687,7 @@ TEST_F(ProberNetns, DISABLED_Ipv6DatagramSocketUsesTheKernelsIdentifier) {
   std::this_thread::sleep_for(1200ms);
   r.prober->stop();
   auto s = r.prober->snapshot();
+  EXPECT_NE(r.identifier, 0x6150);  // the kernel's port, not the random identifier we offered
   EXPECT_EQ(s->socket_mode_v6, "datagram");
   auto t = find6(*s, "b", TargetKind::kOverlay);
   ASSERT_TRUE(t);
@@ -685,7 +719,9 @@ TEST_F(ProberNetns, Ipv6ThirtyMillisecondPathReadsThirtyMilliseconds) {
   DelayedPath path(15);
   ASSERT_TRUE(path.ok());
   ASSERT_EQ(sh("ip -n ppt-a addr add fd00:203::1/64 dev ta nodad\n"
-               "ip -n ppt-b addr add fd00:203::2/64 dev tb nodad\n"),
+               "ip -n ppt-b addr add fd00:203::2/64 dev tb nodad\n" +
+               ipv6_ready("ppt-a", "ta", "fd00:203::1", false) +
+               ipv6_ready("ppt-b", "tb", "fd00:203::2", false)),
             0);
   auto config = fast_config();
   config.buckets.clear();
@@ -706,7 +742,8 @@ TEST_F(ProberNetns, Ipv6ThirtyMillisecondPathReadsThirtyMilliseconds) {
 // a -- r -- b over IPv6, where the r--b link carries only 1400 bytes: r answers a's larger
 // probes with ICMPv6 Packet Too Big naming 1400.
 std::string router6_1400() {
-  return "ip link add va netns ppt-a type veth peer name ra netns ppt-r\n"
+  return no_dad({"ppt-a", "ppt-r", "ppt-b"}) +
+         "ip link add va netns ppt-a type veth peer name ra netns ppt-r\n"
          "ip link add rb netns ppt-r mtu 1400 type veth peer name vb netns ppt-b mtu 1400\n"
          "ip netns exec ppt-r sysctl -qw net.ipv6.conf.all.forwarding=1\n"
          "ip -n ppt-a addr add fd00:204:1::1/64 dev va nodad\n"
@@ -714,7 +751,9 @@ std::string router6_1400() {
          "ip -n ppt-r addr add fd00:204:2::1/64 dev rb nodad\n"
          "ip -n ppt-b addr add fd00:204:2::2/64 dev vb nodad\n"
          "for l in ppt-a:va ppt-r:ra ppt-r:rb ppt-b:vb; do ip -n ${l%:*} link set ${l#*:} up; "
-         "done\n"
+         "done\n" +
+         ipv6_ready("ppt-a", "va", "fd00:204:1::1") + ipv6_ready("ppt-r", "ra", "fd00:204:1::2") +
+         ipv6_ready("ppt-r", "rb", "fd00:204:2::1") + ipv6_ready("ppt-b", "vb", "fd00:204:2::2") +
          "ip -n ppt-a -6 route add fd00:204:2::/64 via fd00:204:1::2\n"
          "ip -n ppt-b -6 route add fd00:204:1::/64 via fd00:204:2::1\n";
 }
@@ -725,10 +764,9 @@ std::optional<int> probed_mtu6(const Snapshot& s, const std::string& peer) {
   return std::nullopt;
 }
 
-// DISABLED: fails today (no result within 12 s) although `ping -6 -M do -s 1452` in the same
-// lab gets the router's Packet Too Big (mtu=1400); the raw socket's path for ICMPv6 errors
-// needs debugging. Tracked in the icmpv6-prober hand-over.
-TEST_F(ProberNetns, DISABLED_Ipv6PathMtuFollowsPacketTooBigFromTheRouter) {
+// The router's Packet Too Big reaches the socket's error queue (IPV6_RECVERR, EMSGSIZE with
+// the MTU in ee_info) and the search jumps to it.
+TEST_F(ProberNetns, Ipv6PathMtuFollowsPacketTooBigFromTheRouter) {
   Namespaces ns({"ppt-a", "ppt-r", "ppt-b"});
   ASSERT_TRUE(ns.ok());
   ASSERT_EQ(sh(router6_1400()), 0);
