@@ -7,9 +7,9 @@ namespace {
 metrics::Labels target_labels(const TargetResult& result) {
   auto labels = result.labels.pairs();
   labels.emplace_back("target", std::string(to_string(result.target)));
-  // Only IPv6 series carry family: IPv4 series keep the labels they had before IPv6 came, so
-  // existing queries and recording rules see the same series.
-  if (result.family == model::Family::kIpv6) labels.emplace_back("family", "ipv6");
+  // Every per-peer series says its family (issue #15), IPv4 ones too: a dual-stack peer has
+  // two of each, and a query that matches or aggregates by peer keeps them apart by family.
+  labels.emplace_back("family", std::string(model::to_string(result.family)));
   return labels;
 }
 
@@ -58,17 +58,14 @@ MetricFamily path_mtu_family(const std::vector<PathMtuResult>& results,
                              const std::vector<PathMtuResult>& results_v6) {
   MetricFamily mtu("podpath_peer_path_mtu_bytes",
                    "The largest packet the overlay path to the peer carries.", MetricType::kGauge);
-  for (const auto& result : results) {
+  auto add = [&](const PathMtuResult& result, model::Family family) {
     auto labels = result.labels.pairs();
     labels.emplace_back("source", "probed");
+    labels.emplace_back("family", std::string(model::to_string(family)));
     mtu.add(std::move(labels), result.bytes);
-  }
-  for (const auto& result : results_v6) {
-    auto labels = result.labels.pairs();
-    labels.emplace_back("source", "probed");
-    labels.emplace_back("family", "ipv6");
-    mtu.add(std::move(labels), result.bytes);
-  }
+  };
+  for (const auto& result : results) add(result, model::Family::kIpv4);
+  for (const auto& result : results_v6) add(result, model::Family::kIpv6);
   return mtu;
 }
 
@@ -80,6 +77,7 @@ MetricFamily exposure_family(const std::vector<ExposureResult>& results) {
   for (const auto& result : results) {
     auto labels = result.labels.pairs();
     labels.emplace_back("address", result.address.to_string());
+    labels.emplace_back("family", "ipv4");  // the address is an IPv4 one (ExposureResult)
     exposed.add(std::move(labels), result.exposed ? 1 : 0);
   }
   return exposed;
@@ -107,7 +105,8 @@ std::vector<MetricFamily> self_families(const Snapshot& snapshot) {
                       "The ICMP socket the prober uses and where its timestamps come from.",
                       MetricType::kInfo);
   socket.add({{"mode", snapshot.socket_mode},
-              {"timestamps", snapshot.kernel_timestamps ? "kernel" : "user"}},
+              {"timestamps", snapshot.kernel_timestamps ? "kernel" : "user"},
+              {"family", "ipv4"}},
              1);
   if (!snapshot.socket_mode_v6.empty())
     socket.add({{"mode", snapshot.socket_mode_v6},
