@@ -10,6 +10,11 @@ on the 30 ms target, and /metrics scrape time.
 
   sudo bench/prober_bench.py --build /work/build-prober [--targets 200,1000] [--seconds 60]
 
+Then the same over IPv6 (--families ipv4,ipv6, the default): the namespaces get IPv6 addresses
+only (fd00:220::/64 on the veth, fd00:230::/64 on the 30 ms path), podpath probes them over
+its ICMPv6 socket and fping runs with -6 on the same targets; smokeping_prober is left out of
+that table. --families ipv6 runs only that part.
+
 fping runs as "fping -C <seconds> -p 1000 -i 0.5" (count mode rather than -l, so that it
 prints every RTT and its median can be taken; the schedule is the same as -l).
 
@@ -32,6 +37,34 @@ import time
 
 SRC, DST, FAR = "pb-src", "pb-dst", "pb-far"
 FAR_TARGET = "10.230.0.2"
+
+
+class Family:
+    """The addresses of one run: IPv4 (as the benchmark always had) or IPv6."""
+
+    def __init__(self, name):
+        self.name = name
+        self.v6 = name == "ipv6"
+        if self.v6:
+            self.src, self.src_far = "fd00:220::1/64", "fd00:230::1/64"
+            self.far, self.far_prefix = "fd00:230::2", 64
+        else:
+            self.src, self.src_far = "10.220.0.1/16", "10.230.0.1/24"
+            self.far, self.far_prefix = FAR_TARGET, 24
+
+    def targets(self, n):
+        if self.v6:
+            return [f"fd00:220::{1 + i // 250:x}:{1 + i % 250:x}" for i in range(n)]
+        return [f"10.220.{1 + i // 250}.{1 + i % 250}" for i in range(n)]
+
+    def prefix(self):
+        return 64 if self.v6 else 16
+
+    def addr_flags(self):
+        # No duplicate address detection to wait for: nothing else is on these links.
+        return " nodad" if self.v6 else ""
+
+
 # Fine buckets so the median can be read to a few microseconds from both histograms: 5 us
 # steps to 150 us, then coarse, then 100 us steps around 30 ms.
 BUCKETS = ([round(i * 5e-6, 7) for i in range(1, 31)] + [0.0002, 0.0005, 0.001, 0.005, 0.01, 0.02] +
@@ -43,14 +76,28 @@ def sh(cmd, check=True):
                           stderr=subprocess.PIPE, text=True)
 
 
-def setup(n, relay):
+def wait_ipv6_ready(ns, address):
+    """IPv6 local routes come from addrconf's work queue after the link is up; a probe sent
+    before is dropped and the neighbour asked again only a second later."""
+    for _ in range(500):
+        if f"local {address} " in sh(f"ip -n {ns} -6 route show table local").stdout:
+            return
+        time.sleep(0.01)
+    sys.exit(f"{address} in {ns} never became usable")
+
+
+def setup(n, relay, family):
     teardown()
     for ns in (SRC, DST, FAR):
         sh(f"ip netns add {ns} && ip -n {ns} link set lo up")
+        if family.v6:
+            sh(f"ip netns exec {ns} sysctl -qw net.ipv6.conf.default.accept_dad=0")
     sh(f"ip link add s0 netns {SRC} type veth peer name d0 netns {DST}")
-    sh(f"ip -n {SRC} addr add 10.220.0.1/16 dev s0 && ip -n {SRC} link set s0 up")
-    targets = [f"10.220.{1 + i // 250}.{1 + i % 250}" for i in range(n)]
-    batch = "".join(f"addr add {t}/16 dev d0\n" for t in targets) + "link set d0 up\n"
+    sh(f"ip -n {SRC} addr add {family.src} dev s0{family.addr_flags()} && "
+       f"ip -n {SRC} link set s0 up")
+    targets = family.targets(n)
+    batch = "".join(f"addr add {t}/{family.prefix()} dev d0{family.addr_flags()}\n"
+                    for t in targets) + "link set d0 up\n"
     subprocess.run(["ip", "-n", DST, "-batch", "-"], input=batch, text=True, check=True)
     # Permanent neighbours: with ~1,000 dynamic entries the table sits at gc_thresh3 (1,024,
     # not settable per namespace) and evictions lose probes of every prober alike.
@@ -63,8 +110,14 @@ def setup(n, relay):
     proc = subprocess.Popen(["chrt", "-f", "20", relay, "--delay-ms", "15", f"{SRC}:ts", f"{FAR}:tf"],
                             stdout=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "ready"
-    sh(f"ip -n {SRC} addr add 10.230.0.1/24 dev ts && ip -n {SRC} link set ts up")
-    sh(f"ip -n {FAR} addr add {FAR_TARGET}/24 dev tf && ip -n {FAR} link set tf up")
+    sh(f"ip -n {SRC} addr add {family.src_far} dev ts{family.addr_flags()} && "
+       f"ip -n {SRC} link set ts up")
+    sh(f"ip -n {FAR} addr add {family.far}/{family.far_prefix} dev tf{family.addr_flags()} && "
+       f"ip -n {FAR} link set tf up")
+    if family.v6:
+        wait_ipv6_ready(DST, targets[-1])
+        wait_ipv6_ready(FAR, family.far)
+        wait_ipv6_ready(SRC, family.src.split("/")[0])
     return targets, proc
 
 
@@ -171,9 +224,9 @@ def scrape_phase(args, static):
         podpath.wait()
 
 
-def run(n, args):
-    targets, relay = setup(n, args.relay)
-    all_targets = targets + [FAR_TARGET]
+def run(n, args, family):
+    targets, relay = setup(n, args.relay, family)
+    all_targets = targets + [family.far]
     static = os.path.join("/tmp", f"podpath-bench-{n}.targets")
     with open(static, "w") as f:
         for i, t in enumerate(all_targets):
@@ -183,7 +236,7 @@ def run(n, args):
     podpath = start_podpath(args, static, ["--prober.buckets", bucket_flag])
     baseline = None if not args.podpath_baseline else start_podpath(
         args, static, ["--prober.buckets", bucket_flag], args.podpath_baseline, BASELINE_PORT)
-    smokeping = None if args.no_smokeping else subprocess.Popen(
+    smokeping = None if args.no_smokeping or family.v6 else subprocess.Popen(
         in_src(["prometheus-smokeping-prober", "--privileged",
                 "--web.listen-address", "127.0.0.1:19374",
                 "--buckets", bucket_flag, "--log.level", "error"] + all_targets),
@@ -192,12 +245,13 @@ def run(n, args):
     if not args.no_fping:
         # fping prints every RTT on stderr at the end: a file, not a pipe nobody reads yet.
         fping_out = open(f"/tmp/podpath-bench-fping-{n}.txt", "w+")
-        fping = subprocess.Popen(in_src(["fping", "-C", str(args.seconds), "-p", "1000", "-i",
-                                         "0.5", "-q"] + all_targets),
+        fping = subprocess.Popen(in_src(["fping"] + (["-6"] if family.v6 else []) +
+                                        ["-C", str(args.seconds), "-p", "1000", "-i", "0.5", "-q"] +
+                                        all_targets),
                                  stdout=subprocess.DEVNULL, stderr=fping_out)
         fping.out_file = fping_out
     try:
-        return measure(n, args, targets, far_peer, relay, podpath, baseline, smokeping, fping)
+        return measure(n, args, family, far_peer, podpath, baseline, smokeping, fping)
     finally:
         for proc in (podpath, baseline, smokeping, fping, relay):
             if proc is not None and proc.poll() is None:
@@ -212,7 +266,7 @@ def podpath_reading(proc, port):
     return cpu, total(parse(scrape(port)[1]), "podpath_probe_requests_total")
 
 
-def measure(n, args, targets, far_peer, relay, podpath, baseline, smokeping, fping):
+def measure(n, args, family, far_peer, podpath, baseline, smokeping, fping):
     scraped = (("podpath", podpath, PODPATH_PORT), ("podpath-baseline", baseline, BASELINE_PORT),
                ("smokeping_prober", smokeping, 19374))
     before = {}
@@ -230,7 +284,10 @@ def measure(n, args, targets, far_peer, relay, podpath, baseline, smokeping, fpi
         if proc is None:
             continue
         results[name] = {"cpu": cpu_seconds(proc.pid), "rss": peak_rss_mb(proc.pid)}
-        results[name]["samples"] = parse(scrape(port)[1])
+        # Only the family under test: every podpath series says which (family label).
+        results[name]["samples"] = [
+            sample for sample in parse(scrape(port)[1])
+            if not name.startswith("podpath") or sample[1].get("family", family.name) == family.name]
     for name, proc, port in scraped:
         if proc is not None:
             results[name]["scrape"] = scrape(port, times=5 if name.startswith("podpath") else 1)[0]
@@ -266,7 +323,7 @@ def measure(n, args, targets, far_peer, relay, podpath, baseline, smokeping, fpi
             far=histogram_median(s, "podpath_probe_rtt_seconds", lambda lb: lb["peer"] == far_peer),
             fallbacks=total(s, "podpath_prober_timestamp_fallbacks_total"))
     if fping is not None:
-        summarize_fping(results["fping"], fping_err)
+        summarize_fping(results["fping"], fping_err, family.far)
     if smokeping is None:
         return results
     # smokeping_prober
@@ -282,7 +339,7 @@ def measure(n, args, targets, far_peer, relay, podpath, baseline, smokeping, fpi
     return results
 
 
-def summarize_fping(result, fping_err):
+def summarize_fping(result, fping_err, far_target):
     """fping: "<target> : 0.03 0.02 - ..." per target, in ms."""
     near, far, sent, lost = [], [], 0, 0
     for line in fping_err.splitlines():
@@ -294,7 +351,7 @@ def summarize_fping(result, fping_err):
             if v == "-":
                 lost += 1
             else:
-                (far if host.strip() == FAR_TARGET else near).append(float(v) / 1000)
+                (far if host.strip() == far_target else near).append(float(v) / 1000)
     result.update(probes=sent, loss=lost / sent if sent else float("nan"),
                   median=statistics.median(near) if near else float("nan"),
                   far=statistics.median(far) if far else float("nan"))
@@ -309,6 +366,9 @@ def main():
                         help="leave smokeping_prober out (it needs more CPU than the machine has "
                         "at 1,000 targets, which disturbs the others' timing)")
     parser.add_argument("--no-fping", action="store_true", help="leave fping out")
+    parser.add_argument("--families", default="ipv4,ipv6",
+                        help="address families to run, each its own table (IPv6: podpath's "
+                        "ICMPv6 socket beside fping -6; smokeping_prober only over IPv4)")
     parser.add_argument("--podpath-baseline", metavar="PATH",
                         help="another podpath-exporter binary to run at the same time on the "
                         "same targets, e.g. a build of main, reported as podpath-baseline")
@@ -325,11 +385,12 @@ def main():
     args.relay = os.path.join(args.build, "bench", "podpath-delay-relay")
     if os.geteuid() != 0:
         sys.exit("needs root: creates network namespaces")
-    for n in (int(x) for x in args.targets.split(",")):
-        print(f"\n== {n} veth targets + 1 target on a 30 ms relay path, 1 Hz each, "
+    for family, n in ((Family(f), int(x)) for f in args.families.split(",")
+                      for x in args.targets.split(",")):
+        print(f"\n== {family.name}: {n} veth targets + 1 target on a 30 ms relay path, 1 Hz each, "
               f"{args.seconds} s" + (f" after {args.warmup} s of warm-up" if args.warmup else "") +
               " ==")
-        results = run(n, args)
+        results = run(n, args, family)
         print(f"{'prober':18} {'probes':>8} {'CPU s/1k':>9} {'peak RSS':>9} {'loss':>7} "
               f"{'median veth':>12} {'median 30ms':>12} {'scrape':>9}")
         for name in ("podpath", "podpath-baseline", "fping", "smokeping_prober"):
@@ -348,7 +409,8 @@ def main():
                   f"timestamp fallbacks {p['fallbacks']:.0f} vs {b['fallbacks']:.0f}")
         if "fping" in results:
             f = results["fping"]
-            print(f"podpath vs fping: CPU per probe x{p['cpu'] / p['probes'] / (f['cpu'] / f['probes']):.2f}, "
+            ratio = p['cpu'] / p['probes'] / (f['cpu'] / f['probes'])
+            print(f"podpath vs fping{' -6' if family.v6 else ''}: CPU per probe x{ratio:.2f}, "
                   f"median veth RTT {1e6 * (p['median'] - f['median']):+.1f} us, "
                   f"30 ms path {100 * (p['far'] - 0.030) / 0.030:+.2f} % from the emulated 30 ms "
                   f"(fping {100 * (f['far'] - 0.030) / 0.030:+.2f} %), "

@@ -4,6 +4,7 @@
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <algorithm>
+#include <array>
 
 #include "check.h"
 #include "prober/packet.h"
@@ -40,6 +41,30 @@ void round_trips(FuzzedDataProvider& in) {
     auto found = pr::find_echo_request(looped, request.identifier, request.cookie);
     FUZZ_CHECK(found && found->sequence == request.sequence, "find_echo_request");
   }
+  // ICMPv6: the request parses back, bare and behind an IPv6 header.
+  const auto echo6 = pr::build_echo6_request(request);
+  const auto parsed6 = pr::parse_icmp6_echo(echo6, request.cookie);
+  FUZZ_CHECK(parsed6 && parsed6->type == pr::kIcmp6EchoRequest && parsed6->cookie_matches &&
+                 parsed6->sequence == request.sequence,
+             "echo6");
+  std::array<std::uint8_t, 16> a{}, b{};
+  for (auto& byte : a) byte = in.ConsumeIntegral<std::uint8_t>();
+  for (auto& byte : b) byte = in.ConsumeIntegral<std::uint8_t>();
+  const auto ip6 = pr::build_ipv6(podpath::model::IpAddress::v6(a),
+                                  podpath::model::IpAddress::v6(b), pr::kNextHeaderIcmp6, echo6);
+  for (Span looped : {Span(echo6), Span(ip6)}) {
+    auto found = pr::find_echo6_request(looped, request.identifier, request.cookie);
+    FUZZ_CHECK(found && found->sequence == request.sequence, "find_echo6_request");
+  }
+  // A checksum filled in makes the message verify over the same pseudo-header.
+  auto summed = echo6;
+  const auto sum = pr::icmp6_checksum(podpath::model::IpAddress::v6(a),
+                                      podpath::model::IpAddress::v6(b), summed);
+  summed[2] = static_cast<std::uint8_t>(sum >> 8);
+  summed[3] = static_cast<std::uint8_t>(sum & 0xff);
+  FUZZ_CHECK(pr::icmp6_checksum(podpath::model::IpAddress::v6(a), podpath::model::IpAddress::v6(b),
+                                summed) == 0,
+             "icmp6 checksum");
   const auto back = pr::parse_vxlan_frame(vxlan);
   FUZZ_CHECK(back, "vxlan frame");
   FUZZ_CHECK(back->frame.vni == frame.vni && back->frame.source_mac == frame.source_mac &&
@@ -64,6 +89,25 @@ void received(Span bytes, std::uint16_t identifier, const pr::Cookie& cookie) {
   }
   if (auto found = pr::find_echo_request(bytes, identifier, cookie))
     FUZZ_CHECK(found->identifier == identifier && found->cookie_matches, "find_echo_request");
+  // ICMPv6: echo, Packet Too Big (with its quoted packet), IPv6 headers, looped requests.
+  if (auto echo = pr::parse_icmp6_echo(bytes, cookie))
+    FUZZ_CHECK(echo->type == pr::kIcmp6EchoRequest || echo->type == pr::kIcmp6EchoReply,
+               "echo6 type");
+  if (auto ptb = pr::parse_packet_too_big(bytes, cookie)) {
+    FUZZ_CHECK(bytes.size() >= pr::kIcmpHeaderSize && bytes[0] == pr::kIcmp6PacketTooBig, "ptb");
+    if (ptb->quoted)
+      FUZZ_CHECK(
+          ptb->quoted->payload.data() + ptb->quoted->payload.size() <= bytes.data() + bytes.size(),
+          "ptb quote outside the message");
+    FUZZ_CHECK(!ptb->quoted_echo || ptb->quoted, "quoted echo without a quoted header");
+  }
+  if (auto ip6 = pr::parse_ipv6(bytes))
+    FUZZ_CHECK(ip6->payload.data() == bytes.data() + pr::kIpv6HeaderSize &&
+                   ip6->payload.size() + pr::kIpv6HeaderSize <= bytes.size() &&
+                   ip6->source.is_v6() && ip6->destination.is_v6(),
+               "ipv6 payload outside the packet");
+  if (auto found = pr::find_echo6_request(bytes, identifier, cookie))
+    FUZZ_CHECK(found->identifier == identifier && found->cookie_matches, "find_echo6_request");
   if (auto vxlan = pr::parse_vxlan_frame(bytes)) {
     FUZZ_CHECK(vxlan->frame.vni <= 0xffffff, "vni");
     FUZZ_CHECK(vxlan->inner_ip.size() + 22 <= bytes.size(), "vxlan inner packet too long");

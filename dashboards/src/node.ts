@@ -73,7 +73,7 @@ export function nodeDetail(bounds: LatencyBounds): dashboard.DashboardBuilder {
           .unit("s")
           .thresholds(thresholds(latencySteps(bounds)))
           .thresholdsStyle(new common.GraphThresholdsStyleConfigBuilder().mode(common.GraphThresholdsStyleMode.Dashed))
-          .withTarget(query(medianRtt(peers, "peer, target"), "{{peer}} {{target}}"))
+          .withTarget(query(medianRtt(peers, "peer, target, family"), "{{peer}} {{target}} {{family}}"))
           .height(9)
           .span(12),
       )
@@ -88,10 +88,10 @@ export function nodeDetail(bounds: LatencyBounds): dashboard.DashboardBuilder {
           .withTarget(
             query(
               lossRatio(
-                `sum by (peer, target) (rate(podpath_probe_requests_total{${peers}}[$__rate_interval]))`,
-                `sum by (peer, target) (rate(podpath_probe_responses_total{${peers}}[$__rate_interval]))`,
+                `sum by (peer, target, family) (rate(podpath_probe_requests_total{${peers}}[$__rate_interval]))`,
+                `sum by (peer, target, family) (rate(podpath_probe_responses_total{${peers}}[$__rate_interval]))`,
               ),
-              "{{peer}} {{target}}",
+              "{{peer}} {{target}} {{family}}",
             ),
           )
           .height(9)
@@ -109,7 +109,7 @@ export function nodeDetail(bounds: LatencyBounds): dashboard.DashboardBuilder {
           .datasource(datasource)
           .unit(MTU_UNIT)
           .decimals(0)
-          .withTarget(query(`podpath_peer_path_mtu_bytes{${peers}}`, "{{peer}} {{source}}"))
+          .withTarget(query(`podpath_peer_path_mtu_bytes{${peers}}`, "{{peer}} {{source}} {{family}}"))
           .withTarget(query(`podpath_flannel_mtu_bytes{${mine}}`, "FLANNEL_MTU", "B"))
           .overrideByName("FLANNEL_MTU", [
             { id: "custom.lineStyle", value: { fill: "dash", dash: [10, 10] } },

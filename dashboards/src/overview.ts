@@ -125,14 +125,14 @@ export function overview(bounds: LatencyBounds): dashboard.DashboardBuilder {
   const same = bounds.same_group_ms;
   const cross = bounds.cross_group_ms;
   const overlay = `${peers}, target="overlay"`;
-  const overlayRtt = onNodes(`(\n${medianRtt(overlay, "instance, job, peer")}\n)`);
+  const overlayRtt = onNodes(`(\n${medianRtt(overlay, "instance, job, peer, family")}\n)`);
   // PodpathPeerLatencyHigh holds each pair to one bound by its same_group label.
-  const sameGroupRtt = onNodes(`(\n${medianRtt(`${overlay}, same_group="true"`, "instance, job, peer")}\n)`);
-  const crossGroupRtt = onNodes(`(\n${medianRtt(`${overlay}, same_group="false"`, "instance, job, peer")}\n)`);
+  const sameGroupRtt = onNodes(`(\n${medianRtt(`${overlay}, same_group="true"`, "instance, job, peer, family")}\n)`);
+  const crossGroupRtt = onNodes(`(\n${medianRtt(`${overlay}, same_group="false"`, "instance, job, peer, family")}\n)`);
   const overlayLoss = onNodes(
     lossRatio(
-      `sum by (instance, job, peer) (rate(podpath_probe_requests_total{${peers}, target="overlay"}[$__rate_interval]))`,
-      `sum by (instance, job, peer) (rate(podpath_probe_responses_total{${peers}, target="overlay"}[$__rate_interval]))`,
+      `sum by (instance, job, peer, family) (rate(podpath_probe_requests_total{${peers}, target="overlay"}[$__rate_interval]))`,
+      `sum by (instance, job, peer, family) (rate(podpath_probe_responses_total{${peers}, target="overlay"}[$__rate_interval]))`,
     ),
   );
 

@@ -36,17 +36,23 @@ void ProbeWindow::fill(Inputs& in) const {
   if (history_.empty()) return;
   const prober::Snapshot& newest = *history_.back().second;
   const prober::Snapshot* oldest = history_.size() > 1 ? history_.front().second.get() : nullptr;
-  std::map<std::pair<std::string, prober::TargetKind>, const prober::TargetResult*> baseline;
+  using Key = std::tuple<std::string, model::Family, prober::TargetKind>;
+  std::map<Key, const prober::TargetResult*> baseline;
   if (oldest != nullptr)
-    for (const auto& t : oldest->targets) baseline[{t.labels.peer, t.target}] = &t;
-  for (const auto& t : newest.targets) {
-    auto it = baseline.find({t.labels.peer, t.target});
-    ProbeStats stats = difference(t, it == baseline.end() ? nullptr : it->second);
-    (t.target == prober::TargetKind::kOverlay ? in.overlay_probes
-                                              : in.underlay_probes)[t.labels.peer] = stats;
-  }
-  for (const auto& m : newest.path_mtu) in.probed_mtu[m.labels.peer] = m.bytes;
-  in.path_mtu_pending.insert(newest.path_mtu_pending.begin(), newest.path_mtu_pending.end());
+    for (const auto* targets : {&oldest->targets, &oldest->targets_v6})
+      for (const auto& t : *targets) baseline[{t.labels.peer, t.labels.family, t.target}] = &t;
+  for (const auto* targets : {&newest.targets, &newest.targets_v6})
+    for (const auto& t : *targets) {
+      auto it = baseline.find({t.labels.peer, t.labels.family, t.target});
+      ProbeStats stats = difference(t, it == baseline.end() ? nullptr : it->second);
+      const PeerKey key(t.labels.peer, t.labels.family);
+      (t.target == prober::TargetKind::kOverlay ? in.overlay_probes : in.underlay_probes)[key] =
+          stats;
+    }
+  for (const auto* results : {&newest.path_mtu, &newest.path_mtu_v6})
+    for (const auto& m : *results) in.probed_mtu[PeerKey(m.labels.peer, m.labels.family)] = m.bytes;
+  for (const auto& [peer, family] : newest.path_mtu_pending)
+    in.path_mtu_pending.insert(PeerKey(peer, family));
   for (const auto& e : newest.exposure)
     in.exposure.push_back({e.labels.peer, e.address, e.exposed});
 }

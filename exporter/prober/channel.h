@@ -32,7 +32,10 @@ struct ErrorMessage {
   int error = 0;               // errno the kernel attached (EHOSTUNREACH, EMSGSIZE, ...)
   std::uint32_t info = 0;      // for "fragmentation needed": the next hop's MTU
   std::optional<model::Ipv4> destination;  // the probe's destination
-  std::span<const std::uint8_t> data;      // the looped or offending packet
+  // The probe's destination on the ICMPv6 socket (IPV6_RECVERR); `info` is then a Packet Too
+  // Big's MTU.
+  std::optional<model::IpAddress> destination6;
+  std::span<const std::uint8_t> data;  // the looped or offending packet
 };
 
 // The ICMP socket every probe goes out on and every reply comes back on.
@@ -56,6 +59,34 @@ class IcmpChannel {
   virtual SocketMode mode() const = 0;
   virtual bool kernel_timestamps() const = 0;
   // Packets the kernel dropped because the receive queue was full, as of the last read.
+  virtual std::uint32_t receive_drops() const = 0;
+};
+
+// One message from the ICMPv6 socket's receive queue.
+struct Received6 {
+  model::IpAddress source;
+  std::span<const std::uint8_t> icmp;  // the ICMPv6 message (sockets never pass the IPv6 header)
+  std::int64_t kernel_ns = 0;          // software RX timestamp (CLOCK_REALTIME), 0 if missing
+};
+
+// The ICMPv6 socket: IcmpChannel's twin for IPv6 targets. A separate interface so the IPv4
+// channel (and every fake of it) stays as it was.
+class Icmp6Channel {
+ public:
+  virtual ~Icmp6Channel() = default;
+
+  // Sends one ICMPv6 message (the kernel fills in the checksum); returns 0 or the errno.
+  // dont_fragment: IPV6_DONTFRAG with IPV6_PMTUDISC_PROBE, for path MTU probes.
+  virtual int send(const model::IpAddress& destination, std::span<const std::uint8_t> icmp,
+                   bool dont_fragment) = 0;
+  virtual std::optional<Received6> receive() = 0;
+  // destination6 is set instead of destination.
+  virtual std::optional<ErrorMessage> receive_error() = 0;
+
+  virtual int fd() const = 0;
+  virtual std::uint16_t identifier() const = 0;
+  virtual SocketMode mode() const = 0;
+  virtual bool kernel_timestamps() const = 0;
   virtual std::uint32_t receive_drops() const = 0;
 };
 

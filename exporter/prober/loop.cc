@@ -23,11 +23,17 @@ std::int64_t kernel_monotonic_ns() {
 
 ProbeLoop::ProbeLoop(ProberConfig config, ProberEnvironment environment, IcmpChannel& icmp,
                      UdpChannel* udp, Publish publish)
+    : ProbeLoop(std::move(config), std::move(environment), icmp, nullptr, udp, std::move(publish)) {
+}
+
+ProbeLoop::ProbeLoop(ProberConfig config, ProberEnvironment environment, IcmpChannel& icmp,
+                     Icmp6Channel* icmp6, UdpChannel* udp, Publish publish)
     : config_(std::move(config)),
       env_(std::move(environment)),
       clock_(env_.monotonic_ns ? env_.monotonic_ns : kernel_monotonic_ns),
       node_seed_(stable_hash(config_.node_name)),
       icmp_(icmp),
+      icmp6_(icmp6),
       udp_(udp),
       publish_(std::move(publish)),
       rng_(node_seed_ ^ env_.random()),
@@ -47,6 +53,10 @@ std::optional<std::int64_t> ProbeLoop::turn(const model::PeerSet* peers) {
   const std::int64_t drained_at = clock_();
   drain_errors();
   drain_replies();
+  if (icmp6_) {
+    drain_errors6();
+    drain_replies6();
+  }
   now = clock_();
   run_due_events(now);
   // Only probes whose deadline passed before the queue was read can be declared lost: a
@@ -79,10 +89,24 @@ void ProbeLoop::reconcile(const model::PeerSet& peers, std::int64_t now) {
 
 // Echo targets that stay keep their counters; every target gets a new slot in the spread.
 void ProbeLoop::reconcile_echo(const Plan& plan, std::int64_t now) {
-  const std::size_t count = plan.echo.size();
+  std::span<const EchoSpec> specs(plan.echo);
+  std::vector<EchoSpec> without_v6;
+  if (!icmp6_) {
+    // No ICMPv6 socket: IPv6 targets cannot be probed; the IPv4 ones keep their schedule.
+    for (const auto& spec : plan.echo)
+      if (spec.family == model::Family::kIpv4) without_v6.push_back(spec);
+    if (without_v6.size() != plan.echo.size()) {
+      warn("prober-no-icmp6", "prober: IPv6 targets skipped: no ICMPv6 socket",
+           {{"targets", std::to_string(plan.echo.size() - without_v6.size())}});
+      specs = without_v6;
+    }
+  }
+  const std::size_t count = specs.size();
   echo_.reconcile(
-      std::span<const EchoSpec>(plan.echo), next_id_,
-      [](const EchoSpec& spec) { return std::make_pair(spec.labels.peer, spec.target); },
+      specs, next_id_,
+      [](const EchoSpec& spec) {
+        return std::make_tuple(spec.labels.peer, spec.target, spec.family);
+      },
       [&](std::uint32_t id, EchoJob& job, const EchoSpec& spec, std::size_t i) {
         job.spec = spec;
         schedule_echo(id, job, i, count, now);
@@ -97,19 +121,26 @@ void ProbeLoop::reconcile_echo(const Plan& plan, std::int64_t now) {
 // A search that stays keeps its schedule; its result is void once the overlay address moved.
 void ProbeLoop::reconcile_pmtu(const Plan& plan, std::int64_t now) {
   const bool on = config_.pmtu_interval.count() > 0;
+  std::span<const PmtuSpec> specs(plan.pmtu);
+  std::vector<PmtuSpec> without_v6;
+  if (!icmp6_) {
+    for (const auto& spec : plan.pmtu)
+      if (spec.family == model::Family::kIpv4) without_v6.push_back(spec);
+    specs = without_v6;
+  }
   pmtu_.reconcile(
-      on ? std::span<const PmtuSpec>(plan.pmtu) : std::span<const PmtuSpec>(), next_id_,
-      [](const PmtuSpec& spec) { return spec.labels.peer; },
+      on ? specs : std::span<const PmtuSpec>(), next_id_,
+      [](const PmtuSpec& spec) { return std::make_pair(spec.labels.peer, spec.family); },
       [](std::uint32_t, PmtuJob& job, const PmtuSpec& spec, std::size_t) {
-        if (job.spec.overlay != spec.overlay) {
+        if (job.spec.overlay != spec.overlay || job.spec.overlay6 != spec.overlay6) {
           job.result.reset();
           job.searched = false;
         }
         job.spec = spec;
       },
       [&](std::uint32_t id, const PmtuSpec& spec, std::size_t i) {
-        events_.push({first_run_ns(i, plan.pmtu.size(), config_.pmtu_interval, now), id, 1,
-                      EventKind::kPmtu});
+        events_.push(
+            {first_run_ns(i, specs.size(), config_.pmtu_interval, now), id, 1, EventKind::kPmtu});
         return PmtuJob{spec, 1, std::nullopt, std::nullopt, false};
       });
 }
@@ -179,25 +210,46 @@ int ProbeLoop::send_icmp(model::Ipv4 destination, std::span<const std::uint8_t> 
   return error;
 }
 
+int ProbeLoop::send_icmp6(const model::IpAddress& destination, std::span<const std::uint8_t> icmp,
+                          bool dont_fragment) {
+  int error = icmp6_->send(destination, icmp, dont_fragment);
+  if (error != 0 && error != EMSGSIZE) {
+    // As send_icmp: a pending error of an earlier probe is cleared by reading the error queue.
+    drain_errors6();
+    error = icmp6_->send(destination, icmp, dont_fragment);
+  }
+  return error;
+}
+
 void ProbeLoop::send_echo(std::uint32_t id, EchoJob& job, std::int64_t now) {
   const std::int64_t interval = config_.interval.count();
   ProbeRecord record;
   record.job = id;
   record.kind = ProbeKind::kEcho;
-  record.destination = job.spec.address;
+  const bool v6 = job.spec.family == model::Family::kIpv6;
+  record.destination = v6 ? destination_key(job.spec.address6) : job.spec.address;
   record.sent_ns = clock_();
   std::optional<Expired> displaced;
   std::uint16_t sequence =
       matcher_.add(record, record.sent_ns + config_.timeout.count(), &displaced);
-  auto packet = build_echo_request({icmp_.identifier(), sequence, cookie_, config_.payload_size});
+  int error = 0;
+  if (v6) {
+    auto packet =
+        build_echo6_request({icmp6_->identifier(), sequence, cookie_, config_.payload_size});
+    error = send_icmp6(job.spec.address6, packet, false);
+  } else {
+    auto packet = build_echo_request({icmp_.identifier(), sequence, cookie_, config_.payload_size});
+    error = send_icmp(job.spec.address, packet, false);
+  }
   ++job.requests;
-  if (int error = send_icmp(job.spec.address, packet, false); error != 0) {
+  if (error != 0) {
     matcher_.cancel(sequence);
     ++job.send_errors[base::errno_name(error)];
-    warn("prober-send-" + job.spec.address.to_string(), "prober: cannot send echo request",
+    const std::string address = v6 ? job.spec.address6.to_string() : job.spec.address.to_string();
+    warn("prober-send-" + address, "prober: cannot send echo request",
          {{"peer", job.spec.labels.peer},
           {"target", std::string(to_string(job.spec.target))},
-          {"address", job.spec.address.to_string()},
+          {"address", address},
           {"err", base::errno_name(error)}});
   }
   dirty_ = true;
@@ -217,7 +269,11 @@ void ProbeLoop::start_pmtu(std::uint32_t id, PmtuJob& job, std::int64_t now) {
     events_.push({now + config_.pmtu_interval.count(), id, job.epoch, EventKind::kPmtu});
     return;
   }
-  job.search.emplace(*mtu);
+  if (job.spec.family == model::Family::kIpv6) {
+    job.search.emplace(*mtu, kIpv6MinimumMtu);
+  } else {
+    job.search.emplace(*mtu);
+  }
   send_pmtu_step(id, job, now);
 }
 
@@ -229,19 +285,30 @@ void ProbeLoop::send_pmtu_step(std::uint32_t id, PmtuJob& job, std::int64_t now)
     record.job = id;
     record.kind = ProbeKind::kPmtu;
     record.size = static_cast<std::uint16_t>(size);
-    record.destination = job.spec.overlay;
+    const bool v6 = job.spec.family == model::Family::kIpv6;
+    record.destination = v6 ? destination_key(job.spec.overlay6) : job.spec.overlay;
     record.sent_ns = clock_();
     std::uint16_t sequence = matcher_.add(record, record.sent_ns + config_.timeout.count());
-    const std::size_t payload = static_cast<std::size_t>(size) - kIpv4HeaderSize - kIcmpHeaderSize;
-    auto packet = build_echo_request({icmp_.identifier(), sequence, cookie_, payload});
-    int error = send_icmp(job.spec.overlay, packet, true);
+    int error = 0;
+    if (v6) {
+      const std::size_t payload =
+          static_cast<std::size_t>(size) - kIpv6HeaderSize - kIcmpHeaderSize;
+      auto packet = build_echo6_request({icmp6_->identifier(), sequence, cookie_, payload});
+      error = send_icmp6(job.spec.overlay6, packet, true);
+    } else {
+      const std::size_t payload =
+          static_cast<std::size_t>(size) - kIpv4HeaderSize - kIcmpHeaderSize;
+      auto packet = build_echo_request({icmp_.identifier(), sequence, cookie_, payload});
+      error = send_icmp(job.spec.overlay, packet, true);
+    }
     if (error == 0) return;  // the reply, an ICMP error or the timeout continues the search
     matcher_.cancel(sequence);
     if (error == EMSGSIZE) {
       job.search->on_too_big(size, 0);
       continue;
     }
-    warn("prober-pmtu-" + job.spec.overlay.to_string(), "prober: cannot send path MTU probe",
+    warn("prober-pmtu-" + (v6 ? job.spec.overlay6.to_string() : job.spec.overlay.to_string()),
+         "prober: cannot send path MTU probe",
          {{"peer", job.spec.labels.peer}, {"err", base::errno_name(error)}});
     job.search.reset();
     break;
@@ -298,31 +365,53 @@ void ProbeLoop::drain_errors() {
         matcher_.set_tx_timestamp(echo->sequence, message->kernel_ns);
       continue;
     }
-    if (message->kind == ErrorMessage::Kind::kIcmpError) on_icmp_error(*message);
+    if (message->kind != ErrorMessage::Kind::kIcmpError) continue;
+    // The offending request: routers quote at least its first 8 bytes, which hold the
+    // identifier and sequence; the cookie may be cut off.
+    auto echo = parse_icmp_echo(message->data, cookie_);
+    if (!echo || echo->type != kIcmpEcho || echo->identifier != icmp_.identifier()) continue;
+    on_icmp_error(*echo, message->destination ? message->destination->value : 0, message->error,
+                  message->info);
   }
 }
 
-void ProbeLoop::on_icmp_error(const ErrorMessage& message) {
-  // The offending request: routers quote at least its first 8 bytes, which hold the
-  // identifier and sequence; the cookie may be cut off.
-  auto echo = parse_icmp_echo(message.data, cookie_);
-  if (!echo || echo->type != kIcmpEcho || echo->identifier != icmp_.identifier()) return;
-  auto record = matcher_.in_flight(echo->sequence);
-  if (!record || (message.destination && *message.destination != record->destination)) return;
+void ProbeLoop::drain_errors6() {
+  while (auto message = icmp6_->receive_error()) {
+    if (message->kind == ErrorMessage::Kind::kTxTimestamp) {
+      if (auto echo = find_echo6_request(message->data, icmp6_->identifier(), cookie_))
+        matcher_.set_tx_timestamp(echo->sequence, message->kernel_ns);
+      continue;
+    }
+    if (message->kind != ErrorMessage::Kind::kIcmpError) continue;
+    // IPV6_RECVERR hands over the offending ICMPv6 message (a Packet Too Big is EMSGSIZE with
+    // the MTU in `info`).
+    auto echo = parse_icmp6_echo(message->data, cookie_);
+    if (!echo || echo->type != kIcmp6EchoRequest || echo->identifier != icmp6_->identifier())
+      continue;
+    on_icmp_error(*echo, message->destination6 ? destination_key(*message->destination6).value : 0,
+                  message->error, message->info);
+  }
+}
+
+// `destination` as the matcher keeps it; 0 when the kernel did not say where the probe went.
+void ProbeLoop::on_icmp_error(const EchoReply& echo, std::uint32_t destination, int error,
+                              std::uint32_t info) {
+  auto record = matcher_.in_flight(echo.sequence);
+  if (!record || (destination != 0 && destination != record->destination.value)) return;
   switch (record->kind) {
     case ProbeKind::kEcho:
       // Left in flight: it times out and counts as lost, not as a response.
       if (EchoJob* job = echo_.find(record->job)) {
-        ++job->send_errors[base::errno_name(message.error)];
+        ++job->send_errors[base::errno_name(error)];
         dirty_ = true;
       }
       break;
     case ProbeKind::kPmtu: {
-      matcher_.cancel(echo->sequence);
+      matcher_.cancel(echo.sequence);
       PmtuJob* job = pmtu_.find(record->job);
       if (!job || !job->search) break;
-      if (message.error == EMSGSIZE) {
-        job->search->on_too_big(record->size, static_cast<int>(message.info));
+      if (error == EMSGSIZE) {
+        job->search->on_too_big(record->size, static_cast<int>(info));
       } else {
         job->search->on_timeout(record->size);
       }
@@ -341,30 +430,45 @@ void ProbeLoop::drain_replies() {
     if (!echo || echo->type != kIcmpEchoReply || echo->identifier != icmp_.identifier() ||
         !echo->cookie_matches)
       continue;
-    const std::int64_t now = clock_();
-    ReplyMatch match = matcher_.on_reply(echo->sequence, received->source);
-    if (match.verdict == ReplyVerdict::kUnknown) continue;
-    const ProbeRecord& record = match.record;
-    switch (record.kind) {
-      case ProbeKind::kEcho:
-        on_echo_reply(match, received->kernel_ns, now);
-        break;
-      case ProbeKind::kPmtu: {
-        if (match.verdict != ReplyVerdict::kMatched) break;
-        PmtuJob* job = pmtu_.find(record.job);
-        if (!job || !job->search) break;
-        job->search->on_reply(record.size);
-        send_pmtu_step(record.job, *job, now);
-        break;
-      }
-      case ProbeKind::kExposure: {
-        if (match.verdict != ReplyVerdict::kMatched) break;
-        ExposureJob* job = exposure_.find(record.job);
-        if (!job) break;
-        job->exposed = true;
-        dirty_ = true;
-        break;
-      }
+    on_reply(*echo, received->source, received->kernel_ns);
+  }
+}
+
+void ProbeLoop::drain_replies6() {
+  while (auto received = icmp6_->receive()) {
+    auto echo = parse_icmp6_echo(received->icmp, cookie_);
+    if (!echo || echo->type != kIcmp6EchoReply || echo->identifier != icmp6_->identifier() ||
+        !echo->cookie_matches)
+      continue;
+    on_reply(*echo, destination_key(received->source), received->kernel_ns);
+  }
+}
+
+// `source` as the matcher keeps destinations (destination_key for IPv6).
+void ProbeLoop::on_reply(const EchoReply& echo, model::Ipv4 source, std::int64_t rx_kernel_ns) {
+  const std::int64_t now = clock_();
+  ReplyMatch match = matcher_.on_reply(echo.sequence, source);
+  if (match.verdict == ReplyVerdict::kUnknown) return;
+  const ProbeRecord& record = match.record;
+  switch (record.kind) {
+    case ProbeKind::kEcho:
+      on_echo_reply(match, rx_kernel_ns, now);
+      break;
+    case ProbeKind::kPmtu: {
+      if (match.verdict != ReplyVerdict::kMatched) break;
+      PmtuJob* job = pmtu_.find(record.job);
+      if (!job || !job->search) break;
+      job->search->on_reply(record.size);
+      send_pmtu_step(record.job, *job, now);
+      break;
+    }
+    case ProbeKind::kExposure: {
+      if (match.verdict != ReplyVerdict::kMatched) break;
+      ExposureJob* job = exposure_.find(record.job);
+      if (!job) break;
+      job->exposed = true;
+      dirty_ = true;
+      break;
     }
   }
 }
@@ -423,17 +527,23 @@ void ProbeLoop::publish(std::int64_t now) {
     TargetResult result;
     result.labels = job.spec.labels;
     result.target = job.spec.target;
+    result.family = job.spec.family;
     result.requests = job.requests;
     result.responses = job.responses;
     result.duplicates = job.duplicates;
     result.late = job.late;
     result.send_errors = job.send_errors;
     result.rtt = job.rtt.snapshot();
-    snapshot->targets.push_back(std::move(result));
+    // IPv6 results apart: what reads `targets` (the analysis) keys them by (peer, target).
+    auto& into = result.family == model::Family::kIpv6 ? snapshot->targets_v6 : snapshot->targets;
+    into.push_back(std::move(result));
   });
   pmtu_.for_each([&](const PmtuJob& job) {
-    if (job.result) snapshot->path_mtu.push_back({job.spec.labels, *job.result});
-    if (!job.searched) snapshot->path_mtu_pending.push_back(job.spec.labels.peer);
+    auto& into =
+        job.spec.family == model::Family::kIpv6 ? snapshot->path_mtu_v6 : snapshot->path_mtu;
+    if (job.result) into.push_back({job.spec.labels, *job.result});
+    if (!job.searched)
+      snapshot->path_mtu_pending.emplace_back(job.spec.labels.peer, job.spec.labels.family);
   });
   exposure_.for_each([&](const ExposureJob& job) {
     if (job.exposed)
@@ -443,6 +553,11 @@ void ProbeLoop::publish(std::int64_t now) {
   snapshot->peers_probed = peers_probed_;
   snapshot->timestamp_fallbacks = timestamp_fallbacks_;
   snapshot->receive_drops = icmp_.receive_drops();
+  if (icmp6_) {
+    snapshot->receive_drops += icmp6_->receive_drops();
+    snapshot->socket_mode_v6 = std::string(to_string(icmp6_->mode()));
+    snapshot->kernel_timestamps_v6 = icmp6_->kernel_timestamps();
+  }
   snapshot->socket_mode = std::string(to_string(icmp_.mode()));
   snapshot->kernel_timestamps = icmp_.kernel_timestamps();
   snapshot->published_unix_seconds = env_.unix_now ? env_.unix_now() : 0;

@@ -14,6 +14,7 @@
 #include <queue>
 #include <random>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -74,6 +75,10 @@ class ProbeLoop {
   // `icmp` and `udp` must outlive the loop; without `udp` no exposure checks run.
   ProbeLoop(ProberConfig config, ProberEnvironment environment, IcmpChannel& icmp, UdpChannel* udp,
             Publish publish);
+  // With an ICMPv6 channel for IPv6 targets (which are skipped without one); it must outlive
+  // the loop too.
+  ProbeLoop(ProberConfig config, ProberEnvironment environment, IcmpChannel& icmp,
+            Icmp6Channel* icmp6, UdpChannel* udp, Publish publish);
   ProbeLoop(const ProbeLoop&) = delete;
   ProbeLoop& operator=(const ProbeLoop&) = delete;
 
@@ -129,9 +134,15 @@ class ProbeLoop {
   void finish_pmtu_step(std::uint32_t id, PmtuJob& job, std::int64_t now_ns);
   void send_exposure(std::uint32_t id, ExposureJob& job, std::int64_t now_ns);
   int send_icmp(model::Ipv4 destination, std::span<const std::uint8_t> icmp, bool dont_fragment);
+  int send_icmp6(const model::IpAddress& destination, std::span<const std::uint8_t> icmp,
+                 bool dont_fragment);
   void drain_errors();
-  void on_icmp_error(const ErrorMessage& message);
+  void drain_errors6();
+  void on_icmp_error(const EchoReply& echo, std::uint32_t destination, int error,
+                     std::uint32_t info);
   void drain_replies();
+  void drain_replies6();
+  void on_reply(const EchoReply& echo, model::Ipv4 source, std::int64_t rx_kernel_ns);
   void on_echo_reply(const ReplyMatch& match, std::int64_t rx_kernel_ns, std::int64_t now_ns);
   void expire(std::int64_t now_ns);
   std::optional<std::int64_t> next_turn_ns(std::int64_t now_ns);
@@ -144,6 +155,7 @@ class ProbeLoop {
   const std::function<std::int64_t()> clock_;
   const std::uint64_t node_seed_;  // the phase of this node's echo schedule
   IcmpChannel& icmp_;
+  Icmp6Channel* const icmp6_;
   UdpChannel* const udp_;
   const Publish publish_;
 
@@ -152,8 +164,9 @@ class ProbeLoop {
   Matcher matcher_;
   std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;
   std::uint32_t next_id_ = 1;
-  JobTable<std::pair<std::string, TargetKind>, EchoJob> echo_;             // by (peer, target)
-  JobTable<std::string, PmtuJob> pmtu_;                                    // by peer
+  // by (peer, target, family)
+  JobTable<std::tuple<std::string, TargetKind, model::Family>, EchoJob> echo_;
+  JobTable<std::pair<std::string, model::Family>, PmtuJob> pmtu_;          // by (peer, family)
   JobTable<std::pair<std::string, std::uint32_t>, ExposureJob> exposure_;  // by (peer, address)
   std::size_t peers_total_ = 0, peers_probed_ = 0;
   std::uint64_t timestamp_fallbacks_ = 0;

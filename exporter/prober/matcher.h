@@ -19,11 +19,25 @@ namespace podpath::prober {
 
 enum class ProbeKind : std::uint8_t { kEcho, kPmtu, kExposure };
 
+// What a slot keeps of a probe's destination, so that a slot stays 32 bytes: an IPv4 address
+// itself, an IPv6 one folded to 32 bits (the XOR of its four words). A reply from another IPv6
+// address therefore matches only by a 1-in-2^32 fold collision, and it must carry this
+// process's 8-byte cookie and the probe's sequence as well; IPv4 matching is exact as before.
+inline model::Ipv4 destination_key(const model::IpAddress& address) {
+  if (address.is_v4()) return model::Ipv4{address.v4_value()};
+  std::uint32_t folded = 0;
+  auto bytes = address.bytes();
+  for (std::size_t i = 0; i < bytes.size(); i += 4)
+    folded ^= (std::uint32_t{bytes[i]} << 24) | (std::uint32_t{bytes[i + 1]} << 16) |
+              (std::uint32_t{bytes[i + 2]} << 8) | bytes[i + 3];
+  return model::Ipv4{folded};
+}
+
 struct ProbeRecord {
   std::uint32_t job = 0;  // the caller's id for what this probe measures
   ProbeKind kind = ProbeKind::kEcho;
   std::uint16_t size = 0;    // IP packet size (path MTU probes)
-  model::Ipv4 destination;   // the reply must come from here
+  model::Ipv4 destination;   // the reply must come from here (destination_key for IPv6)
   std::int64_t sent_ns = 0;  // monotonic clock, taken just before sendto
   // Kernel software TX timestamp (CLOCK_REALTIME ns), 0 until the error queue delivers it.
   std::int64_t tx_kernel_ns = 0;

@@ -86,7 +86,8 @@ class ProberCollector final : public metrics::Collector {
 
 struct Sockets {
   std::unique_ptr<IcmpSocket> icmp;
-  std::unique_ptr<UdpSocket> udp;  // only when exposure probes run
+  std::unique_ptr<Icmp6Socket> icmp6;  // only where the kernel has IPv6 and lets us open it
+  std::unique_ptr<UdpSocket> udp;      // only when exposure probes run
 };
 
 std::vector<double> buckets_from_flag(const std::string& text) {
@@ -153,6 +154,19 @@ Sockets open_sockets(const ProberConfig& config, const std::function<std::uint64
            {{"mode", std::string(to_string(sockets.icmp->mode()))},
             {"identifier", std::to_string(sockets.icmp->identifier())},
             {"timestamps", sockets.icmp->kernel_timestamps() ? "kernel" : "user"}});
+  // IPv6 targets need the ICMPv6 socket; without it (a kernel booted with ipv6.disable=1, or
+  // no permission) the IPv4 probes run as before and IPv6 targets are skipped with a warning.
+  auto icmp6 = Icmp6Socket::open(static_cast<std::uint16_t>(random()));
+  if (icmp6) {
+    sockets.icmp6 = std::move(*icmp6);
+    log.info("prober socket",
+             {{"family", "ipv6"},
+              {"mode", std::string(to_string(sockets.icmp6->mode()))},
+              {"identifier", std::to_string(sockets.icmp6->identifier())},
+              {"timestamps", sockets.icmp6->kernel_timestamps() ? "kernel" : "user"}});
+  } else {
+    log.warn("prober: no ICMPv6 socket; IPv6 targets are not probed", {{"err", icmp6.error()}});
+  }
   return sockets;
 }
 
@@ -260,7 +274,8 @@ std::vector<std::shared_ptr<metrics::Collector>> ProberModule::start(
   std::function<std::uint64_t()> random = seeded_random();
   Sockets sockets = open_sockets(config, random, context.log);
   prober_ = std::make_shared<Prober>(config, environment(flags_, context, random),
-                                     std::move(sockets.icmp), std::move(sockets.udp));
+                                     std::move(sockets.icmp), std::move(sockets.icmp6),
+                                     std::move(sockets.udp));
   feed_peers(prober_, context, std::move(static_peers), flags_.static_targets);
   prober_->start();
   return {std::make_shared<ProberCollector>(prober_)};

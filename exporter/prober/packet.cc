@@ -1,5 +1,6 @@
 #include "prober/packet.h"
 
+#include <algorithm>
 #include <charconv>
 
 namespace podpath::prober {
@@ -26,6 +27,7 @@ std::uint32_t get32(std::span<const std::uint8_t> in, std::size_t at) {
 
 constexpr std::size_t kEthernetHeaderSize = 14;
 constexpr std::uint16_t kEthertypeIpv4 = 0x0800;
+constexpr std::uint16_t kEthertypeIpv6 = 0x86dd;
 constexpr std::size_t kVxlanHeaderSize = 8;
 
 }  // namespace
@@ -100,6 +102,105 @@ std::optional<EchoReply> find_echo_request(std::span<const std::uint8_t> looped,
   }
   if (looped.size() > kEthernetHeaderSize && get16(looped, 12) == kEthertypeIpv4) {
     if (auto ip = parse_ipv4(looped.subspan(kEthernetHeaderSize)); ip && ip->protocol == 1)
+      return accept(ip->payload);
+  }
+  return std::nullopt;
+}
+
+std::vector<std::uint8_t> build_echo6_request(const EchoRequest& request) {
+  auto out = build_echo_request(request);
+  out[0] = kIcmp6EchoRequest;
+  out[2] = out[3] = 0;
+  return out;
+}
+
+std::optional<EchoReply> parse_icmp6_echo(std::span<const std::uint8_t> icmp,
+                                          const Cookie& cookie) {
+  if (icmp.size() < kIcmpHeaderSize) return std::nullopt;
+  if (icmp[0] != kIcmp6EchoReply && icmp[0] != kIcmp6EchoRequest) return std::nullopt;
+  if (icmp[1] != 0) return std::nullopt;
+  EchoReply reply;
+  reply.type = icmp[0];
+  reply.identifier = get16(icmp, 4);
+  reply.sequence = get16(icmp, 6);
+  if (icmp.size() >= kIcmpHeaderSize + kProbePayloadHeader) {
+    auto payload = icmp.subspan(kIcmpHeaderSize);
+    reply.cookie_matches = std::equal(cookie.begin(), cookie.end(), payload.begin()) &&
+                           get16(payload, 8) == reply.sequence;
+  }
+  return reply;
+}
+
+std::uint16_t icmp6_checksum(const model::IpAddress& source, const model::IpAddress& destination,
+                             std::span<const std::uint8_t> icmp) {
+  // Pseudo-header: source, destination, upper-layer length (32 bits), 3 zero bytes, 58.
+  std::vector<std::uint8_t> summed;
+  summed.reserve(40 + icmp.size());
+  auto s = source.bytes(), d = destination.bytes();
+  summed.insert(summed.end(), s.begin(), s.end());
+  summed.insert(summed.end(), d.begin(), d.end());
+  const auto length = static_cast<std::uint32_t>(icmp.size());
+  for (int shift : {24, 16, 8, 0}) summed.push_back(static_cast<std::uint8_t>(length >> shift));
+  summed.insert(summed.end(), {0, 0, 0, kNextHeaderIcmp6});
+  summed.insert(summed.end(), icmp.begin(), icmp.end());
+  return internet_checksum(summed);
+}
+
+std::optional<Ipv6Packet> parse_ipv6(std::span<const std::uint8_t> packet) {
+  if (packet.size() < kIpv6HeaderSize || (packet[0] >> 4) != 6) return std::nullopt;
+  Ipv6Packet out;
+  out.next_header = packet[6];
+  out.source = *model::IpAddress::from_bytes(packet.subspan(8, 16));
+  out.destination = *model::IpAddress::from_bytes(packet.subspan(24, 16));
+  // A quoted packet (Packet Too Big) is cut short; trust the smaller length.
+  const std::size_t length = std::min<std::size_t>(get16(packet, 4), packet.size() - 40);
+  out.payload = packet.subspan(kIpv6HeaderSize, length);
+  return out;
+}
+
+std::vector<std::uint8_t> build_ipv6(const model::IpAddress& source,
+                                     const model::IpAddress& destination, std::uint8_t next_header,
+                                     std::span<const std::uint8_t> payload) {
+  std::vector<std::uint8_t> out(kIpv6HeaderSize + payload.size(), 0);
+  out[0] = 0x60;
+  put16(out, 4, static_cast<std::uint16_t>(payload.size()));
+  out[6] = next_header;
+  out[7] = 64;
+  auto s = source.bytes(), d = destination.bytes();
+  if (s.size() == 16) std::copy(s.begin(), s.end(), out.begin() + 8);
+  if (d.size() == 16) std::copy(d.begin(), d.end(), out.begin() + 24);
+  std::copy(payload.begin(), payload.end(), out.begin() + kIpv6HeaderSize);
+  return out;
+}
+
+std::optional<PacketTooBig> parse_packet_too_big(std::span<const std::uint8_t> icmp,
+                                                 const Cookie& cookie) {
+  if (icmp.size() < kIcmpHeaderSize || icmp[0] != kIcmp6PacketTooBig || icmp[1] != 0)
+    return std::nullopt;
+  PacketTooBig out;
+  out.mtu = get32(icmp, 4);
+  out.quoted = parse_ipv6(icmp.subspan(kIcmpHeaderSize));
+  if (out.quoted && out.quoted->next_header == kNextHeaderIcmp6)
+    out.quoted_echo = parse_icmp6_echo(out.quoted->payload, cookie);
+  return out;
+}
+
+std::optional<EchoReply> find_echo6_request(std::span<const std::uint8_t> looped,
+                                            std::uint16_t identifier, const Cookie& cookie) {
+  auto accept = [&](std::span<const std::uint8_t> icmp) -> std::optional<EchoReply> {
+    auto echo = parse_icmp6_echo(icmp, cookie);
+    if (echo && echo->type == kIcmp6EchoRequest && echo->identifier == identifier &&
+        echo->cookie_matches)
+      return echo;
+    return std::nullopt;
+  };
+  if (auto direct = accept(looped)) return direct;
+  if (auto ip = parse_ipv6(looped); ip && ip->next_header == kNextHeaderIcmp6) {
+    if (auto inner = accept(ip->payload)) return inner;
+  }
+  if (looped.size() > kEthernetHeaderSize && get16(looped, 12) == kEthertypeIpv6) {
+    if (auto ip = parse_ipv6(looped.subspan(kEthernetHeaderSize));
+        ip && ip->next_header == kNextHeaderIcmp6)
       return accept(ip->payload);
   }
   return std::nullopt;

@@ -71,6 +71,58 @@ std::vector<std::uint8_t> build_ipv4(model::Ipv4 source, model::Ipv4 destination
                                      std::uint8_t protocol, std::uint16_t id,
                                      std::span<const std::uint8_t> payload);
 
+// ICMPv6 (RFC 4443). The kernel computes the checksum of what raw and datagram ICMPv6 sockets
+// send (it covers a pseudo-header of both addresses), so requests go out with a zero checksum.
+inline constexpr std::uint8_t kIcmp6DestUnreachable = 1;
+inline constexpr std::uint8_t kIcmp6PacketTooBig = 2;
+inline constexpr std::uint8_t kIcmp6EchoRequest = 128;
+inline constexpr std::uint8_t kIcmp6EchoReply = 129;
+inline constexpr std::size_t kIpv6HeaderSize = 40;
+inline constexpr std::uint8_t kNextHeaderIcmp6 = 58;
+// Every IPv6 link carries 1280-byte packets (RFC 8200 section 5).
+inline constexpr int kIpv6MinimumMtu = 1280;
+
+// The ICMPv6 message of an echo request (type 128), checksum left zero for the kernel.
+std::vector<std::uint8_t> build_echo6_request(const EchoRequest& request);
+
+// Parses an ICMPv6 echo request (128) or reply (129); the layout is ICMP's.
+std::optional<EchoReply> parse_icmp6_echo(std::span<const std::uint8_t> icmp, const Cookie& cookie);
+
+// The ICMPv6 checksum of `icmp` over the RFC 8200 section 8.1 pseudo-header; 0 when a received
+// message's checksum is right, the value to write when its checksum field is zero.
+std::uint16_t icmp6_checksum(const model::IpAddress& source, const model::IpAddress& destination,
+                             std::span<const std::uint8_t> icmp);
+
+struct Ipv6Packet {
+  model::IpAddress source;
+  model::IpAddress destination;
+  std::uint8_t next_header = 0;
+  std::span<const std::uint8_t> payload;  // after the fixed header, cut to the payload length
+};
+
+// Parses the fixed IPv6 header (no extension headers are walked).
+std::optional<Ipv6Packet> parse_ipv6(std::span<const std::uint8_t> packet);
+
+// A fixed IPv6 header (hop limit 64) plus `payload`.
+std::vector<std::uint8_t> build_ipv6(const model::IpAddress& source,
+                                     const model::IpAddress& destination, std::uint8_t next_header,
+                                     std::span<const std::uint8_t> payload);
+
+// An ICMPv6 Packet Too Big (RFC 4443 section 3.2): the next hop's MTU and as much of the
+// offending packet as fit; `quoted_echo` is the echo request inside it when the quote holds
+// an IPv6 header followed by ICMPv6 (the cookie may be cut off).
+struct PacketTooBig {
+  std::uint32_t mtu = 0;
+  std::optional<Ipv6Packet> quoted;
+  std::optional<EchoReply> quoted_echo;
+};
+std::optional<PacketTooBig> parse_packet_too_big(std::span<const std::uint8_t> icmp,
+                                                 const Cookie& cookie);
+
+// find_echo_request for ICMPv6: bare, behind an IPv6 header, or behind Ethernet and IPv6.
+std::optional<EchoReply> find_echo6_request(std::span<const std::uint8_t> looped,
+                                            std::uint16_t identifier, const Cookie& cookie);
+
 using MacAddress = std::array<std::uint8_t, 6>;
 std::optional<MacAddress> parse_mac(std::string_view text);
 

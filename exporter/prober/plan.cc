@@ -15,9 +15,19 @@ std::string_view to_string(TargetKind kind) {
 }
 
 namespace {
-// The prober speaks IPv4 only so far: an IPv6 peer gets no target yet.
 model::Ipv4 v4(const model::IpAddress& ip) {
   return model::Ipv4{ip.v4_value()};
+}
+
+// The echo and path MTU targets of one peer's road: IPv4 ones go out on the ICMP channel,
+// IPv6 ones on the ICMPv6 channel.
+EchoSpec echo_spec(const PeerLabels& labels, TargetKind target, const model::IpAddress& ip) {
+  if (ip.is_v4()) return {labels, target, v4(ip), model::Family::kIpv4, model::IpAddress()};
+  return {labels, target, {}, model::Family::kIpv6, ip};
+}
+PmtuSpec pmtu_spec(const PeerLabels& labels, const model::IpAddress& ip) {
+  if (ip.is_v4()) return {labels, v4(ip), model::Family::kIpv4, model::IpAddress()};
+  return {labels, {}, model::Family::kIpv6, ip};
 }
 }  // namespace
 
@@ -35,38 +45,51 @@ std::vector<model::Ipv4> public_addresses(const model::Peer& peer) {
 
 Plan plan_targets(const model::PeerSet& peers, std::size_t max_peers) {
   Plan plan;
-  const model::PeerSet v4_peers = peers.of_family(model::Family::kIpv4);
-  plan.peers_total = v4_peers.peers.size();
+  // Sampling picks nodes, not roads: a dual-stack peer is probed in both families or not at
+  // all. PeerSet lists a node's roads next to each other (sorted by name, then family).
   std::vector<SamplingCandidate> candidates;
-  candidates.reserve(v4_peers.peers.size());
-  // Only a labelled group is always probed: in an ungrouped cluster every pair is same-group
-  // for the latency bound, and probing them all would make --prober.max-peers meaningless.
-  for (const auto& peer : v4_peers.peers)
+  std::vector<std::size_t> first_road;  // index in peers.peers of each candidate's first road
+  for (std::size_t i = 0; i < peers.peers.size(); ++i) {
+    const model::Peer& peer = peers.peers[i];
+    if (!candidates.empty() && candidates.back().name == peer.name) continue;
+    // Only a labelled group is always probed: in an ungrouped cluster every pair is
+    // same-group for the latency bound, and probing them all would make --prober.max-peers
+    // meaningless.
     candidates.push_back({peer.name, !peers.ungrouped && peers.same_group_as_self(peer.group)});
-  for (std::size_t index : select_peers(peers.self_name, candidates, max_peers)) {
-    const model::Peer& peer = v4_peers.peers[index];
-    PeerLabels labels{peer.name, peer.group, peers.same_group_as_self(peer.group)};
+    first_road.push_back(i);
+  }
+  plan.peers_total = candidates.size();
+  for (std::size_t chosen : select_peers(peers.self_name, candidates, max_peers)) {
     ++plan.peers_probed;
-    if (peer.overlay_address) {
-      plan.echo.push_back({labels, TargetKind::kOverlay, v4(*peer.overlay_address)});
-      plan.pmtu.push_back({labels, v4(*peer.overlay_address)});
-    }
-    if (peer.vtep_address)
-      plan.echo.push_back({labels, TargetKind::kUnderlay, v4(*peer.vtep_address)});
-    // The exposure probe sends a VXLAN frame: only to a peer that takes VXLAN. A peer whose
-    // annotations name another backend (wireguard, host-gw) has no VXLAN port to expose.
-    const bool takes_vxlan = !peer.cluster || peer.cluster->backend_type.empty() ||
-                             peer.cluster->backend_type == "vxlan";
-    if (peer.overlay_address && !peer.vtep_mac.empty() && takes_vxlan) {
-      for (auto address : public_addresses(peer))
-        plan.exposure.push_back({labels, address, v4(*peer.overlay_address), peer.vtep_mac});
+    for (std::size_t i = first_road[chosen];
+         i < peers.peers.size() && peers.peers[i].name == candidates[chosen].name; ++i) {
+      const model::Peer& peer = peers.peers[i];
+      const PeerLabels labels{peer.name, peer.group, peers.same_group_as_self(peer.group),
+                              peer.family};
+      if (peer.overlay_address) {
+        plan.echo.push_back(echo_spec(labels, TargetKind::kOverlay, *peer.overlay_address));
+        plan.pmtu.push_back(pmtu_spec(labels, *peer.overlay_address));
+      }
+      if (peer.vtep_address)
+        plan.echo.push_back(echo_spec(labels, TargetKind::kUnderlay, *peer.vtep_address));
+      // The exposure probe sends a VXLAN frame: only to a peer that takes VXLAN. A peer whose
+      // annotations name another backend (wireguard, host-gw) has no VXLAN port to expose.
+      // It speaks IPv4 VXLAN to flannel.1 only (an IPv6 road's flannel-v6.1 has its own
+      // MAC and answers on IPv6).
+      const bool takes_vxlan = !peer.cluster || peer.cluster->backend_type.empty() ||
+                               peer.cluster->backend_type == "vxlan";
+      if (peer.family == model::Family::kIpv4 && peer.overlay_address && !peer.vtep_mac.empty() &&
+          takes_vxlan) {
+        for (auto address : public_addresses(peer))
+          plan.exposure.push_back({labels, address, v4(*peer.overlay_address), peer.vtep_mac});
+      }
     }
   }
   return plan;
 }
 
 base::Result<std::vector<model::Peer>> parse_static_targets(std::string_view text) {
-  std::map<std::string, model::Peer> peers;
+  std::map<std::pair<std::string, model::Family>, model::Peer> peers;
   std::istringstream in{std::string(text)};
   std::string line;
   int number = 0;
@@ -80,13 +103,16 @@ base::Result<std::vector<model::Peer>> parse_static_targets(std::string_view tex
     std::string name, target, address, group, extra;
     if (!(fields >> name)) continue;
     if (!(fields >> target >> address))
-      return fail("want \"<peer> <overlay|underlay> <IPv4> [group]\"");
+      return fail("want \"<peer> <overlay|underlay> <IPv4 or IPv6> [group]\"");
     fields >> group;
     if (fields >> extra) return fail("too many fields");
-    auto ip = model::Ipv4::parse(address);
-    if (!ip) return fail(fmt::format("\"{}\" is not an IPv4 address", address));
-    model::Peer& peer = peers[name];
+    const bool v6 = address.find(':') != std::string::npos;
+    auto ip = model::IpAddress::parse(address);
+    if (!ip || ip->is_v6() != v6)
+      return fail(fmt::format("\"{}\" is not an {} address", address, v6 ? "IPv6" : "IPv4"));
+    model::Peer& peer = peers[{name, ip->family()}];
     peer.name = name;
+    peer.family = ip->family();
     if (!group.empty()) peer.group = group;
     if (target == "overlay") {
       peer.overlay_address = ip;
@@ -97,7 +123,11 @@ base::Result<std::vector<model::Peer>> parse_static_targets(std::string_view tex
     }
   }
   std::vector<model::Peer> out;
-  for (auto& [name, peer] : peers) out.push_back(std::move(peer));
+  for (auto& [key, peer] : peers) out.push_back(std::move(peer));
+  // One group per peer name, whichever line set it.
+  for (auto& peer : out)
+    for (const auto& other : out)
+      if (other.name == peer.name && peer.group.empty()) peer.group = other.group;
   return out;
 }
 

@@ -20,15 +20,21 @@ std::string_view to_string(TargetKind kind);
 
 using model::PeerLabels;
 
+// An IPv6 target (family kIpv6) goes out on the ICMPv6 channel to address6; an IPv4 one to
+// address, as before IPv6 came.
 struct EchoSpec {
   PeerLabels labels;
   TargetKind target = TargetKind::kOverlay;
   model::Ipv4 address;
+  model::Family family = model::Family::kIpv4;
+  model::IpAddress address6;  // kIpv6 only
 };
 
 struct PmtuSpec {
   PeerLabels labels;
   model::Ipv4 overlay;
+  model::Family family = model::Family::kIpv4;
+  model::IpAddress overlay6;  // kIpv6 only
 };
 
 struct ExposureSpec {
@@ -39,7 +45,7 @@ struct ExposureSpec {
 };
 
 struct Plan {
-  std::vector<EchoSpec> echo;  // sorted by (peer, target)
+  std::vector<EchoSpec> echo;  // sorted by (peer, target, family)
   std::vector<PmtuSpec> pmtu;
   std::vector<ExposureSpec> exposure;
   std::size_t peers_total = 0;
@@ -54,7 +60,8 @@ Plan plan_targets(const model::PeerSet& peers, std::size_t max_peers);
 std::vector<model::Ipv4> public_addresses(const model::Peer& peer);
 
 // --prober.static-targets (benchmarks and tests only): one target per line,
-// "<peer> <overlay|underlay> <IPv4> [group]"; '#' starts a comment. Returns peers sorted by
+// "<peer> <overlay|underlay> <IPv4 or IPv6> [group]"; '#' starts a comment. A peer may have
+// an address of each family per target. Returns peers sorted by
 // name, or why not, naming the line.
 base::Result<std::vector<model::Peer>> parse_static_targets(std::string_view text);
 

@@ -4,8 +4,8 @@
 
 namespace podpath::prober {
 
-PmtuSearch::PmtuSearch(int device_mtu)
-    : upper_(std::max(device_mtu, kMinimumSize)), current_(upper_) {}
+PmtuSearch::PmtuSearch(int device_mtu, int minimum_size)
+    : minimum_(minimum_size), upper_(std::max(device_mtu, minimum_size)), current_(upper_) {}
 
 std::optional<int> PmtuSearch::next_size() const {
   if (done_) return std::nullopt;
@@ -32,7 +32,7 @@ void PmtuSearch::on_timeout(int size) {
 
 void PmtuSearch::on_too_big(int size, int mtu) {
   if (done_ || size != current_) return;
-  if (mtu >= kMinimumSize && mtu < size) {
+  if (mtu >= minimum_ && mtu < size) {
     // Nothing larger than the reported MTU passes that hop; the MTU itself likely does.
     upper_ = std::min(upper_, mtu);
     hint_ = mtu;
@@ -42,7 +42,7 @@ void PmtuSearch::on_too_big(int size, int mtu) {
 
 void PmtuSearch::fail(int size) {
   attempts_ = 0;
-  if (size <= kMinimumSize) {
+  if (size <= minimum_) {
     done_ = true;  // even the smallest packet does not pass: the path is down
     return;
   }
@@ -58,7 +58,7 @@ void PmtuSearch::settle() {
   }
   if (!passed_) {
     // Nothing has passed yet: first make sure the path works at all.
-    current_ = hint_ ? *hint_ : kMinimumSize;
+    current_ = hint_ ? *hint_ : minimum_;
     hint_.reset();
     return;
   }

@@ -20,7 +20,9 @@ class PmtuSearch {
   static constexpr int kMinimumSize = 68;
   static constexpr int kAttemptsPerSize = 2;
 
-  explicit PmtuSearch(int device_mtu);
+  // IPv6 requires 1280 (RFC 8200), so an IPv6 search passes kIpv6MinimumMtu as minimum_size:
+  // its first check is a 1280-byte probe and no answer goes below it.
+  explicit PmtuSearch(int device_mtu, int minimum_size = kMinimumSize);
 
   // The IP packet size of the next probe, or nullopt when the search is over.
   std::optional<int> next_size() const;
@@ -30,7 +32,8 @@ class PmtuSearch {
 
   void on_reply(int size);
   void on_timeout(int size);
-  // A router said "fragmentation needed" (mtu > 0 when it said which MTU), or sendto
+  // A router said "fragmentation needed" or, over IPv6, "Packet Too Big" (mtu > 0 when it
+  // said which MTU), or sendto
   // returned EMSGSIZE (mtu == 0).
   void on_too_big(int size, int mtu);
 
@@ -38,6 +41,7 @@ class PmtuSearch {
   void fail(int size);
   void settle();
 
+  int minimum_;                // the smallest packet every link must carry
   int upper_;                  // largest size not known to fail
   std::optional<int> passed_;  // largest size known to pass
   std::optional<int> hint_;    // a router's reported MTU, tried next

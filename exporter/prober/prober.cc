@@ -14,17 +14,24 @@ namespace podpath::prober {
 
 Prober::Prober(ProberConfig config, ProberEnvironment environment,
                std::unique_ptr<IcmpChannel> icmp, std::unique_ptr<UdpChannel> udp)
+    : Prober(std::move(config), std::move(environment), std::move(icmp), nullptr, std::move(udp)) {}
+
+Prober::Prober(ProberConfig config, ProberEnvironment environment,
+               std::unique_ptr<IcmpChannel> icmp, std::unique_ptr<Icmp6Channel> icmp6,
+               std::unique_ptr<UdpChannel> udp)
     : log_(environment.log),
       icmp_(std::move(icmp)),
+      icmp6_(std::move(icmp6)),
       udp_(std::move(udp)),
-      loop_(std::move(config), std::move(environment), *icmp_, udp_.get(),
+      loop_(std::move(config), std::move(environment), *icmp_, icmp6_.get(), udp_.get(),
             [this](std::shared_ptr<const Snapshot> snapshot) { store(std::move(snapshot)); }) {
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   timer_fd_ = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (epoll_fd_ < 0 || timer_fd_ < 0 || wake_fd_ < 0)
     throw std::runtime_error("prober: cannot create epoll/timerfd/eventfd");
-  for (int fd : {icmp_->fd(), timer_fd_, wake_fd_}) {
+  for (int fd : {icmp_->fd(), icmp6_ ? icmp6_->fd() : -1, timer_fd_, wake_fd_}) {
+    if (fd < 0) continue;
     epoll_event ev{};
     ev.events = EPOLLIN;  // EPOLLERR (the error queue) is always reported
     ev.data.fd = fd;
@@ -33,6 +40,10 @@ Prober::Prober(ProberConfig config, ProberEnvironment environment,
   auto empty = std::make_shared<Snapshot>();
   empty->socket_mode = std::string(to_string(icmp_->mode()));
   empty->kernel_timestamps = icmp_->kernel_timestamps();
+  if (icmp6_) {
+    empty->socket_mode_v6 = std::string(to_string(icmp6_->mode()));
+    empty->kernel_timestamps_v6 = icmp6_->kernel_timestamps();
+  }
   snapshot_ = empty;
 }
 

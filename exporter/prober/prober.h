@@ -1,6 +1,6 @@
-// The active prober: one thread, one epoll loop, one ICMP socket, whatever the number of
-// peers. Echo probes to every target, a periodic path MTU search per peer and a periodic
-// VXLAN exposure check per public address; results are published as immutable snapshots.
+// The active prober: one thread, one epoll loop, one ICMP socket per address family, whatever
+// the number of peers. Echo probes to every target, a periodic path MTU search per peer and a
+// periodic VXLAN exposure check per public address; results are published as immutable snapshots.
 //
 // The thread only waits: on the ICMP socket, on a CLOCK_MONOTONIC timerfd armed for the
 // loop's next turn, and on an eventfd that set_peers() and stop() ring. What happens on each
@@ -28,6 +28,9 @@ class Prober final : public ResultsView {
   // No UDP channel: no exposure probes.
   Prober(ProberConfig config, ProberEnvironment environment, std::unique_ptr<IcmpChannel> icmp,
          std::unique_ptr<UdpChannel> udp);
+  // No ICMPv6 channel: IPv6 targets are skipped.
+  Prober(ProberConfig config, ProberEnvironment environment, std::unique_ptr<IcmpChannel> icmp,
+         std::unique_ptr<Icmp6Channel> icmp6, std::unique_ptr<UdpChannel> udp);
   ~Prober();
   Prober(const Prober&) = delete;
   Prober& operator=(const Prober&) = delete;
@@ -48,6 +51,7 @@ class Prober final : public ResultsView {
 
   base::Logger* const log_;
   std::unique_ptr<IcmpChannel> icmp_;
+  std::unique_ptr<Icmp6Channel> icmp6_;
   std::unique_ptr<UdpChannel> udp_;
   std::thread thread_;
   int epoll_fd_ = -1;

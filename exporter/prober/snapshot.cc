@@ -5,6 +5,8 @@ namespace podpath::prober {
 namespace {
 
 metrics::Labels target_labels(const TargetResult& result) {
+  // Every per-peer series says its family (PeerLabels), IPv4 ones too: a dual-stack peer has
+  // two of each, and a query that matches or aggregates by peer keeps them apart by family.
   auto labels = result.labels.pairs();
   labels.emplace_back("target", std::string(to_string(result.target)));
   return labels;
@@ -14,7 +16,8 @@ using metrics::MetricFamily;
 using metrics::MetricType;
 
 // Per echo target: RTT, requests, responses, duplicates, late replies, send errors.
-std::vector<MetricFamily> target_families(const std::vector<TargetResult>& targets) {
+std::vector<MetricFamily> target_families(const std::vector<TargetResult>& targets,
+                                          const std::vector<TargetResult>& targets_v6) {
   MetricFamily rtt("podpath_probe_rtt_seconds",
                    "ICMP echo round trip to the peer, from kernel timestamps where available.",
                    MetricType::kHistogram);
@@ -32,7 +35,7 @@ std::vector<MetricFamily> target_families(const std::vector<TargetResult>& targe
   MetricFamily errors("podpath_probe_send_errors_total",
                       "Echo requests the kernel refused or reported undeliverable, by errno.",
                       MetricType::kCounter);
-  for (const auto& target : targets) {
+  auto add = [&](const TargetResult& target) {
     auto labels = target_labels(target);
     rtt.add_histogram(labels, target.rtt);
     requests.add(labels, static_cast<double>(target.requests));
@@ -44,18 +47,23 @@ std::vector<MetricFamily> target_families(const std::vector<TargetResult>& targe
       with_reason.emplace_back("reason", reason);
       errors.add(std::move(with_reason), static_cast<double>(count));
     }
-  }
+  };
+  for (const auto& target : targets) add(target);
+  for (const auto& target : targets_v6) add(target);
   return {rtt, requests, responses, duplicates, late, errors};
 }
 
-MetricFamily path_mtu_family(const std::vector<PathMtuResult>& results) {
+MetricFamily path_mtu_family(const std::vector<PathMtuResult>& results,
+                             const std::vector<PathMtuResult>& results_v6) {
   MetricFamily mtu("podpath_peer_path_mtu_bytes",
                    "The largest packet the overlay path to the peer carries.", MetricType::kGauge);
-  for (const auto& result : results) {
+  auto add = [&](const PathMtuResult& result) {
     auto labels = result.labels.pairs();
     labels.emplace_back("source", "probed");
     mtu.add(std::move(labels), result.bytes);
-  }
+  };
+  for (const auto& result : results) add(result);
+  for (const auto& result : results_v6) add(result);
   return mtu;
 }
 
@@ -94,16 +102,22 @@ std::vector<MetricFamily> self_families(const Snapshot& snapshot) {
                       "The ICMP socket the prober uses and where its timestamps come from.",
                       MetricType::kInfo);
   socket.add({{"mode", snapshot.socket_mode},
-              {"timestamps", snapshot.kernel_timestamps ? "kernel" : "user"}},
+              {"timestamps", snapshot.kernel_timestamps ? "kernel" : "user"},
+              {"family", "ipv4"}},
              1);
+  if (!snapshot.socket_mode_v6.empty())
+    socket.add({{"mode", snapshot.socket_mode_v6},
+                {"timestamps", snapshot.kernel_timestamps_v6 ? "kernel" : "user"},
+                {"family", "ipv6"}},
+               1);
   return {peers, fallbacks, drops, socket};
 }
 
 }  // namespace
 
 std::vector<metrics::MetricFamily> to_families(const Snapshot& snapshot) {
-  std::vector<MetricFamily> families = target_families(snapshot.targets);
-  families.push_back(path_mtu_family(snapshot.path_mtu));
+  std::vector<MetricFamily> families = target_families(snapshot.targets, snapshot.targets_v6);
+  families.push_back(path_mtu_family(snapshot.path_mtu, snapshot.path_mtu_v6));
   families.push_back(exposure_family(snapshot.exposure));
   for (auto& family : self_families(snapshot)) families.push_back(std::move(family));
   return families;

@@ -23,6 +23,7 @@ struct TargetResult {
   std::uint64_t late = 0;
   std::map<std::string, std::uint64_t> send_errors;  // by errno name
   metrics::Histogram rtt;
+  model::Family family = model::Family::kIpv4;  // IPv6 results live in Snapshot::targets_v6
 };
 
 struct PathMtuResult {
@@ -39,7 +40,12 @@ struct ExposureResult {
 struct Snapshot {
   std::vector<TargetResult> targets;
   std::vector<PathMtuResult> path_mtu;
-  std::vector<std::string> path_mtu_pending;  // peers whose first search has not finished
+  // IPv6 targets and searches, kept apart from the IPv4 ones; every result's labels carry its
+  // family (PeerLabels::family).
+  std::vector<TargetResult> targets_v6;
+  std::vector<PathMtuResult> path_mtu_v6;
+  // Peers (and the family of their road) whose first search has not finished.
+  std::vector<std::pair<std::string, model::Family>> path_mtu_pending;
   std::vector<ExposureResult> exposure;
   std::size_t peers_total = 0;
   std::size_t peers_probed = 0;
@@ -47,6 +53,8 @@ struct Snapshot {
   std::uint64_t receive_drops = 0;        // replies lost to a full socket queue
   std::string socket_mode;                // raw or datagram
   bool kernel_timestamps = false;
+  std::string socket_mode_v6;  // empty without an ICMPv6 socket
+  bool kernel_timestamps_v6 = false;
   double published_unix_seconds = 0;  // when the loop built it
 };
 

@@ -7,6 +7,7 @@
 #include <linux/filter.h>
 #include <linux/icmp.h>
 #include <linux/net_tstamp.h>
+#include <netinet/icmp6.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -236,6 +237,210 @@ std::optional<ErrorMessage> IcmpSocket::receive_error() {
           out.kind = ErrorMessage::Kind::kTxTimestamp;
           break;
         case SO_EE_ORIGIN_ICMP:
+          out.kind = ErrorMessage::Kind::kIcmpError;
+          break;
+        case SO_EE_ORIGIN_LOCAL:
+          out.kind = ErrorMessage::Kind::kLocalError;
+          break;
+        default:
+          out.kind = ErrorMessage::Kind::kOther;
+      }
+    }
+  }
+  return out;
+}
+
+namespace {
+
+sockaddr_in6 to_sockaddr6(const model::IpAddress& address) {
+  sockaddr_in6 sa{};
+  sa.sin6_family = AF_INET6;
+  auto bytes = address.bytes();
+  if (bytes.size() == 16) memcpy(&sa.sin6_addr, bytes.data(), 16);
+  return sa;
+}
+
+// As install_raw_filters for IPv6. ICMP6_FILTER passes echo replies and the errors the loop
+// reads (Packet Too Big, destination unreachable); the BPF program keeps only messages with
+// our identifier (raw IPv6 sockets see the ICMPv6 header first, no IP header), so errors are
+// read from the error queue (IPV6_RECVERR), which no filter touches.
+void install_raw6_filters(int fd, std::uint16_t identifier) {
+  icmp6_filter filter;
+  ICMP6_FILTER_SETBLOCKALL(&filter);
+  ICMP6_FILTER_SETPASS(ICMP6_ECHO_REPLY, &filter);
+  ICMP6_FILTER_SETPASS(ICMP6_PACKET_TOO_BIG, &filter);
+  ICMP6_FILTER_SETPASS(ICMP6_DST_UNREACH, &filter);
+  setsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &filter, sizeof filter);
+  sock_filter code[] = {
+      BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 4),                  // A = ICMPv6 identifier
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, identifier, 0, 1),  // ours?
+      BPF_STMT(BPF_RET | BPF_K, 0xffff),
+      BPF_STMT(BPF_RET | BPF_K, 0),
+  };
+  sock_fprog program{static_cast<unsigned short>(sizeof code / sizeof code[0]), code};
+  setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof program);
+}
+
+// Reads SOL_SOCKET's timestamp and queue-overflow messages, as both sockets receive them.
+void read_socket_cmsg(const cmsghdr* c, std::int64_t& kernel_ns, std::uint32_t& drops) {
+  if (c->cmsg_type == SO_TIMESTAMPING) {
+    scm_timestamping ts;
+    memcpy(&ts, CMSG_DATA(c), sizeof ts);
+    kernel_ns = to_ns(ts.ts[0]);
+  } else if (c->cmsg_type == SO_TIMESTAMPNS) {
+    timespec ts;
+    memcpy(&ts, CMSG_DATA(c), sizeof ts);
+    kernel_ns = to_ns(ts);
+  } else if (c->cmsg_type == SO_RXQ_OVFL) {
+    memcpy(&drops, CMSG_DATA(c), sizeof drops);
+  }
+}
+
+}  // namespace
+
+Icmp6Socket::Icmp6Socket(int fd, SocketMode mode, std::uint16_t identifier)
+    : fd_(fd), mode_(mode), identifier_(identifier), buffer_(kBufferSize), control_(kControlSize) {}
+
+Icmp6Socket::~Icmp6Socket() {
+  close(fd_);
+}
+
+base::Result<std::unique_ptr<Icmp6Socket>> Icmp6Socket::open(std::uint16_t random_identifier) {
+  auto raw = open(SocketMode::kRaw, random_identifier);
+  if (raw) return raw;
+  auto datagram = open(SocketMode::kDatagram, random_identifier);
+  if (datagram) return datagram;
+  return base::Result<std::unique_ptr<Icmp6Socket>>::failure(fmt::format(
+      "cannot open an ICMPv6 socket: {}; {}; fix: run with CAP_NET_RAW (securityContext."
+      "capabilities.add: [NET_RAW]) or sysctl -w net.ipv4.ping_group_range=\"0 2147483647\" "
+      "(it governs ICMPv6 datagram sockets too), or disable the prober with "
+      "--no-collector.prober",
+      raw.error(), datagram.error()));
+}
+
+base::Result<std::unique_ptr<Icmp6Socket>> Icmp6Socket::open(SocketMode mode,
+                                                             std::uint16_t random_identifier) {
+  using Opened = base::Result<std::unique_ptr<Icmp6Socket>>;
+  std::unique_ptr<Icmp6Socket> sock;
+  if (mode == SocketMode::kRaw) {
+    int fd = socket(AF_INET6, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMPV6);
+    if (fd < 0)
+      return Opened::failure(
+          fmt::format("raw ICMPv6 needs CAP_NET_RAW ({})", base::errno_name(errno)));
+    sock.reset(new Icmp6Socket(fd, SocketMode::kRaw, random_identifier));
+    install_raw6_filters(fd, random_identifier);
+  } else {
+    int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_ICMPV6);
+    if (fd < 0)
+      return Opened::failure(fmt::format(
+          "unprivileged ICMPv6 needs this process's group (gid {}) inside "
+          "net.ipv4.ping_group_range, which is \"{}\" ({})",
+          getgid(), first_line(base::read_file("/proc/sys/net/ipv4/ping_group_range").bytes),
+          base::errno_name(errno)));
+    sockaddr_in6 local{};
+    local.sin6_family = AF_INET6;
+    socklen_t length = sizeof local;
+    if (bind(fd, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0 ||
+        getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) != 0) {
+      const int bind_errno = errno;
+      close(fd);
+      return Opened::failure(
+          fmt::format("cannot bind the ICMPv6 datagram socket: {}", base::errno_name(bind_errno)));
+    }
+    sock.reset(new Icmp6Socket(fd, SocketMode::kDatagram, ntohs(local.sin6_port)));
+  }
+  const int fd = sock->fd_;
+  sock->timestamping_ = enable_timestamps(fd);
+  int on = 1;
+  setsockopt(fd, SOL_IPV6, IPV6_RECVERR, &on, sizeof on);
+  setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof on);
+  int pmtu = IPV6_PMTUDISC_DONT;
+  setsockopt(fd, SOL_IPV6, IPV6_MTU_DISCOVER, &pmtu, sizeof pmtu);
+  int size = kReceiveBuffer;
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size, sizeof size) != 0)
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+  return sock;
+}
+
+int Icmp6Socket::send(const model::IpAddress& destination, std::span<const std::uint8_t> icmp,
+                      bool dont_fragment) {
+  if (!destination.is_v6()) return EAFNOSUPPORT;
+  if (dont_fragment != dont_fragment_) {
+    // IPv6 routers never fragment; the sender would. PROBE ignores the cached path MTU (so each
+    // probe tests the path, and a router's Packet Too Big comes back) and DONTFRAG makes a probe
+    // larger than the local device fail with EMSGSIZE instead of leaving in fragments.
+    int value = dont_fragment ? IPV6_PMTUDISC_PROBE : IPV6_PMTUDISC_DONT;
+    int dontfrag = dont_fragment ? 1 : 0;
+    if (setsockopt(fd_, SOL_IPV6, IPV6_MTU_DISCOVER, &value, sizeof value) != 0 ||
+        setsockopt(fd_, SOL_IPV6, IPV6_DONTFRAG, &dontfrag, sizeof dontfrag) != 0)
+      return errno;
+    dont_fragment_ = dont_fragment;
+  }
+  sockaddr_in6 to = to_sockaddr6(destination);
+  ssize_t sent =
+      sendto(fd_, icmp.data(), icmp.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
+  if (sent < 0) return errno;
+  return 0;
+}
+
+std::optional<Received6> Icmp6Socket::receive() {
+  sockaddr_in6 from{};
+  iovec iov{buffer_.data(), buffer_.size()};
+  msghdr msg{};
+  msg.msg_name = &from;
+  msg.msg_namelen = sizeof from;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control_.data();
+  msg.msg_controllen = control_.size();
+  ssize_t n = recvmsg(fd_, &msg, MSG_DONTWAIT);
+  if (n < 0) return std::nullopt;
+  Received6 out;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c))
+    if (c->cmsg_level == SOL_SOCKET) read_socket_cmsg(c, out.kernel_ns, drops_);
+  auto bytes = std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(&from.sin6_addr),
+                                             sizeof from.sin6_addr);
+  if (auto source = model::IpAddress::from_bytes(bytes)) out.source = *source;
+  // Raw and datagram ICMPv6 sockets alike deliver the message without the IPv6 header.
+  out.icmp = std::span<const std::uint8_t>(buffer_.data(), static_cast<std::size_t>(n));
+  return out;
+}
+
+std::optional<ErrorMessage> Icmp6Socket::receive_error() {
+  sockaddr_in6 from{};
+  iovec iov{buffer_.data(), buffer_.size()};
+  msghdr msg{};
+  msg.msg_name = &from;
+  msg.msg_namelen = sizeof from;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control_.data();
+  msg.msg_controllen = control_.size();
+  ssize_t n = recvmsg(fd_, &msg, MSG_ERRQUEUE | MSG_DONTWAIT);
+  if (n < 0) return std::nullopt;
+  ErrorMessage out;
+  out.data = std::span<const std::uint8_t>(buffer_.data(), static_cast<std::size_t>(n));
+  if (msg.msg_namelen >= sizeof(sockaddr_in6) && from.sin6_family == AF_INET6) {
+    auto bytes = std::span<const std::uint8_t>(
+        reinterpret_cast<const std::uint8_t*>(&from.sin6_addr), sizeof from.sin6_addr);
+    out.destination6 = model::IpAddress::from_bytes(bytes);
+  }
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPING) {
+      scm_timestamping ts;
+      memcpy(&ts, CMSG_DATA(c), sizeof ts);
+      out.kernel_ns = to_ns(ts.ts[0]);
+    } else if ((c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_RECVERR) ||
+               (c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR)) {
+      sock_extended_err ee;
+      memcpy(&ee, CMSG_DATA(c), sizeof ee);
+      out.error = static_cast<int>(ee.ee_errno);
+      out.info = ee.ee_info;
+      switch (ee.ee_origin) {
+        case SO_EE_ORIGIN_TIMESTAMPING:
+          out.kind = ErrorMessage::Kind::kTxTimestamp;
+          break;
+        case SO_EE_ORIGIN_ICMP6:
           out.kind = ErrorMessage::Kind::kIcmpError;
           break;
         case SO_EE_ORIGIN_LOCAL:

@@ -1,7 +1,6 @@
 // The prober's sockets: one ICMP socket for IPv4 (raw when CAP_NET_RAW allows, else an
 // unprivileged datagram "ping" socket) and one UDP socket for the VXLAN exposure probe.
-// IPv4 only: flannel's VXLAN overlay and the field report's cluster are IPv4; an IPv6 twin
-// would be a second IcmpSocket beside this one. Both implement the loop's channels (channel.h).
+// IPv6 targets go out on Icmp6Socket beside it. All implement the loop's channels (channel.h).
 #pragma once
 
 #include <cstdint>
@@ -55,6 +54,41 @@ class IcmpSocket final : public IcmpChannel {
   std::uint16_t identifier_;
   bool timestamping_ = false;
   bool dont_fragment_ = false;  // the socket's current IP_MTU_DISCOVER setting
+  std::uint32_t drops_ = 0;
+  std::vector<std::uint8_t> buffer_;
+  std::vector<std::uint8_t> control_;
+};
+
+// The ICMPv6 twin of IcmpSocket, for IPv6 targets: raw (IPPROTO_ICMPV6, filtered to echo
+// replies, Packet Too Big and destination unreachable) or the unprivileged datagram socket,
+// which the same net.ipv4.ping_group_range governs. Kernel timestamps as for IPv4.
+class Icmp6Socket final : public Icmp6Channel {
+ public:
+  static base::Result<std::unique_ptr<Icmp6Socket>> open(std::uint16_t random_identifier);
+  static base::Result<std::unique_ptr<Icmp6Socket>> open(SocketMode mode,
+                                                         std::uint16_t random_identifier);
+  ~Icmp6Socket() override;
+  Icmp6Socket(const Icmp6Socket&) = delete;
+  Icmp6Socket& operator=(const Icmp6Socket&) = delete;
+
+  int fd() const override { return fd_; }
+  SocketMode mode() const override { return mode_; }
+  std::uint16_t identifier() const override { return identifier_; }
+  bool kernel_timestamps() const override { return timestamping_; }
+  std::uint32_t receive_drops() const override { return drops_; }
+
+  int send(const model::IpAddress& destination, std::span<const std::uint8_t> icmp,
+           bool dont_fragment) override;
+  std::optional<Received6> receive() override;
+  std::optional<ErrorMessage> receive_error() override;
+
+ private:
+  Icmp6Socket(int fd, SocketMode mode, std::uint16_t identifier);
+  int fd_;
+  SocketMode mode_;
+  std::uint16_t identifier_;
+  bool timestamping_ = false;
+  bool dont_fragment_ = false;
   std::uint32_t drops_ = 0;
   std::vector<std::uint8_t> buffer_;
   std::vector<std::uint8_t> control_;

@@ -219,7 +219,7 @@ class ContentTest(unittest.TestCase):
     def test_node_detail_over_time(self):
         node = DASHBOARDS["podpath-node.json"]
         text = "\n".join(exprs(node))
-        self.assertIn("sum by (peer, target, le)", text, "RTT per peer and target")
+        self.assertIn("sum by (peer, target, family, le)", text, "RTT per peer, target and family")
         self.assertIn('source="probed"', text)
         self.assertIn("podpath_peer_path_mtu_bytes{", text)
         self.assertIn("changes(", text)

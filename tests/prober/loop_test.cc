@@ -425,7 +425,8 @@ TEST(ProbeLoop, PathMtuFollowsARoutersFragmentationNeeded) {
   Harness h;
   with_pmtu(h, 1500);
   h.start(peer_set({peer("b", "10.42.2.0")}));
-  EXPECT_EQ(h.published->path_mtu_pending, std::vector<std::string>{"b"});
+  EXPECT_EQ(h.published->path_mtu_pending,
+            (std::vector<std::pair<std::string, model::Family>>{{"b", model::Family::kIpv4}}));
   // A router whose next hop carries 1400 bytes.
   h.run(h.now + ns(5s), [&](const SentPacket& p) {
     if (p.dont_fragment && p.ip_size() > 1400) {
@@ -482,7 +483,8 @@ TEST(ProbeLoop, PathMtuResultGoesWhenThePeersOverlayAddressMoves) {
   EXPECT_EQ(h.path_mtu("b"), 1500) << "same overlay address: the result stays";
   h.set_peers(peer_set({peer("b", "10.42.7.0")}));
   EXPECT_FALSE(h.path_mtu("b"));
-  EXPECT_EQ(h.published->path_mtu_pending, std::vector<std::string>{"b"});
+  EXPECT_EQ(h.published->path_mtu_pending,
+            (std::vector<std::pair<std::string, model::Family>>{{"b", model::Family::kIpv4}}));
 }
 
 TEST(ProbeLoop, PathMtuIsNotProbedWhileTheOverlayMtuIsUnknown) {

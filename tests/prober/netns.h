@@ -11,7 +11,14 @@ namespace podpath::prober::testing {
 
 bool running_as_root();
 
-// Runs a shell script with bash -e; returns its exit status and logs the script on failure.
+// The tests write every namespace as "ppt-<x>"; this turns each such name in `text` into
+// "ppt<pid>-<x>", this process's own. Two test processes (ctest -j, or another checkout's
+// run on the same machine) then never enter or delete each other's namespaces. sh(),
+// Namespaces and EnterNetns apply it themselves.
+std::string own_names(std::string text);
+
+// Runs a shell script (namespace names made own_names) with bash -e; returns its exit status and
+// logs the script on failure.
 int sh(const std::string& script);
 
 // Named namespaces ("ip netns add"), deleted (with everything in them) on destruction.

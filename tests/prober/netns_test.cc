@@ -24,6 +24,7 @@ namespace {
 using namespace std::chrono_literals;
 using testing::EnterNetns;
 using testing::Namespaces;
+using testing::own_names;
 using testing::sh;
 using testing::wait_until;
 
@@ -284,6 +285,8 @@ class DelayedPath {
   explicit DelayedPath(double one_way_ms) {
     ok_ = sh("ip -n ppt-a tuntap add dev ta mode tun\nip -n ppt-b tuntap add dev tb mode tun") == 0;
     if (!ok_) return;
+    // The names are this process's (own_names reads getpid()), so made before the fork.
+    const std::string a = own_names("ppt-a:ta"), b = own_names("ppt-b:tb");
     int out[2];
     if (pipe(out) != 0) return;
     pid_ = fork();
@@ -293,7 +296,7 @@ class DelayedPath {
       // must not stretch when the machine is loaded (CI runs several builds at once).
       const std::string delay = std::to_string(one_way_ms);
       execlp("chrt", "chrt", "-f", "20", PODPATH_DELAY_RELAY, "--delay-ms", delay.c_str(),
-             "ppt-a:ta", "ppt-b:tb", nullptr);
+             a.c_str(), b.c_str(), nullptr);
       _exit(127);
     }
     close(out[1]);
@@ -422,7 +425,8 @@ TEST_F(ProberNetns, PathMtuBisectsABlackHole) {
   // While the search waits out its timeouts the snapshot says it is still running (the
   // doctor waits on that), and stops saying so once the answer is there.
   auto pending = [&] { return r.prober->snapshot()->path_mtu_pending; };
-  EXPECT_TRUE(wait_until([&] { return pending() == std::vector<std::string>{"b"}; }, 5s));
+  const std::vector<std::pair<std::string, model::Family>> just_b{{"b", model::Family::kIpv4}};
+  EXPECT_TRUE(wait_until([&] { return pending() == just_b; }, 5s));
   EXPECT_FALSE(probed_mtu(*r.prober->snapshot(), "b").has_value());
   EXPECT_TRUE(wait_until([&] { return probed_mtu(*r.prober->snapshot(), "b").has_value(); }, 20s));
   r.prober->stop();
@@ -560,6 +564,238 @@ TEST_F(ProberNetns, RemovedPeersSeriesGoAtOnce) {
   ASSERT_TRUE(b);
   EXPECT_GE(b->requests, 3u) << "b's counters survive the reconcile";
   r.prober->stop();
+}
+
+// --- IPv6: the same probes over ICMPv6 ---
+
+model::Peer make_peer6(const std::string& name, const char* overlay, const char* underlay) {
+  model::Peer p;
+  p.name = name;
+  p.family = model::Family::kIpv6;
+  if (overlay) p.overlay_address = model::IpAddress::parse(overlay);
+  if (underlay) p.vtep_address = model::IpAddress::parse(underlay);
+  return p;
+}
+
+// Both sockets, as the module opens them; IPv6 targets take the ICMPv6 one.
+Running start_prober6(const std::string& netns, const ProberConfig& config, SocketMode mode,
+                      std::shared_ptr<model::PeerSet> peers, ProberEnvironment env = {}) {
+  EnterNetns in(netns);
+  EXPECT_TRUE(in.ok());
+  auto icmp = IcmpSocket::open(mode, 0x5150);
+  auto icmp6 = Icmp6Socket::open(mode, 0x6150);
+  EXPECT_TRUE(icmp) << icmp.error();
+  EXPECT_TRUE(icmp6) << icmp6.error();
+  if (!icmp || !icmp6) return {};
+  Running r;
+  r.identifier = (*icmp6)->identifier();
+  if (!env.random) env.random = [] { return kRandom; };
+  r.prober = std::make_unique<Prober>(config, env, std::move(*icmp), std::move(*icmp6), nullptr);
+  r.prober->set_peers(std::move(peers));
+  r.prober->start();
+  return r;
+}
+
+const TargetResult* find6(const Snapshot& s, const std::string& peer, TargetKind kind) {
+  for (const auto& t : s.targets_v6)
+    if (t.labels.peer == peer && t.target == kind) return &t;
+  return nullptr;
+}
+
+// Waits until `address` on `dev` takes IPv6 traffic. `ip addr add ... nodad` and `ip link set
+// up` return before the kernel installs the address's local route (and, on a link with
+// neighbours, the multicast route): addrconf does that from its work queue once the link is up
+// (linux net/ipv6/addrconf.c, addrconf_dad_work -> addrconf_dad_completed -> ipv6_ifa_notify).
+// A Neighbour Solicitation that lands before is dropped (Ip6InNoRoutes) and the sender asks
+// again only after RetransTimer, 1 s, holding the echo requests meanwhile: the first second of
+// replies came back after the 500 ms timeout and counted as late. A node's links have been up
+// for long; a namespace's fresh ones have not. Point-to-point tun devices have no multicast.
+std::string ipv6_ready(const std::string& ns, const std::string& dev, const std::string& address,
+                       bool multicast = true) {
+  const std::string routes = "ip -n " + ns + " -6 route show table local dev " + dev;
+  std::string ready = routes + " | grep -q '^local " + address + " '";
+  if (multicast) ready += " && " + routes + " | grep -q '^multicast ff00::/8'";
+  return "for i in $(seq 300); do if " + ready + "; then break; fi; sleep 0.01; done\n" + ready +
+         "\n";
+}
+
+// No duplicate address detection in these namespaces (set before their links exist, which copy
+// `default`): a link-local address stays tentative for a second or more after the link comes
+// up, and a router solicits the next hop of a packet it forwards from its link-local address
+// only, so it asks nothing until DAD ends (ndisc_send_ns gives up without a usable one) and the
+// forwarded probes wait meanwhile. No address here can be a duplicate.
+std::string no_dad(const std::vector<std::string>& namespaces) {
+  std::string script;
+  for (const auto& ns : namespaces)
+    script += "ip netns exec " + ns + " sysctl -qw net.ipv6.conf.default.accept_dad=0\n";
+  return script;
+}
+
+// <a>:va fd00:201::1/64 -- <b>:vb fd00:201::2/64 (no duplicate address detection to wait for).
+std::string veth_pair6(const std::string& a, const std::string& b) {
+  return no_dad({a, b}) + "ip link add va netns " + a + " type veth peer name vb netns " + b +
+         "\nip -n " + a + " addr add fd00:201::1/64 dev va nodad\nip -n " + b +
+         " addr add fd00:201::2/64 dev vb nodad\nip -n " + a + " link set va up\nip -n " + b +
+         " link set vb up\n" + ipv6_ready(a, "va", "fd00:201::1") +
+         ipv6_ready(b, "vb", "fd00:201::2");
+}
+
+// A dual-stack peer: its IPv4 and IPv6 addresses are probed side by side, each on its socket.
+TEST_F(ProberNetns, Ipv6RawSocketMatchesEveryReplyOverVethBesideIpv4) {
+  Namespaces ns({"ppt-a", "ppt-b"});
+  ASSERT_TRUE(ns.ok());
+  ASSERT_EQ(sh(veth_pair6("ppt-a", "ppt-b") + "ip -n ppt-a addr add 10.201.0.1/24 dev va\n" +
+               "ip -n ppt-b addr add 10.201.0.2/24 dev vb\n"),
+            0);
+  auto r = start_prober6("ppt-a", fast_config(), SocketMode::kRaw,
+                         peer_set({make_peer("b", "10.201.0.2", nullptr),
+                                   make_peer6("b", "fd00:201::2", "fd00:201::2")}));
+  ASSERT_TRUE(r.prober);
+  std::this_thread::sleep_for(1500ms);
+  r.prober->stop();
+  auto s = r.prober->snapshot();
+  ASSERT_TRUE(find(*s, "b", TargetKind::kOverlay));
+  EXPECT_GE(find(*s, "b", TargetKind::kOverlay)->responses, 12u);
+  EXPECT_EQ(s->targets.size(), 1u);  // the IPv6 targets stay out of the IPv4 list
+  for (auto kind : {TargetKind::kOverlay, TargetKind::kUnderlay}) {
+    auto t = find6(*s, "b", kind);
+    ASSERT_TRUE(t);
+    EXPECT_EQ(t->family, model::Family::kIpv6);
+    EXPECT_GE(t->requests, 12u);
+    EXPECT_GE(t->responses + 1, t->requests);
+    EXPECT_EQ(t->duplicates, 0u);
+    EXPECT_EQ(t->late, 0u);
+    EXPECT_TRUE(t->send_errors.empty());
+    EXPECT_GT(mean_rtt(t), 0);
+    EXPECT_LT(mean_rtt(t), 200e-6);
+  }
+  EXPECT_EQ(s->socket_mode_v6, "raw");
+  EXPECT_TRUE(s->kernel_timestamps_v6);
+  EXPECT_EQ(s->timestamp_fallbacks, 0u);
+}
+
+// The unprivileged socket: the kernel writes the socket's port into every request as the
+// identifier and hands back only replies carrying it, so the loop must match on that one.
+TEST_F(ProberNetns, Ipv6DatagramSocketUsesTheKernelsIdentifier) {
+  Namespaces ns({"ppt-a", "ppt-b"});
+  ASSERT_TRUE(ns.ok());
+  ASSERT_EQ(sh(veth_pair6("ppt-a", "ppt-b")), 0);
+  // The IPv4 sysctl governs ICMPv6 datagram sockets too.
+  ASSERT_EQ(sh("ip netns exec ppt-a sysctl -qw net.ipv4.ping_group_range='0 2147483647'"), 0);
+  auto r = start_prober6("ppt-a", fast_config(), SocketMode::kDatagram,
+                         peer_set({make_peer6("b", "fd00:201::2", nullptr)}));
+  ASSERT_TRUE(r.prober);
+  std::this_thread::sleep_for(1200ms);
+  r.prober->stop();
+  auto s = r.prober->snapshot();
+  EXPECT_NE(r.identifier, 0x6150);  // the kernel's port, not the random identifier we offered
+  EXPECT_EQ(s->socket_mode_v6, "datagram");
+  auto t = find6(*s, "b", TargetKind::kOverlay);
+  ASSERT_TRUE(t);
+  EXPECT_GE(t->requests, 10u);
+  EXPECT_GE(t->responses + 1, t->requests);
+  EXPECT_LT(mean_rtt(t), 200e-6);
+}
+
+TEST_F(ProberNetns, Ipv6UnreachableIsCountedByReason) {
+  Namespaces ns({"ppt-a", "ppt-b"});
+  ASSERT_TRUE(ns.ok());
+  ASSERT_EQ(
+      sh(veth_pair6("ppt-a", "ppt-b") + "ip -n ppt-a -6 route add unreachable fd00:250::/64\n"), 0);
+  auto r = start_prober6("ppt-a", fast_config(), SocketMode::kRaw,
+                         peer_set({make_peer6("gone", "fd00:250::9", nullptr)}));
+  ASSERT_TRUE(r.prober);
+  std::this_thread::sleep_for(1000ms);
+  r.prober->stop();
+  auto t = find6(*r.prober->snapshot(), "gone", TargetKind::kOverlay);
+  ASSERT_TRUE(t);
+  EXPECT_GE(t->requests, 5u);
+  EXPECT_EQ(t->responses, 0u);
+  EXPECT_GE(errors(t, "EHOSTUNREACH") + errors(t, "ENETUNREACH"), t->requests - 1);
+}
+
+TEST_F(ProberNetns, Ipv6ThirtyMillisecondPathReadsThirtyMilliseconds) {
+  Namespaces ns({"ppt-a", "ppt-b"});
+  ASSERT_TRUE(ns.ok());
+  DelayedPath path(15);
+  ASSERT_TRUE(path.ok());
+  ASSERT_EQ(sh("ip -n ppt-a addr add fd00:203::1/64 dev ta nodad\n"
+               "ip -n ppt-b addr add fd00:203::2/64 dev tb nodad\n" +
+               ipv6_ready("ppt-a", "ta", "fd00:203::1", false) +
+               ipv6_ready("ppt-b", "tb", "fd00:203::2", false)),
+            0);
+  auto config = fast_config();
+  config.buckets.clear();
+  for (int tenths = 280; tenths <= 340; ++tenths) config.buckets.push_back(tenths * 1e-4);
+  auto r = start_prober6("ppt-a", config, SocketMode::kRaw,
+                         peer_set({make_peer6("far", "fd00:203::2", nullptr)}));
+  ASSERT_TRUE(r.prober);
+  std::this_thread::sleep_for(3000ms);
+  r.prober->stop();
+  auto t = find6(*r.prober->snapshot(), "far", TargetKind::kOverlay);
+  ASSERT_TRUE(t);
+  EXPECT_GE(t->responses, 20u);
+  EXPECT_GE(t->rtt.sum / t->rtt.count, 0.030);
+  EXPECT_NEAR(median_rtt(t->rtt), 0.030, 0.030 * 0.02);
+  EXPECT_EQ(r.prober->snapshot()->timestamp_fallbacks, 0u);
+}
+
+// a -- r -- b over IPv6, where the r--b link carries only 1400 bytes: r answers a's larger
+// probes with ICMPv6 Packet Too Big naming 1400.
+std::string router6_1400() {
+  return no_dad({"ppt-a", "ppt-r", "ppt-b"}) +
+         "ip link add va netns ppt-a type veth peer name ra netns ppt-r\n"
+         "ip link add rb netns ppt-r mtu 1400 type veth peer name vb netns ppt-b mtu 1400\n"
+         "ip netns exec ppt-r sysctl -qw net.ipv6.conf.all.forwarding=1\n"
+         "ip -n ppt-a addr add fd00:204:1::1/64 dev va nodad\n"
+         "ip -n ppt-r addr add fd00:204:1::2/64 dev ra nodad\n"
+         "ip -n ppt-r addr add fd00:204:2::1/64 dev rb nodad\n"
+         "ip -n ppt-b addr add fd00:204:2::2/64 dev vb nodad\n"
+         "for l in ppt-a:va ppt-r:ra ppt-r:rb ppt-b:vb; do ip -n ${l%:*} link set ${l#*:} up; "
+         "done\n" +
+         ipv6_ready("ppt-a", "va", "fd00:204:1::1") + ipv6_ready("ppt-r", "ra", "fd00:204:1::2") +
+         ipv6_ready("ppt-r", "rb", "fd00:204:2::1") + ipv6_ready("ppt-b", "vb", "fd00:204:2::2") +
+         "ip -n ppt-a -6 route add fd00:204:2::/64 via fd00:204:1::2\n"
+         "ip -n ppt-b -6 route add fd00:204:1::/64 via fd00:204:2::1\n";
+}
+
+std::optional<int> probed_mtu6(const Snapshot& s, const std::string& peer) {
+  for (const auto& m : s.path_mtu_v6)
+    if (m.labels.peer == peer) return m.bytes;
+  return std::nullopt;
+}
+
+// The router's Packet Too Big reaches the socket's error queue (IPV6_RECVERR, EMSGSIZE with
+// the MTU in ee_info) and the search jumps to it.
+TEST_F(ProberNetns, Ipv6PathMtuFollowsPacketTooBigFromTheRouter) {
+  Namespaces ns({"ppt-a", "ppt-r", "ppt-b"});
+  ASSERT_TRUE(ns.ok());
+  ASSERT_EQ(sh(router6_1400()), 0);
+  ProberEnvironment env;
+  env.overlay_mtu = [] { return 1500; };
+  auto r = start_prober6("ppt-a", pmtu_config(), SocketMode::kRaw,
+                         peer_set({make_peer6("b", "fd00:204:2::2", nullptr)}), env);
+  ASSERT_TRUE(r.prober);
+  EXPECT_TRUE(wait_until([&] { return probed_mtu6(*r.prober->snapshot(), "b").has_value(); }, 12s));
+  r.prober->stop();
+  EXPECT_EQ(probed_mtu6(*r.prober->snapshot(), "b"), 1400);
+  EXPECT_TRUE(r.prober->snapshot()->path_mtu.empty());  // nothing lands in the IPv4 results
+}
+
+TEST_F(ProberNetns, Ipv6PathMtuAboveTheLocalDeviceGetsEmsgsize) {
+  Namespaces ns({"ppt-a", "ppt-b"});
+  ASSERT_TRUE(ns.ok());
+  ASSERT_EQ(sh(veth_pair6("ppt-a", "ppt-b") + "ip -n ppt-a link set va mtu 1300\n" +
+               "ip -n ppt-b link set vb mtu 1300\n"),
+            0);
+  ProberEnvironment env;
+  env.overlay_mtu = [] { return 1500; };  // larger than the device: sendto refuses
+  auto r = start_prober6("ppt-a", pmtu_config(), SocketMode::kRaw,
+                         peer_set({make_peer6("b", "fd00:201::2", nullptr)}), env);
+  ASSERT_TRUE(r.prober);
+  EXPECT_TRUE(wait_until([&] { return probed_mtu6(*r.prober->snapshot(), "b").has_value(); }, 12s));
+  r.prober->stop();
+  EXPECT_EQ(probed_mtu6(*r.prober->snapshot(), "b"), 1300);
 }
 
 }  // namespace

@@ -128,16 +128,61 @@ TEST(StaticTargets, ParsesAndMergesByPeer) {
   EXPECT_EQ((*peers)[1].vtep_address->to_string(), "10.200.0.3");
 }
 
+// A dual-stack peer: one address of each family per target, each its own echo target on the
+// family's socket; the IPv6 overlay gets its own path MTU search.
+TEST(StaticTargets, IPv6AddressesBecomeIPv6Targets) {
+  auto peers = parse_static_targets(
+      "b overlay 10.42.1.0\n"
+      "b overlay fd00:42:1::\n"
+      "b underlay FD00:77::2 zone-b  # upper case is fine\n"
+      "a underlay 2001:db8::7\n");
+  ASSERT_TRUE(peers) << peers.error();
+  // One road per name and family: a's IPv6 one, b's IPv4 and IPv6 ones.
+  ASSERT_EQ(peers->size(), 3u);
+  EXPECT_EQ((*peers)[0].family, model::Family::kIpv6);
+  EXPECT_EQ((*peers)[0].vtep_address->to_string(), "2001:db8::7");
+  EXPECT_FALSE((*peers)[0].overlay_address);
+  EXPECT_EQ((*peers)[1].family, model::Family::kIpv4);
+  EXPECT_EQ((*peers)[1].overlay_address->to_string(), "10.42.1.0");
+  EXPECT_FALSE((*peers)[1].vtep_address);
+  EXPECT_EQ((*peers)[2].family, model::Family::kIpv6);
+  EXPECT_EQ((*peers)[2].overlay_address->to_string(), "fd00:42:1::");
+  EXPECT_EQ((*peers)[2].vtep_address->to_string(), "fd00:77::2");
+  EXPECT_EQ((*peers)[1].group, "zone-b") << "a group set on one road names the peer's";
+  EXPECT_EQ((*peers)[2].group, "zone-b");
+
+  model::PeerSet set;
+  set.self_name = "self";
+  set.peers = *peers;
+  Plan plan = plan_targets(set, 0);
+  ASSERT_EQ(plan.echo.size(), 4u);
+  EXPECT_EQ(plan.echo[0].labels.peer, "a");
+  EXPECT_EQ(plan.echo[0].family, model::Family::kIpv6);
+  EXPECT_EQ(plan.echo[0].target, TargetKind::kUnderlay);
+  EXPECT_EQ(plan.echo[0].address6.to_string(), "2001:db8::7");
+  EXPECT_EQ(plan.echo[1].family, model::Family::kIpv4);
+  EXPECT_EQ(plan.echo[1].address.to_string(), "10.42.1.0");
+  EXPECT_EQ(plan.echo[2].family, model::Family::kIpv6);
+  EXPECT_EQ(plan.echo[2].target, TargetKind::kOverlay);
+  EXPECT_EQ(plan.echo[3].family, model::Family::kIpv6);
+  EXPECT_EQ(plan.echo[3].target, TargetKind::kUnderlay);
+  ASSERT_EQ(plan.pmtu.size(), 2u);
+  EXPECT_EQ(plan.pmtu[0].family, model::Family::kIpv4);
+  EXPECT_EQ(plan.pmtu[1].family, model::Family::kIpv6);
+  EXPECT_EQ(plan.pmtu[1].overlay6.to_string(), "fd00:42:1::");
+}
+
 TEST(StaticTargets, ErrorsNameTheLine) {
   struct Case {
     const char* text;
     const char* error;
   };
   for (const Case& c : std::vector<Case>{
-           {"a overlay\n", "line 1: want \"<peer> <overlay|underlay> <IPv4> [group]\""},
+           {"a overlay\n", "line 1: want \"<peer> <overlay|underlay> <IPv4 or IPv6> [group]\""},
            {"\na sideways 10.0.0.1\n", "line 2: target \"sideways\" is not overlay or underlay"},
            {"a overlay 10.0.0.300\n", "line 1: \"10.0.0.300\" is not an IPv4 address"},
            {"a overlay 10.0.0.1 g extra\n", "line 1: too many fields"},
+           {"a overlay fd00::1::2\n", "line 1: \"fd00::1::2\" is not an IPv6 address"},
        }) {
     auto peers = parse_static_targets(c.text);
     EXPECT_FALSE(peers);

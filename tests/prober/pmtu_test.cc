@@ -5,6 +5,8 @@
 #include <functional>
 #include <vector>
 
+#include "prober/packet.h"
+
 namespace podpath::prober {
 namespace {
 
@@ -22,8 +24,8 @@ struct Run {
   std::vector<int> sizes;
 };
 
-Run search(int device_mtu, Path path) {
-  PmtuSearch s(device_mtu);
+Run search(int device_mtu, Path path, int minimum = PmtuSearch::kMinimumSize) {
+  PmtuSearch s(device_mtu, minimum);
   Run run;
   for (int guard = 0; guard < 100 && !s.done(); ++guard) {
     int size = *s.next_size();
@@ -95,6 +97,47 @@ TEST(PmtuSearch, BogusReportedMtuIsIgnored) {
   PmtuSearch s(1450);
   s.on_too_big(1450, 20);  // below the IPv4 minimum: not a usable hint
   EXPECT_EQ(s.next_size(), PmtuSearch::kMinimumSize);
+}
+
+// --- IPv6: routers never fragment, they answer with ICMPv6 Packet Too Big; 1280 is the floor ---
+
+TEST(PmtuSearchIpv6, PacketTooBigNamesTheRoutersMtu) {
+  auto run = search(1450, {.mtu = 1300, .frag_needed = true}, kIpv6MinimumMtu);
+  EXPECT_EQ(run.result, 1300);
+  EXPECT_EQ(run.sizes, (std::vector<int>{1450, 1300}));
+}
+
+TEST(PmtuSearchIpv6, TheMinimumLinkPassesInOneStep) {
+  // A 1280-byte hop (the IPv6 minimum, as a tunnel over a tunnel may be).
+  auto run = search(1500, {.mtu = 1280, .frag_needed = true}, kIpv6MinimumMtu);
+  EXPECT_EQ(run.result, 1280);
+  EXPECT_EQ(run.sizes, (std::vector<int>{1500, 1280}));
+}
+
+TEST(PmtuSearchIpv6, ABlackHoleBisectsNoLowerThan1280) {
+  auto run = search(1500, {.mtu = 1400, .frag_needed = false}, kIpv6MinimumMtu);
+  EXPECT_EQ(run.result, 1400);
+  ASSERT_GE(run.sizes.size(), 4u);
+  EXPECT_EQ(run.sizes[2], 1280);  // after the full size twice: does the path work at all?
+  for (int size : run.sizes) EXPECT_GE(size, kIpv6MinimumMtu);
+}
+
+TEST(PmtuSearchIpv6, DeadPathProbes1280TwiceThenGivesUp) {
+  auto run = search(1450, {.mtu = 0, .frag_needed = false}, kIpv6MinimumMtu);
+  EXPECT_EQ(run.result, std::nullopt);
+  EXPECT_EQ(run.sizes, (std::vector<int>{1450, 1450, 1280, 1280}));
+}
+
+TEST(PmtuSearchIpv6, AReportedMtuBelow1280IsNoHint) {
+  // RFC 8201 section 4: a Packet Too Big below 1280 must not shrink the path MTU below it.
+  PmtuSearch s(1450, kIpv6MinimumMtu);
+  s.on_too_big(1450, 1200);
+  EXPECT_EQ(s.next_size(), kIpv6MinimumMtu);
+}
+
+TEST(PmtuSearchIpv6, ADeviceSmallerThan1280StillStartsAt1280) {
+  PmtuSearch s(1000, kIpv6MinimumMtu);
+  EXPECT_EQ(s.next_size(), kIpv6MinimumMtu);
 }
 
 }  // namespace

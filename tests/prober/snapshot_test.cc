@@ -28,6 +28,19 @@ Snapshot sample() {
   s.targets.push_back({server, TargetKind::kOverlay, 4, 0, 0, 0, {{"EHOSTUNREACH", 4}}, {}});
   s.targets.back().rtt = metrics::HistogramAccumulator({0.001, 0.01}).snapshot();
   s.path_mtu.push_back({agent2, 1230});
+  // agent-2 is dual-stack: its IPv6 overlay answers too, beside the IPv4 one.
+  metrics::HistogramAccumulator lan6(metrics::exponential_buckets(50e-6, 2, 20));
+  for (double v : {0.00043, 0.00047}) lan6.observe(v);
+  s.targets_v6.push_back({agent2,
+                          TargetKind::kOverlay,
+                          4,
+                          2,
+                          0,
+                          0,
+                          {{"EHOSTUNREACH", 1}},
+                          lan6.snapshot(),
+                          model::Family::kIpv6});
+  s.path_mtu_v6.push_back({agent2, 1280});
   s.exposure.push_back({server, *model::Ipv4::parse("54.250.1.10"), true});
   s.peers_total = 5;
   s.peers_probed = 2;
@@ -35,6 +48,8 @@ Snapshot sample() {
   s.receive_drops = 2;
   s.socket_mode = "raw";
   s.kernel_timestamps = true;
+  s.socket_mode_v6 = "raw";
+  s.kernel_timestamps_v6 = true;
   return s;
 }
 
@@ -43,6 +58,8 @@ TEST(Snapshot, ExpositionMatchesGolden) {
   expect_golden("snapshot.prom", text);
 }
 
+// family too, on IPv4 series as on IPv6 ones (issue #15): an IPv4-only cluster sees the label
+// and nothing else new.
 TEST(Snapshot, EveryPerPeerSeriesCarriesTheContractLabels) {
   for (const auto& family : to_families(sample())) {
     if (!family.name.starts_with("podpath_probe_") &&
@@ -51,7 +68,7 @@ TEST(Snapshot, EveryPerPeerSeriesCarriesTheContractLabels) {
     for (const auto& metric : family.metrics) {
       std::set<std::string> keys;
       for (const auto& [k, v] : metric.labels) keys.insert(k);
-      for (const char* want : {"peer", "peer_group", "same_group"})
+      for (const char* want : {"peer", "peer_group", "same_group", "family"})
         EXPECT_TRUE(keys.count(want)) << family.name << " lacks " << want;
     }
   }
@@ -61,7 +78,8 @@ TEST(Snapshot, EmptySnapshotStillSaysWhatSocketItUses) {
   Snapshot empty;
   empty.socket_mode = "datagram";
   auto text = metrics::render(metrics::normalize(to_families(empty)), metrics::Format::kText004);
-  EXPECT_NE(text.find("podpath_prober_socket_info{mode=\"datagram\",timestamps=\"user\"} 1"),
+  EXPECT_NE(text.find("podpath_prober_socket_info{family=\"ipv4\",mode=\"datagram\",timestamps="
+                      "\"user\"} 1"),
             std::string::npos)
       << text;
   EXPECT_EQ(text.find("podpath_probe_requests_total{"), std::string::npos);
