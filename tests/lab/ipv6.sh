@@ -144,3 +144,71 @@ program_flannel6() { # NODE LEASES PUBLISHED
     .public_ip = .public_ipv6 | .mac = .mac6 | .subnet = .subnet6)'
   program_flannel "$1" "$(jq -c "$v6" <<<"$2")" "$(jq -c "$v6" <<<"$3")" "$FLANNEL6_DEV" 6
 }
+
+# ---------------------------------------------------------------- the LAN lab, IPv6 only
+
+# IPv6 on the LAN lab's router and nodes (ULAs per subnet, the router forwarding between them),
+# or off again.
+apply_lan_ipv6() { # on|off
+  local n ns router site sub
+  for site in $(T '.sites[].name'); do
+    router=$(lan_router "$site")
+    ns_ipv6 "$router" "$1"
+    [[ $1 == on ]] || continue
+    for sub in $(T ".sites[] | select(.name == \"$site\") | .subnets | keys[]"); do
+      ip -n "$router" addr replace "$(site "$site" ".subnets.$sub.gateway6")/64" \
+        dev "$(site "$site" ".subnets.$sub.bridge")" nodad
+    done
+  done
+  for n in $(nodes); do
+    ns=$(ns_of "$n")
+    if [[ $1 == off ]]; then
+      ipv6_on "$ns" && ns_ipv6 "$ns" off
+      continue
+    fi
+    ns_ipv6 "$ns" on
+    ip -n "$ns" addr replace "$(node "$n" .lan_ipv6)/64" dev eth0 nodad
+    ip -n "$ns" -6 route replace default via "$(lan_subnet_field "$n" gateway6)" dev eth0
+    ip -n "$ns" addr replace "$(pod6_addr "$n")1/64" dev cni0 nodad
+  done
+}
+
+# flannel's vxlan backend on an IPv6-only node: flannel-v6.1 alone, a lease with public-ipv6
+# and backend-v6-data and neither public-ip nor backend-data (kube.go writes BackendData only
+# when it is not "null"), subnet.env with the IPv6 pair alone (k3s: EnableIPv4 false).
+apply_flannel_lan6() {
+  local n ns pub6 mtu eth_mtu mac6 leases="" sep="" published
+  for n in $(nodes); do
+    ns=$(ns_of "$n")
+    pub6=$(ip -n "$ns" -6 -o addr show dev eth0 scope global | awk 'NR == 1 { sub("/.*", "", $4); print $4 }')
+    [[ -n $pub6 ]] || die "$n: no global IPv6 address on eth0 for flannel's public-ipv6"
+    eth_mtu=$(ip -n "$ns" -o link show dev eth0 | sed -n 's/.* mtu \([0-9]*\) .*/\1/p')
+    mtu=$((eth_mtu - $(T .vxlan.overhead)))
+    mac6=$(vtep_mac "$n/v6")
+    printf 'FLANNEL_IPV6_NETWORK=%s\nFLANNEL_IPV6_SUBNET=%s1/64\nFLANNEL_MTU=%s\nFLANNEL_IPMASQ=true\n' \
+      "$(T .pod_network_v6)" "$(pod6_addr "$n")" "$mtu" >"$S/$n/subnet.env"
+    chmod 0644 "$S/$n/subnet.env"
+    leases+=$sep$(jq -cn --arg n "$n" --arg p "$pub6" --arg m6 "$mac6" --argjson m "$mtu" \
+      --arg s6 "$(pod6_cidr "$n")" '{name: $n, public_ip: "", backend: "ipv6-only", mtu: $m,
+        bind: "eth0", public_ipv6: $p, mac6: $m6, subnet6: $s6}')
+    sep=,
+    if api_up; then
+      api PATCH "/api/v1/nodes/$n" "$(jq -cn --arg p "$pub6" --arg d "$(jq -cn --argjson vni "$(T .vxlan.vni)" \
+        --arg mac "$mac6" '{VNI: $vni, VtepMAC: $mac}')" '{metadata: {annotations: {
+          "flannel.alpha.coreos.com/backend-type": "vxlan",
+          "flannel.alpha.coreos.com/backend-v6-data": $d, "flannel.alpha.coreos.com/public-ipv6": $p,
+          "flannel.alpha.coreos.com/backend-data": null, "flannel.alpha.coreos.com/public-ip": null,
+          "flannel.alpha.coreos.com/kube-subnet-manager": "true"}}}')" >/dev/null
+    fi
+  done
+  leases="[$leases]"
+  printf '%s\n' "$leases" >"$S/flannel/leases.json"
+  published=$leases
+  if api_up; then
+    published=$(api GET /api/v1/nodes | jq -c '[.items[] | .metadata.annotations as $a | {name: .metadata.name,
+      public_ipv6: $a["flannel.alpha.coreos.com/public-ipv6"],
+      mac6: (($a["flannel.alpha.coreos.com/backend-v6-data"] | fromjson? | .VtepMAC?) // ""),
+      subnet6: [.spec.podCIDRs[]? | select(contains(":"))][0]}]')
+  fi
+  for n in $(nodes); do program_flannel6 "$n" "$leases" "$published"; done
+}
