@@ -61,9 +61,14 @@ tailscale6_rules() { # NS add|del
 # mode hands out an fd.. prefix), their routers as IPv6 default gateways, tailscale0's Tailscale
 # IPv6 address, cni0's IPv6 gateway. Off: IPv6 disabled again everywhere (addresses, routes and
 # flannel-v6.1 go with it).
+# The cluster's IP families as last applied ("ipv4" until a scenario changes them): an
+# IPv4 scenario switch then costs nothing here.
+families_now() { cat "$S/ip-families" 2>/dev/null || echo ipv4; }
+
 apply_ipv6_underlay() {
   local dual n ns site s
   dual=$(dims '.dual_stack // false')
+  [[ $dual == true || $(families_now) != ipv4 ]] || return 0
   local gw
   for s in $(T '.sites[].name'); do
     case $(site "$s" .kind) in
@@ -114,6 +119,8 @@ api_admin() { # PATH BODY
 
 apply_ipv6_nodes() { # FAMILIES: "ipv4", "dual" or "ipv6"
   local mode=$1 n obj want v4 v6 ip4 ip6
+  [[ $mode != "$(families_now)" ]] || return 0
+  echo "$mode" >"$S/ip-families"
   api_up || return 0
   for n in $(nodes); do
     v4=$(pod_cidr "$n")
@@ -151,6 +158,7 @@ program_flannel6() { # NODE LEASES PUBLISHED
 # or off again.
 apply_lan_ipv6() { # on|off
   local n ns router site sub
+  [[ $1 == on || $(families_now) != ipv4 ]] || return 0
   for site in $(T '.sites[].name'); do
     router=$(lan_router "$site")
     ns_ipv6 "$router" "$1"
