@@ -207,7 +207,7 @@ expected=$(printf 'PodpathPeerUnreachable %s ipv6\n' "ip-172-26-2-70 ip-172-26-3
 if [[ $seen == "$expected" ]]; then
   ok "vxlan6-blocked: exactly PodpathPeerUnreachable{family=\"ipv6\"} for both directions of the servers, nothing for ipv4"
 else
-  fail "vxlan6-blocked: the webhook got $(tr '\n' ';' <<<"$seen") instead of $(tr '\n' ';' <<<"$expected")"
+  fail "vxlan6-blocked: the webhook got ${seen:+$(tr '\n' ';' <<<"$seen")}${seen:-nothing} instead of $(tr '\n' ';' <<<"$expected")"
 fi
 if [[ $(webhook_status PodpathPeerUnreachable "$MARK") == firing ]]; then
   expect_fixed vxlan6-unblocked PodpathPeerUnreachable
