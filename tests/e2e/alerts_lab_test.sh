@@ -9,6 +9,10 @@
 #   mtu-ok         -> it resolves
 #   tailscale-key-expired lima-k3s-agent-2 -> PodpathTailscaleKeyExpired for that node only
 #   tailscale-key-renewed -> it resolves
+#   dual-stack, then vxlan6-blocked (UDP 8472 dropped over IPv6 only between the servers) ->
+#                     PodpathPeerUnreachable with family="ipv6" for both directions of the
+#                     servers, and nothing for ipv4 nor anything else
+#   vxlan6-unblocked -> it resolves
 # Prints the time from each fault (and fix) to the notification at the webhook. `for:` is
 # divided by the lab's PODPATH_LAB_TIME_SCALE (30). Root (the lab); exit 77 = skipped.
 # Env: PODPATH_EXPORTER, PODPATH_LAB_TAILNET (as for tests/lab/lab).
@@ -173,6 +177,45 @@ HOOK='' expect_fault "tailscale-no-handshake ip-172-26-2-70 lima-k3s-agent" tail
 # paths over the tailnet die too, but their underlay is lost as well, so no other alert.
 expect_node_alert "tailscale-key-expired lima-k3s-agent-2" tailscale-key-renewed \
   PodpathTailscaleKeyExpired lima-k3s-agent-2
+
+# Dual stack (issue #15): the report's cluster with IPv6 beside IPv4 (README, "Dual stack"),
+# quiet first; then IPv6 VXLAN blocked between the servers, k3s-io/k3s#8794's symptom (pods
+# reach each other over IPv4, not over IPv6): the alert names the ipv6 family of exactly that
+# pair, both directions, and the IPv4 family stays quiet.
+# Every (alertname node peer family) notified firing after line MARK, the canary aside.
+webhook_firing_family() { # MARK
+  tail -n +$(($1 + 1)) "$WEBHOOK" 2>/dev/null | jq -r 'select(.alerts) | .alerts[] |
+    select(.status == "firing" and .labels.alertname != "PodpathLabCanary") |
+    "\(.labels.alertname) \(.labels.node) \(.labels.peer // "-") \(.labels.family // "-")"' | sort -u || true
+}
+MARK=$(webhook_lines)
+t0=$(date +%s)
+"$LAB" scenario dual-stack >"$WORK/scenario.log" 2>&1 || { cat "$WORK/scenario.log"; exit 1; }
+# Both families probed long enough (path MTU and exposure every 10 s here) to judge quiet.
+sleep 25
+seen=$(webhook_firing_family "$MARK")
+if [[ -z $seen ]]; then
+  ok "dual-stack: nothing fired in $(($(date +%s) - t0)) s with every pair in both families"
+else
+  fail "dual-stack: fired without a fault: $(tr '\n' ';' <<<"$seen")"
+fi
+switch_to "vxlan6-blocked ip-172-26-2-70 ip-172-26-3-146" PodpathPeerUnreachable firing 180 fault
+sleep 35
+seen=$(webhook_firing_family "$MARK")
+expected=$(printf 'PodpathPeerUnreachable %s ipv6\n' "ip-172-26-2-70 ip-172-26-3-146" \
+  "ip-172-26-3-146 ip-172-26-2-70" | sort)
+if [[ $seen == "$expected" ]]; then
+  ok "vxlan6-blocked: exactly PodpathPeerUnreachable{family=\"ipv6\"} for both directions of the servers, nothing for ipv4"
+else
+  fail "vxlan6-blocked: the webhook got ${seen:+$(tr '\n' ';' <<<"$seen")}${seen:-nothing} instead of $(tr '\n' ';' <<<"$expected")"
+fi
+if [[ $(webhook_status PodpathPeerUnreachable "$MARK") == firing ]]; then
+  expect_fixed vxlan6-unblocked PodpathPeerUnreachable
+else
+  # Nothing to resolve: say so rather than wait 240 s for it.
+  "$LAB" scenario vxlan6-unblocked >"$WORK/scenario.log" 2>&1 || { cat "$WORK/scenario.log"; exit 1; }
+  fail "vxlan6-unblocked: not judged, the fault's alert never fired"
+fi
 
 echo "alerts_lab: $passed passed, $failed failed"
 ((failed == 0))

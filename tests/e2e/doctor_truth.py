@@ -10,8 +10,14 @@ nodes is compared with what tests/lab/README.md ("Scenarios and their truth") an
 report's account (summarised in tests/lab/README.md) says about it. Nothing here asks the
 exporter or the lab how to judge: addresses, roads, bands and problems are written out below.
 
-Prints "ok NAME: ..." or "FAIL NAME: expected ..., seen ..." per pair and per node, then
-"SUMMARY pairs=N failed=F findings=NODE:COUNT,...". Exit 1 on any FAIL.
+Families: the doctor lists one peer object per (peer, family), "family": "ipv4" | "ipv6", and
+each peer finding carries its family (a report without the field is IPv4's). Every scenario
+has the IPv4 family; after `dual-stack` (README, "Dual stack") every pair is judged in IPv6 as
+well, on flannel-v6.1 and the tailnet's IPv6, with its own addresses, MTU and faults.
+
+Prints "ok NAME: ..." or "FAIL NAME: expected ..., seen ..." per pair and family and per node,
+then "SUMMARY pairs=N failed=F findings=NODE:COUNT,..." (N counts pairs in each family). Exit 1
+on any FAIL.
 """
 import json
 import os
@@ -33,6 +39,22 @@ DERP_REGION = "tok"
 FLANNEL_MTU = 1450  # every node's flannel.1: its default-route interface's 1500 - 50
 TAILSCALE_MTU = 1280
 VXLAN_OVERHEAD = 50
+# Dual stack (tests/lab/topology.json, README "Dual stack"): ULAs on the VPC and on vmnet, the
+# home VMs' IPv6 being vmnet's. Cross-site IPv6 rides the tailnet as IPv4 does; nothing of
+# the lab routes IPv6 between the sites otherwise.
+VPC_IPV6 = {"ip-172-26-2-70": "fdac:1a26::2:70", "ip-172-26-3-146": "fdac:1a26::3:146"}
+VMNET_IPV6 = {"lima-k3s-agent": "fdc0:a869::2", "lima-k3s-agent-2": "fdc0:a869::3",
+              "lima-k3s-agent-3": "fdc0:a869::4", "lima-k3s-agent-4": "fdc0:a869::5"}
+# VXLAN over IPv6 adds 70 bytes (40 IPv6 + 8 UDP + 8 VXLAN + 14 Ethernet). flannel asks the
+# interface's MTU - 50 for flannel-v6.1 as for flannel.1 (pkg/backend/vxlan/device.go); the
+# kernel caps a VXLAN device bound to its lower device at that MTU - 70 over IPv6, so
+# flannel-v6.1 is 1430 (flannel-io/flannel#1781: "ipv6 MTU - 70"; the lab's selftest checks
+# it). FLANNEL_MTU in subnet.env stays 1450, one number for both families; a pod's 1450-byte
+# IPv6 packet gets Packet Too Big from its own node, so IPv6's overlay MTU is flannel-v6.1's
+# and a path below 1430 (not 1450) is the family's MTU problem.
+VXLAN6_OVERHEAD = 70
+FLANNEL6_MTU = 1500 - VXLAN6_OVERHEAD
+FAMILIES = ("ipv4", "ipv6")
 
 # RTT bands of the README's self-test (medians there; the doctor's mean over its burst here).
 BAND_DERP = (0.090, 0.130)  # 2 x 50 ms one way via the relay; load only adds (report: 87-133)
@@ -69,7 +91,7 @@ def base_state():
     # (k3s --flannel-iface), cross-site pod CIDRs as Tailscale subnet routes, 8472 VPC-only.
     return {"home_lan": "isolated", "subnet_routes": True, "public_8472": "closed",
             "blocked": set(), "blackhole": None, "no_handshake": set(), "expired": set(),
-            "vpn_auth": False}
+            "vpn_auth": False, "dual_stack": False, "blocked6": set()}
 
 
 def replay(scenarios):
@@ -111,16 +133,38 @@ def replay(scenarios):
         elif name == "tailscale-key-renewed":
             state["expired"] = set()
         elif name == "vpn-auth":
+            if state["dual_stack"]:
+                raise SystemExit("doctor_truth.py: the lab refuses vpn-auth on a dual-stack lab")
             state["vpn_auth"] = True
             state["subnet_routes"] = True
+        elif name == "dual-stack":
+            if state["home_lan"] != "vmnet" or state["vpn_auth"]:
+                raise SystemExit("doctor_truth.py: the lab refuses dual-stack before vmnet or "
+                                 "with vpn-auth")
+            state["dual_stack"] = True
+        elif name == "single-stack":
+            state["dual_stack"] = False
+            state["blocked6"] = set()
+        elif name == "vxlan6-blocked":
+            a, b = args if args else SERVERS
+            state["blocked6"] = state["blocked6"] | {frozenset((a, b))}
+        elif name == "vxlan6-unblocked":
+            state["blocked6"] = set()
         else:
             raise SystemExit(f"doctor_truth.py: no truth for scenario {text!r}")
     return state
 
 
-def vtep(state, node):
+def families(state):
+    return FAMILIES if state["dual_stack"] else FAMILIES[:1]
+
+
+def vtep(state, node, family="ipv4"):
     """flannel's public-ip: the default-route interface's address, or tailscale0's for the
-    home VMs before vmnet (report section 7: vmnet makes lima0 the default route)."""
+    home VMs before vmnet (report section 7: vmnet makes lima0 the default route). Its
+    public-ipv6 (dual-stack, always after vmnet): the same interface's IPv6 address."""
+    if family == "ipv6":
+        return VPC_IPV6[node] if node in SERVERS else VMNET_IPV6[node]
     if state["vpn_auth"]:
         return TAILNET_IP[node]  # k3s --vpn-auth: node-ip is the Tailscale address
     if node in SERVERS:
@@ -142,14 +186,17 @@ def rides_tailnet(state, a, b):
     return b in HOMES and state["home_lan"] == "isolated"
 
 
-def road_works(state, a, b):
+def road_works(state, a, b, family="ipv4"):
     """Whether a pod packet from a reaches b (README, "Scenarios and their truth")."""
     if rides_tailnet(state, a, b) and tailnet_dead(state, a, b):
         return False
     if state["vpn_auth"]:
         return True  # every pod CIDR is a Tailscale route: no VXLAN, no 8472 block applies
-    if frozenset((a, b)) in state["blocked"]:
-        return False  # vxlan-blocked: nftables drops UDP 8472 between the two
+    blocked = state["blocked6"] if family == "ipv6" else state["blocked"]
+    if frozenset((a, b)) in blocked:
+        # vxlan-blocked / vxlan6-blocked: nftables drops UDP 8472 between the two, over IPv4
+        # or over IPv6 only
+        return False
     if SITE[a] != SITE[b]:
         # no-subnet-routes: cross-site overlay fails both ways (home capsules to 172.26.x
         # are unroutable; server capsules reach the home tailscaled with source 172.26.x and
@@ -158,8 +205,47 @@ def road_works(state, a, b):
     return True
 
 
-def expected_pair(state, a, b):
+def expected_pair6(state, a, b):
+    """The IPv6 family of a dual-stack lab (always on vmnet, never vpn-auth): flannel-v6.1
+    where IPv4 takes flannel.1, the tailnet's IPv6 where IPv4 takes its IPv4."""
+    same_site = SITE[a] == SITE[b]
+    e = {"group": SITE[b], "same_group": same_site, "vtep_address": vtep(state, b, "ipv6"),
+         "works": road_works(state, a, b, "ipv6"), "exposed": [], "closed": [],
+         "overlay_mtu": FLANNEL6_MTU, "flannel_checked": True, "double": False,
+         "peer_key_expired": b in state["expired"]}
+    if not same_site and state["subnet_routes"]:
+        # The pod CIDRs' IPv6 halves are Tailscale subnet routes too: ip -6 table 52.
+        e.update(carrier="tailscale-subnet-route", route=("tailscale0", "52"), underlay=("", ""),
+                 transport="tailscale-direct", derp="", computed_mtu=TAILSCALE_MTU,
+                 band=BAND_CROSS_SITE, probed_mtu={TAILSCALE_MTU})
+    else:
+        # flannel's IPv6 VXLAN: 2001:cafe:42:M::/64 via 2001:cafe:42:M:: dev flannel-v6.1
+        # onlink; the capsule to the peer's public-ipv6 on the VPC or the vmnet bridge.
+        device = "eth0" if a in SERVERS else "lima0"
+        e.update(carrier="vxlan", route=("flannel-v6.1", "main"), underlay=(device, "main"),
+                 transport="lan", derp="", computed_mtu=FLANNEL6_MTU,
+                 band=BAND_LAN if same_site else None, probed_mtu={FLANNEL6_MTU})
+        bh = state["blackhole"]
+        if bh and bh[0] in (a, b):
+            # The switch port's 1400 less IPv6 VXLAN's 70, and Linux's 4 bytes of veth slack.
+            first = bh[1] - VXLAN6_OVERHEAD
+            e["probed_mtu"] = set(range(first, first + 5))
+    if rides_tailnet(state, a, b) and tailnet_dead(state, a, b):
+        if frozenset((a, b)) in state["no_handshake"]:
+            e.update(transport="tailscale-no-handshake", derp=DERP_REGION)
+        else:
+            e.update(transport="unknown", derp="")
+    if not e["works"]:
+        e["probed_mtu"] = {None}
+    # The peer's public-ipv6 answers within its site only (ULAs, no IPv6 between the sites).
+    e["vtep_answers"] = same_site
+    return e
+
+
+def expected_pair(state, a, b, family="ipv4"):
     """What a pod packet from a to b does, in the README's and the report's terms."""
+    if family == "ipv6":
+        return expected_pair6(state, a, b)
     same_site = SITE[a] == SITE[b]
     home_pair = a in HOMES and b in HOMES
     e = {"group": SITE[b], "same_group": same_site, "vtep_address": vtep(state, b),
@@ -247,8 +333,9 @@ def expected_problems(e):
     if e["double"]:
         problems.add("double encapsulation (sections 2, 5)")
     if e["carrier"] == "vxlan":
-        smallest = min((m for m in e["probed_mtu"] if m is not None), default=FLANNEL_MTU)
-        if min(e["computed_mtu"], smallest) < FLANNEL_MTU:
+        # (IPv6: below flannel-v6.1's 1430, the family's overlay MTU)
+        smallest = min((m for m in e["probed_mtu"] if m is not None), default=e["overlay_mtu"])
+        if min(e["computed_mtu"], smallest) < e["overlay_mtu"]:
             problems.add("path MTU below flannel's 1450 (sections 2, 5; MTU black hole)")
     if e["exposed"]:
         problems.add("UDP 8472 open on a public address (sections 3, 8)")
@@ -351,10 +438,12 @@ def main():
             continue
         with open(os.path.join(directory, a + ".rc")) as f:
             rc = int(f.read().strip() or -1)
-        peers = {v["peer"]: v for v in report["peers"]}
+        # One peer object per (peer, family); a report without "family" is IPv4's.
+        peers = {(v["peer"], v.get("family", "ipv4")): v for v in report["peers"]}
         want_peers = sorted(n for n in NODES if n != a)
-        if sorted(peers) != want_peers:
-            fail(f"{step} {a} peers", f"expected {want_peers}, seen {sorted(peers)}")
+        want_keys = sorted((b, fam) for b in want_peers for fam in families(state))
+        if sorted(peers) != want_keys:
+            fail(f"{step} {a} peers", f"expected {want_keys}, seen {sorted(peers)}")
         # This node as flannel describes it.
         self_ = report["self"]
         # k3s --vpn-auth runs flannel's extension backend: no VNI, FLANNEL_MTU = tailscale0's.
@@ -370,9 +459,10 @@ def main():
         # Every node advertises its own pod CIDR while subnet routes are on (tailnet emulator:
         # PrimaryRoutes on Self too): the doctor says once, as information, that pod traffic to
         # it rides Tailscale by design.
-        want_findings = {("pods-ride-tailscale", "")} if state["subnet_routes"] else set()
+        # Findings as (code, peer, family); a node's own findings have neither.
+        want_findings = {("pods-ride-tailscale", "", "")} if state["subnet_routes"] else set()
         if a in state["expired"]:
-            want_findings.add(("tailscale-key-expired", ""))
+            want_findings.add(("tailscale-key-expired", "", ""))
         # tailscaled's view of this node: every node has a key expiring in 180 days, and an
         # expired one an hour ago (lab render_tailnet).
         ts = self_.get("tailscale") or {}
@@ -382,27 +472,30 @@ def main():
         if ts.get("backend_state") != want_state or ts.get("home_derp_region") != DERP_REGION:
             fail(f"{step} {a} tailscale",
                  f"expected {want_state}, home DERP {DERP_REGION!r}; seen {ts!r}")
-        for b in want_peers:
-            if b not in peers:
+        for b, fam in want_keys:
+            if (b, fam) not in peers:
                 continue
             pairs += 1
-            e = expected_pair(state, a, b)
-            want_findings |= {(code, b) for code in expected_problems(e)}
-            bad, said = compare_pair(e, peers[b])
+            e = expected_pair(state, a, b, fam)
+            want_findings |= {(code, b, fam) for code in expected_problems(e)}
+            bad, said = compare_pair(e, peers[(b, fam)])
+            name = f"{step} {a}->{b}" + (f" {fam}" if state["dual_stack"] else "")
             if bad:
-                fail(f"{step} {a}->{b}", "; ".join(bad) + f" [doctor: {said}]")
+                fail(name, "; ".join(bad) + f" [doctor: {said}]")
             else:
-                print(f"ok   {step} {a}->{b}: {said}")
-        seen_findings = {(f["code"], f["peer"]) for f in report["findings"]}
+                print(f"ok   {name}: {said}")
+        seen_findings = {(f["code"], f["peer"], f.get("family", "ipv4") if f["peer"] else "")
+                         for f in report["findings"]}
         missing = sorted(want_findings - seen_findings)
         extra = sorted(seen_findings - want_findings)
-        names = " ".join(f"{c}({p})" for c, p in sorted(seen_findings)) or "none"
+        names = " ".join(f"{c}({p}{' ' + fam if fam and state['dual_stack'] else ''})"
+                         for c, p, fam in sorted(seen_findings)) or "none"
         if missing or extra:
             fail(f"{step} {a} findings",
                  f"missing {missing or 'nothing'}, unexpected {extra or 'nothing'}")
         else:
             print(f"ok   {step} {a} findings: {names}")
-        want_rc = 1 if any(code in CRITICAL for code, _ in want_findings) else 0
+        want_rc = 1 if any(code in CRITICAL for code, _, _ in want_findings) else 0
         if rc != want_rc:
             fail(f"{step} {a} exit status", f"expected {want_rc} (1 = a critical finding), "
                                             f"seen {rc}")

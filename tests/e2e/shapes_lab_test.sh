@@ -4,9 +4,9 @@
 # state /run/podpath-lab-shapes) and:
 #   1. pair-latency lan-1 lan-2 (30 ms RTT, vxlan): PodpathPeerLatencyHigh for exactly that
 #      pair at the webhook (an unlabeled cluster is one group held to the 20 ms bound);
-#   2. walks the backends (vxlan-directrouting, vxlan, host-gw, extension, wireguard-native),
-#      runs the doctor on the four nodes after each and compares every pair with
-#      tests/e2e/shapes_truth.py;
+#   2. walks the backends (vxlan-directrouting, vxlan, host-gw, extension, wireguard-native,
+#      and ipv6-only: vxlan on an IPv6-only cluster), runs the doctor on the four nodes after
+#      each and compares every pair with tests/e2e/shapes_truth.py;
 #   3. host-gw: `ip route del` of lan-1's route to lan-2: seconds to the finding in lan-1's
 #      /metrics, PodpathPeerUnreachable for exactly that pair, resolved once the route is back;
 #   4. wireguard-native, UDP 51820 dropped between lan-1 and lan-2: PodpathPeerUnreachable
@@ -110,7 +110,9 @@ doctor_all() { # DIR
 }
 SUMMARY=()
 pairs_total=0
-for backend in vxlan-directrouting vxlan host-gw extension wireguard-native; do
+# ipv6-only: an IPv6-only cluster (flannel-v6.1 alone, no IPv4 pod CIDR or annotation): every
+# pair probed and classified in family ipv6 only, no annotation error, no flannel drift.
+for backend in vxlan-directrouting vxlan host-gw extension wireguard-native ipv6-only; do
   t=$(date +%s.%N)
   scenario "$backend"
   dir=$WORK/doctor-$backend

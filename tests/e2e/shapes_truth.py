@@ -5,7 +5,10 @@
 
 DIR holds the doctor's report of every node (NODE.json) and its exit status (NODE.rc);
 BACKEND is the `lab scenario` that set flannel's backend (host-gw, vxlan, vxlan-directrouting,
-wireguard-native, extension), with no fault applied. Every ordered pair is compared with what
+wireguard-native, extension, or ipv6-only: vxlan on an IPv6-only cluster), with no fault applied.
+The doctor lists one peer object per (peer, family) ("family": "ipv4" | "ipv6"; a report
+without the field is IPv4's): family ipv4 only for every backend but ipv6-only, family ipv6
+only there. Every ordered pair is compared with what
 tests/lab/README.md ("The LAN lab") says flannel programs for that backend, written out below
 from tests/lab/topology-lan.json and flannel's code, not asked of the exporter or the lab.
 
@@ -21,9 +24,15 @@ import sys
 LAN_IP = {"lan-1": "192.168.10.11", "lan-2": "192.168.10.12", "lan-3": "192.168.10.13",
           "annex-4": "192.168.20.14"}
 SUBNET = {"lan-1": "lan", "lan-2": "lan", "lan-3": "lan", "annex-4": "annex"}
+# The IPv6-only cluster (lab scenario ipv6-only): ULAs per subnet, annex-4 still routed.
+LAN_IPV6 = {"lan-1": "fd0c:a80a::11", "lan-2": "fd0c:a80a::12", "lan-3": "fd0c:a80a::13",
+            "annex-4": "fd0c:a814::14"}
 NODES = list(LAN_IP)
 ETH_MTU = 1500
 VXLAN_OVERHEAD = 50      # flannel pkg/backend/vxlan: encapOverhead
+# flannel asks eth0's MTU - 50 for flannel-v6.1 too (device.go); bound to eth0 the kernel caps
+# an IPv6 VXLAN device at 1500 - 70 = 1430 (flannel-io/flannel#1781; tests/lab/selftest.sh).
+VXLAN6_OVERHEAD = 70
 WIREGUARD_OVERHEAD = 80  # flannel pkg/backend/wireguard/wireguard_network.go: overhead
 # What WireGuard over IPv4 really adds: outer IPv4 20 + UDP 8 + data header 16 + tag 16.
 WIREGUARD_IPV4_OVERHEAD = 60
@@ -42,15 +51,28 @@ def same_subnet(a, b):
 
 def expected_self(backend):
     kind = {"host-gw": "host-gw", "vxlan": "vxlan", "vxlan-directrouting": "vxlan",
-            "wireguard-native": "wireguard", "extension": "extension"}[backend]
+            "wireguard-native": "wireguard", "extension": "extension", "ipv6-only": "vxlan"}[backend]
     mtu = {"vxlan": ETH_MTU - VXLAN_OVERHEAD, "wireguard": ETH_MTU - WIREGUARD_OVERHEAD}.get(
         kind, ETH_MTU)
     return kind, mtu
 
 
+def family_of(backend):
+    return "ipv6" if backend == "ipv6-only" else "ipv4"
+
+
 def expected_pair(backend, a, b):
     """What a pod packet from a to b does with this backend (README, "The LAN lab")."""
     _, flannel_mtu = expected_self(backend)
+    if backend == "ipv6-only":
+        # flannel's IPv6 VXLAN: 2001:cafe:42:M::/64 via 2001:cafe:42:M:: dev flannel-v6.1
+        # onlink, the capsule to the peer's public-ipv6 on eth0 (annex-4 through the router).
+        # IPv6's overlay MTU is flannel-v6.1's 1430: FLANNEL_MTU stays 1450 and a pod's larger
+        # packet gets Packet Too Big from its own node (doctor_truth.py, FLANNEL6_MTU).
+        return {"vtep_address": LAN_IPV6[b], "works": True, "band": BAND_LAN, "problems": set(),
+                "overlay_mtu": ETH_MTU - VXLAN6_OVERHEAD, "underlay_answers": True,
+                "carrier": "vxlan", "route": ("flannel-v6.1", "main"), "underlay": ("eth0", "main"),
+                "transport": "lan", "computed_mtu": ETH_MTU - VXLAN6_OVERHEAD}
     e = {"vtep_address": LAN_IP[b], "works": True, "band": BAND_LAN, "problems": set(),
          "overlay_mtu": flannel_mtu, "underlay_answers": True}
     direct = (backend in ("host-gw", "extension")
@@ -151,26 +173,43 @@ def main():
             continue
         want_self = {"node": a, "group": "", "backend_type": kind, "public_ip": LAN_IP[a],
                      "flannel_mtu": flannel_mtu, "flannel_network": "10.42.0.0/16"}
-        seen_self = {k: report["self"].get(k) for k in want_self}
+        if backend == "ipv6-only":
+            # No public-ip, no FLANNEL_NETWORK: the node's flannel address is its public-ipv6
+            # (named public_ipv6 or, having no IPv4 one, public_ip) and the network IPv6's.
+            self_ = report["self"]
+            want_self.update(public_ip=LAN_IPV6[a], flannel_network="2001:cafe:42::/56")
+            seen_self = {k: self_.get(k) for k in want_self}
+            seen_self["public_ip"] = self_.get("public_ipv6") or self_.get("public_ip")
+            seen_self["flannel_network"] = (self_.get("flannel_ipv6_network")
+                                            or self_.get("flannel_network"))
+        else:
+            seen_self = {k: report["self"].get(k) for k in want_self}
         if seen_self != want_self:
             fail(f"{backend} {a} self", f"expected {want_self}, seen {seen_self}")
-        peers = {v["peer"]: v for v in report["peers"]}
+        peers = {(v["peer"], v.get("family", "ipv4")): v for v in report["peers"]}
+        fam = family_of(backend)
         want_peers = sorted(n for n in NODES if n != a)
-        if sorted(peers) != want_peers:
-            fail(f"{backend} {a} peers", f"expected {want_peers}, seen {sorted(peers)}")
+        want_keys = [(b, fam) for b in want_peers]
+        if sorted(peers) != want_keys:
+            fail(f"{backend} {a} peers", f"expected {want_keys}, seen {sorted(peers)}")
         want_findings = set()
         for b in want_peers:
-            if b not in peers:
+            if (b, fam) not in peers:
                 continue
             pairs += 1
             e = expected_pair(backend, a, b)
             want_findings |= {(code, b) for code in e["problems"]}
-            bad, said = compare_pair(e, peers[b])
+            bad, said = compare_pair(e, peers[(b, fam)])
             if bad:
                 fail(f"{backend} {a}->{b}", "; ".join(bad) + f" [doctor: {said}]")
             else:
                 print(f"ok   {backend} {a}->{b}: {said}")
-        seen = {(f["code"], f["peer"]) for f in report["findings"]}
+        # Every finding: an IPv6-only cluster has no annotation error and no flannel drift; a
+        # peer finding of another family than the cluster's is wrong too.
+        seen = {(f["code"], f["peer"]) for f in report["findings"]
+                if not f["peer"] or f.get("family", "ipv4") == fam}
+        seen |= {(f["code"] + " (" + f.get("family", "ipv4") + ")", f["peer"])
+                 for f in report["findings"] if f["peer"] and f.get("family", "ipv4") != fam}
         missing, extra = sorted(want_findings - seen), sorted(seen - want_findings)
         if missing or extra:
             fail(f"{backend} {a} findings",

@@ -15,7 +15,8 @@
 # shellcheck disable=SC2034 # used by the lab (cmd_up)
 LAN_BASE_DIMS='{"applied":[],"backend":"vxlan-directrouting","routes_deleted":[],"latency":[],
  "wireguard_blocked":[]}'
-LAN_BACKENDS=(host-gw vxlan vxlan-directrouting wireguard-native extension)
+# ipv6-only: the vxlan backend on an IPv6-only cluster (ipv6.sh; README, "Dual stack").
+LAN_BACKENDS=(host-gw vxlan vxlan-directrouting wireguard-native extension ipv6-only)
 LAN_SCENARIOS=("${LAN_BACKENDS[@]}" route-deleted route-restored pair-latency pair-latency-off
   wireguard-blocked wireguard-unblocked)
 WG_DEV=flannel-wg
@@ -98,6 +99,7 @@ lan_clean_backend() { # NODE
   local n=$1 ns p
   ns=$(ns_of "$n")
   ip -n "$ns" link del flannel.1 2>/dev/null || true
+  ip -n "$ns" link del "$FLANNEL6_DEV" 2>/dev/null || true
   wg_stop "$n"
   for p in $(nodes); do
     [[ $p == "$n" ]] && continue
@@ -115,6 +117,15 @@ apply_flannel_lan() {
   if [[ $prev != "$backend" ]]; then
     for n in $(nodes); do lan_clean_backend "$n"; done
   fi
+  if [[ $backend == ipv6-only ]]; then
+    apply_lan_ipv6 on
+    apply_ipv6_nodes ipv6
+    apply_flannel_lan6
+    echo "$backend" >"$S/flannel/backend"
+    return 0
+  fi
+  apply_lan_ipv6 off
+  apply_ipv6_nodes ipv4
   for n in $(nodes); do
     ns=$(ns_of "$n")
     idx=$(node "$n" .pod_index)
@@ -149,7 +160,8 @@ apply_flannel_lan() {
       api PATCH "/api/v1/nodes/$n" "$(jq -cn --arg t "$type" --arg d "$data" --arg p "$pub" \
         '{metadata: {annotations: {"flannel.alpha.coreos.com/backend-type": $t,
           "flannel.alpha.coreos.com/backend-data": $d, "flannel.alpha.coreos.com/public-ip": $p,
-          "flannel.alpha.coreos.com/kube-subnet-manager": "true", "k3s.io/internal-ip": $p}}}')" >/dev/null
+          "flannel.alpha.coreos.com/kube-subnet-manager": "true", "k3s.io/internal-ip": $p,
+          "flannel.alpha.coreos.com/public-ipv6": null, "flannel.alpha.coreos.com/backend-v6-data": null}}}')" >/dev/null
     fi
   done
   printf '[%s]\n' "$leases" >"$S/flannel/leases.json"
@@ -309,10 +321,13 @@ scenario_lan() {
   }
   # shellcheck disable=SC2016 # $a, $b, $ms, $n are jq's variables (--arg), not the shell's
   case $name in
-    host-gw | vxlan | vxlan-directrouting | wireguard-native | extension)
+    host-gw | vxlan | vxlan-directrouting | wireguard-native | extension | ipv6-only)
       set_dims '.backend = $n | .applied = ([$n] + (.applied | map(select(
         . as $s | $backends | index($s) | not))))' --arg n "$name" \
         --argjson backends "$(printf '%s\n' "${LAN_BACKENDS[@]}" | jq -R . | jq -sc .)" ;;
+    route-deleted | pair-latency | wireguard-blocked)
+      [[ $(dims .backend) != ipv6-only ]] || die "$name: not modelled on the IPv6-only cluster"
+      ;;&
     route-deleted)
       lan_pair "$@"
       set_dims '.routes_deleted = (.routes_deleted + [[$a, $b]] | unique) | .applied = (.applied - [$l]) + [$l]' \

@@ -54,8 +54,11 @@ trap cleanup EXIT
 mapfile -t NODES < <(jq -r '.nodes[].name' "$PODPATH_LAB_TOPOLOGY")
 site() { jq -r --arg n "$1" '.nodes[] | select(.name == $n) | .site' "$PODPATH_LAB_TOPOLOGY"; }
 pod_ip() { jq -r --arg n "$1" '.nodes[] | select(.name == $n) | "10.42.\(.pod_index).0"' "$PODPATH_LAB_TOPOLOGY"; }
-declare -A SITE POD
-for n in "${NODES[@]}"; do SITE[$n]=$(site "$n"); POD[$n]=$(pod_ip "$n"); done
+# flannel-v6.1's address in the dual-stack scenario: 2001:cafe:42:<index>::, "2001:cafe:42::" for 0.
+pod6_ip() { jq -r --arg n "$1" '.nodes[] | select(.name == $n) |
+  if .pod_index == 0 then "2001:cafe:42::" else "2001:cafe:42:\(.pod_index)::" end' "$PODPATH_LAB_TOPOLOGY"; }
+declare -A SITE POD POD6
+for n in "${NODES[@]}"; do SITE[$n]=$(site "$n"); POD[$n]=$(pod_ip "$n"); POD6[$n]=$(pod6_ip "$n"); done
 
 # measure: every node pings every other node's flannel.1 address (10 echoes, 100 ms apart,
 # all sources at once) and RESULT["src dst"] becomes the median RTT in ms, or "fail" when
@@ -63,19 +66,21 @@ for n in "${NODES[@]}"; do SITE[$n]=$(site "$n"); POD[$n]=$(pod_ip "$n"); done
 declare -A RESULT
 # Measurements run SCHED_FIFO when allowed, so compilers sharing the CPUs do not inflate them.
 if chrt -f 10 true 2>/dev/null; then RT=(chrt -f 10); else RT=(); fi
-measure() {
+measure() { # [6]: the IPv6 overlay (flannel-v6.1 addresses) instead
   local n out
+  local -n targets_of=POD
+  [[ ${1:-} == 6 ]] && local -n targets_of=POD6
   RESULT=()
   for n in "${NODES[@]}"; do
     local targets=()
-    for m in "${NODES[@]}"; do [[ $m != "$n" ]] && targets+=("${POD[$m]}"); done
+    for m in "${NODES[@]}"; do [[ $m != "$n" ]] && targets+=("${targets_of[$m]}"); done
     "$LAB" exec "$n" "${RT[@]}" fping -C 10 -p 100 -t 500 -q "${targets[@]}" >"$WORK/fping.$n" 2>&1 &
   done
   wait
   for n in "${NODES[@]}"; do
     for m in "${NODES[@]}"; do
       [[ $m == "$n" ]] && continue
-      out=$(awk -v t="${POD[$m]}" '$1 == t { n = 0; for (i = 3; i <= NF; i++) if ($i != "-") v[n++] = $i;
+      out=$(awk -v t="${targets_of[$m]}" '$1 == t { n = 0; for (i = 3; i <= NF; i++) if ($i != "-") v[n++] = $i;
         if (n == 0) { print "fail"; exit } if (n < 8) { print "lost"; exit }
         for (i = 1; i < n; i++) for (j = i; j > 0 && v[j - 1] + 0 > v[j] + 0; j--) {
           x = v[j]; v[j] = v[j - 1]; v[j - 1] = x }  # mawk has no asort
@@ -279,6 +284,73 @@ check "small underlay ping still answers" df_ping "$S1" 172.26.3.146 56
 "$LAB" scenario mtu-ok >/dev/null 2>&1
 check "mtu-ok: full-size overlay packet passes again" df_ping "$S1" "${POD[$S2]}" 1422
 check "lab status names the scenarios" grep -q "scenario:  field-report-before + vmnet + cross-site-subnet-routes" <<<"$("$LAB" status)"
+
+section "dual-stack (README, Dual stack): flannel-v6.1 beside flannel.1, Tailscale IPv6"
+"$LAB" scenario dual-stack >/dev/null 2>&1 || fail "scenario dual-stack"
+SCENARIO="dual-stack IPv6"
+measure 6
+expect_pairs same-site-sapporo ok 0 1          # IPv6 VXLAN on the vmnet bridge
+expect_pairs same-site-tokyo ok 0 1            # IPv6 VXLAN on the VPC
+expect_pairs cross-site ok 20.7 40             # IPv6 pod CIDRs as Tailscale subnet routes
+SCENARIO="dual-stack IPv4"
+measure
+expect_pairs same-site-sapporo ok 0 1          # IPv4 unchanged
+expect_pairs cross-site ok 20.7 40
+check "flannel-v6.1 MTU 1430 on $S1 (flannel asks 1500 - 50, the kernel caps IPv6 VXLAN at 1500 - 70)" \
+  test "$("$LAB" exec "$S1" cat /sys/class/net/flannel-v6.1/mtu)" = 1430
+check "flannel-v6.1 MTU 1430 on $H1 (over lima0)" \
+  grep -q "mtu 1430 .*" <<<"$("$LAB" exec "$H1" ip link show flannel-v6.1)"
+check "flannel-v6.1 of $H1: vxlan id 1 local fdc0:a869::2 dev lima0 dstport 8472" \
+  grep -q "vxlan id 1 local fdc0:a869::2 dev lima0 .*dstport 8472 nolearning" <<<"$("$LAB" exec "$H1" ip -d link show flannel-v6.1)"
+check "subnet.env of $H1: FLANNEL_IPV6_NETWORK, FLANNEL_IPV6_SUBNET, FLANNEL_MTU=1450" \
+  test "$(grep -c -x -e FLANNEL_IPV6_NETWORK=2001:cafe:42::/56 -e FLANNEL_IPV6_SUBNET=2001:cafe:42:2::1/64 \
+    -e FLANNEL_MTU=1450 "$PODPATH_LAB_STATE/$H1/subnet.env")" = 3
+annotation() { "$LAB" kubectl get node "$1" -o json | jq -r --arg k "$2" '.metadata.annotations[$k] // ""'; }
+MAC6_S2=$("$LAB" exec "$S2" cat /sys/class/net/flannel-v6.1/address)
+check "API: $S2's public-ipv6 fdac:1a26::3:146, backend-v6-data's VtepMAC = its flannel-v6.1 ($MAC6_S2)" \
+  test "$(annotation "$S2" flannel.alpha.coreos.com/public-ipv6) $(annotation "$S2" flannel.alpha.coreos.com/backend-v6-data)" = \
+  "fdac:1a26::3:146 {\"VNI\":1,\"VtepMAC\":\"$MAC6_S2\"}"
+check "API: $H1's podCIDRs [10.42.2.0/24, 2001:cafe:42:2::/64]" \
+  test "$("$LAB" kubectl get node "$H1" -o jsonpath='{.spec.podCIDRs}')" = '["10.42.2.0/24","2001:cafe:42:2::/64"]'
+check "$S1: FDB $MAC6_S2 dst fdac:1a26::3:146 on flannel-v6.1" \
+  grep -q "^$MAC6_S2 dst fdac:1a26::3:146 self permanent" <<<"$("$LAB" exec "$S1" bridge fdb show dev flannel-v6.1)"
+check "$S1: neighbour 2001:cafe:42:1:: lladdr $MAC6_S2 PERMANENT" \
+  grep -q "^2001:cafe:42:1:: lladdr $MAC6_S2 PERMANENT" <<<"$("$LAB" exec "$S1" ip -6 neigh show dev flannel-v6.1)"
+check "$S1: route 2001:cafe:42:1::/64 via 2001:cafe:42:1:: dev flannel-v6.1 onlink" \
+  grep -q "^2001:cafe:42:1::/64 via 2001:cafe:42:1:: dev flannel-v6.1 .*onlink" <<<"$("$LAB" exec "$S1" ip -6 route)"
+check "ip -6 route get 2001:cafe:42::5 from $H1: dev tailscale0 table 52" \
+  grep -q "dev tailscale0 table 52" <<<"$(route_get "$H1" 2001:cafe:42::5)"
+check "ip -6 route get 2001:cafe:42:3::5 from $H1: dev flannel-v6.1" \
+  grep -q "dev flannel-v6.1" <<<"$(route_get "$H1" 2001:cafe:42:3::5)"
+check "LocalAPI: $H1's TailscaleIPs [100.84.0.1, fd7a:115c:a1e0::5401]" \
+  test "$("$LAB" localapi "$H1" | jq -c .TailscaleIPs)" = '["100.84.0.1","fd7a:115c:a1e0::5401"]'
+check "LocalAPI: $H1 holds $S1's IPv6 pod CIDR in its AllowedIPs" \
+  grep -qx 2001:cafe:42::/64 <<<"$("$LAB" localapi "$H1" | jq -r --arg p "$S1" '.Peer[] | select(.HostName == $p) | .AllowedIPs[]')"
+check "a 1430-byte IPv6 overlay packet $S1 -> $S2 passes (don't fragment)" df_ping "$S1" "${POD6[$S2]}" 1382
+check "a 1431-byte one does not (flannel-v6.1's MTU)" df_lost "$S1" "${POD6[$S2]}" 1383
+
+section "vxlan6-blocked (UDP 8472 over IPv6 dropped between the servers: k3s-io/k3s#8794's symptom)"
+"$LAB" scenario vxlan6-blocked "$S1" "$S2" >/dev/null 2>&1 || fail "scenario vxlan6-blocked"
+check "IPv6 overlay $S1 -> $S2 fails" test "$("$LAB" rtt "$S1" "${POD6[$S2]}" 3)" = fail
+check "IPv6 overlay $S2 -> $S1 fails" test "$("$LAB" rtt "$S2" "${POD6[$S1]}" 3)" = fail
+check "IPv4 overlay $S1 -> $S2 still works" test "$("$LAB" rtt "$S1" "${POD[$S2]}" 3)" != fail
+check "IPv6 underlay $S1 -> fdac:1a26::3:146 answers" test "$("$LAB" rtt "$S1" fdac:1a26::3:146 3)" != fail
+none_fail() { ! grep -qw fail <<<"$*"; }
+check "other IPv6 pairs unaffected ($S1 -> $H1, $H1 -> $H2)" \
+  none_fail "$("$LAB" rtt "$S1" "${POD6[$H1]}" 3)" "$("$LAB" rtt "$H1" "${POD6[$H2]}" 3)"
+check "the vxlan6_blocked counter of $S2 counted the capsules" \
+  test "$("$LAB" exec "$S2" nft -j list counter inet podpath_lab vxlan6_blocked | jq '.nftables[1].counter.packets')" -gt 0
+"$LAB" scenario vxlan6-unblocked >/dev/null 2>&1 || fail "scenario vxlan6-unblocked"
+check "vxlan6-unblocked: IPv6 overlay $S1 -> $S2 works" test "$("$LAB" rtt "$S1" "${POD6[$S2]}" 3)" != fail
+
+section "single-stack (back to the IPv4 lab)"
+"$LAB" scenario single-stack >/dev/null 2>&1 || fail "scenario single-stack"
+check "no flannel-v6.1, no IPv6 address left on $H1" \
+  test "$("$LAB" exec "$H1" ip -6 -o addr | wc -l) $("$LAB" exec "$H1" ip -o link | grep -c flannel-v6)" = "0 0"
+check "API: no public-ipv6 on $S2, podCIDRs [10.42.1.0/24]" \
+  test "$(annotation "$S2" flannel.alpha.coreos.com/public-ipv6)$("$LAB" kubectl get node "$S2" -o jsonpath='{.spec.podCIDRs}')" = '["10.42.1.0/24"]'
+check "subnet.env of $H1 without the IPv6 pair" test "$(grep -c IPV6 "$PODPATH_LAB_STATE/$H1/subnet.env")" = 0
+check "IPv4 overlay $H1 -> $S1 still works" test "$("$LAB" rtt "$H1" "${POD[$S1]}" 3)" != fail
 
 section "monitoring"
 up_ok=0

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <fmt/format.h>
 
+#include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -21,15 +22,49 @@ std::string FormatIPv4(uint32_t ip) {
   return fmt::format("{}.{}.{}.{}", ip >> 24, (ip >> 16) & 0xff, (ip >> 8) & 0xff, ip & 0xff);
 }
 
+std::optional<IPv6Address> ParseIPv6(std::string_view text) {
+  in6_addr addr{};
+  std::string s(text);
+  if (inet_pton(AF_INET6, s.c_str(), &addr) != 1) return std::nullopt;
+  IPv6Address out;
+  std::memcpy(out.data(), addr.s6_addr, out.size());
+  return out;
+}
+
+std::string FormatIPv6(const IPv6Address& ip) {
+  in6_addr addr{};
+  std::memcpy(addr.s6_addr, ip.data(), ip.size());
+  char buf[INET6_ADDRSTRLEN] = {};
+  inet_ntop(AF_INET6, &addr, buf, sizeof buf);
+  return buf;
+}
+
+bool Prefix::Contains(const IPv6Address& ip) const {
+  if (!v6) return false;
+  int whole = len / 8, rest = len % 8;
+  if (std::memcmp(ip.data(), addr6.data(), static_cast<size_t>(whole)) != 0) return false;
+  if (rest == 0) return true;
+  auto mask = static_cast<uint8_t>(0xff << (8 - rest));
+  return (ip[static_cast<size_t>(whole)] & mask) == (addr6[static_cast<size_t>(whole)] & mask);
+}
+
+std::string Prefix::AddressString() const {
+  return v6 ? FormatIPv6(addr6) : FormatIPv4(addr);
+}
+
 std::string Prefix::ToString() const {
-  return fmt::format("{}/{}", FormatIPv4(addr), len);
+  return fmt::format("{}/{}", AddressString(), len);
 }
 
 Prefix ParsePrefix(std::string_view text) {
   Prefix p;
   auto slash = text.find('/');
   auto ip = ParseIPv4(text.substr(0, slash));
-  if (!ip) throw std::invalid_argument(fmt::format("not an IPv4 prefix: '{}'", text));
+  auto ip6 = ip ? std::nullopt : ParseIPv6(text.substr(0, slash));
+  if (!ip && !ip6) throw std::invalid_argument(fmt::format("not an IP prefix: '{}'", text));
+  p.v6 = ip6.has_value();
+  int max = p.v6 ? 128 : 32;
+  p.len = max;
   if (slash != std::string_view::npos) {
     std::string len(text.substr(slash + 1));
     size_t used = 0;
@@ -38,13 +73,20 @@ Prefix ParsePrefix(std::string_view text) {
       n = std::stoi(len, &used);
     } catch (const std::exception&) {
     }
-    if (used != len.size() || n < 0 || n > 32) {
+    if (used != len.size() || n < 0 || n > max) {
       throw std::invalid_argument(fmt::format("bad prefix length in '{}'", text));
     }
     p.len = n;
   }
   // Normalise so that equal prefixes compare equal whatever host bits were written.
-  p.addr = p.len == 0 ? 0 : (*ip >> (32 - p.len)) << (32 - p.len);
+  if (p.v6) {
+    p.addr6 = *ip6;
+    for (int bit = p.len; bit < 128; ++bit) {
+      p.addr6[static_cast<size_t>(bit / 8)] &= static_cast<uint8_t>(~(0x80 >> (bit % 8)));
+    }
+  } else {
+    p.addr = p.len == 0 ? 0 : (*ip >> (32 - p.len)) << (32 - p.len);
+  }
   return p;
 }
 

@@ -3,6 +3,7 @@
 // The lab script renders it from tests/lab/topology.json and the current scenario.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <nlohmann/json_fwd.hpp>
 #include <optional>
@@ -12,21 +13,32 @@
 
 namespace podpath::lab {
 
-// An IPv4 prefix in host byte order. The tailnet emulator only carries IPv4: the lab gives
-// tailscale0 no IPv6 address.
+using IPv6Address = std::array<uint8_t, 16>;  // network byte order
+
+// An IPv4 prefix (addr, host byte order) or an IPv6 one (v6 set, addr6). Tailscale gives
+// every node an IPv4 address in 100.64.0.0/10 and an IPv6 one in fd7a:115c:a1e0::/48, and
+// carries both families; so does the emulator (a dual-stack lab puts both on tailscale0).
 struct Prefix {
+  bool v6 = false;
   uint32_t addr = 0;
+  IPv6Address addr6{};
   int len = 32;
 
   bool Contains(uint32_t ip) const {
-    return len == 0 || (ip >> (32 - len)) == (addr >> (32 - len));
+    return !v6 && (len == 0 || (ip >> (32 - len)) == (addr >> (32 - len)));
   }
+  bool Contains(const IPv6Address& ip) const;
   std::string ToString() const;
+  // The address alone, without the length ("100.84.0.1", "fd7a:115c:a1e0::5401").
+  std::string AddressString() const;
   bool operator==(const Prefix&) const = default;
 };
 
-// Parses "a.b.c.d/n" or "a.b.c.d" (a /32). Throws std::invalid_argument with the text.
+// Parses "a.b.c.d/n", "a.b.c.d" (a /32), "x:y::z/n" or "x:y::z" (a /128). Throws
+// std::invalid_argument with the text.
 Prefix ParsePrefix(std::string_view text);
+std::optional<IPv6Address> ParseIPv6(std::string_view text);
+std::string FormatIPv6(const IPv6Address& ip);
 std::optional<uint32_t> ParseIPv4(std::string_view text);
 std::string FormatIPv4(uint32_t ip);
 

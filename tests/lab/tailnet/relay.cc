@@ -8,8 +8,8 @@ std::string_view DropReasonName(DropReason reason) {
   switch (reason) {
     case DropReason::kNone:
       return "none";
-    case DropReason::kNotIPv4:
-      return "not_ipv4";
+    case DropReason::kNotIP:
+      return "not_ip";
     case DropReason::kMalformed:
       return "malformed";
     case DropReason::kNoPeer:
@@ -46,29 +46,56 @@ uint32_t ReadBE32(const uint8_t* p) {
   return (uint32_t{p[0]} << 24) | (uint32_t{p[1]} << 16) | (uint32_t{p[2]} << 8) | p[3];
 }
 
-bool AnyContains(const std::vector<Prefix>& prefixes, uint32_t ip) {
-  return std::any_of(prefixes.begin(), prefixes.end(),
-                     [ip](const Prefix& p) { return p.Contains(ip); });
+// A packet's source or destination, either family.
+struct Address {
+  bool v6 = false;
+  uint32_t v4 = 0;
+  IPv6Address v6addr{};
+
+  bool In(const Prefix& p) const { return v6 ? p.Contains(v6addr) : p.Contains(v4); }
+};
+
+Address ReadIPv6(const uint8_t* p) {
+  Address a;
+  a.v6 = true;
+  std::copy(p, p + 16, a.v6addr.begin());
+  return a;
+}
+
+bool AnyContains(const std::vector<Prefix>& prefixes, const Address& ip) {
+  return std::any_of(prefixes.begin(), prefixes.end(), [&ip](const Prefix& p) { return ip.In(p); });
 }
 
 }  // namespace
 
 Verdict Router::Route(size_t from, std::span<const uint8_t> packet, std::mt19937_64& rng) const {
   Verdict v;
-  if (packet.empty() || (packet[0] >> 4) != 4) {
-    v.drop = DropReason::kNotIPv4;
+  int version = packet.empty() ? 0 : packet[0] >> 4;
+  if (version != 4 && version != 6) {
+    v.drop = DropReason::kNotIP;
     return v;
   }
-  if (packet.size() < 20 || size_t{(packet[0] & 0x0fu) * 4u} < 20 ||
-      packet.size() < size_t{(packet[0] & 0x0fu) * 4u}) {
-    v.drop = DropReason::kMalformed;
-    return v;
+  Address src, dst;
+  if (version == 4) {
+    if (packet.size() < 20 || size_t{(packet[0] & 0x0fu) * 4u} < 20 ||
+        packet.size() < size_t{(packet[0] & 0x0fu) * 4u}) {
+      v.drop = DropReason::kMalformed;
+      return v;
+    }
+    src.v4 = ReadBE32(&packet[12]);
+    dst.v4 = ReadBE32(&packet[16]);
+  } else {
+    // RFC 8200 section 3: a fixed 40-byte header, source at 8, destination at 24.
+    if (packet.size() < 40) {
+      v.drop = DropReason::kMalformed;
+      return v;
+    }
+    src = ReadIPv6(&packet[8]);
+    dst = ReadIPv6(&packet[24]);
   }
-  uint32_t src = ReadBE32(&packet[12]);
-  uint32_t dst = ReadBE32(&packet[16]);
   const auto& table = tables_[from];
-  auto it = std::find_if(table.begin(), table.end(),
-                         [dst](const Entry& e) { return e.prefix.Contains(dst); });
+  auto it =
+      std::find_if(table.begin(), table.end(), [&dst](const Entry& e) { return dst.In(e.prefix); });
   if (it == table.end()) {
     v.drop = DropReason::kNoPeer;
     return v;

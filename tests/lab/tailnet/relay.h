@@ -16,8 +16,8 @@ namespace podpath::lab {
 
 enum class DropReason {
   kNone,
-  kNotIPv4,      // the lab's tailnet carries IPv4 only
-  kMalformed,    // shorter than its IPv4 header says
+  kNotIP,        // neither an IPv4 nor an IPv6 packet
+  kMalformed,    // shorter than its IPv4 header says, or than an IPv6 header
   kNoPeer,       // no peer's AllowedIPs holds the destination (WireGuard: no route)
   kBlocked,      // the pair's mode is blocked
   kOffline,      // either side is offline

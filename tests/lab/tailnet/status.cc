@@ -26,7 +26,7 @@ nlohmann::ordered_json PrefixList(const std::vector<Prefix>& prefixes) {
 
 nlohmann::ordered_json IPList(const std::vector<Prefix>& prefixes) {
   auto out = nlohmann::ordered_json::array();
-  for (const auto& p : prefixes) out.push_back(FormatIPv4(p.addr));
+  for (const auto& p : prefixes) out.push_back(p.AddressString());
   return out;
 }
 
@@ -67,7 +67,7 @@ nlohmann::ordered_json PeerBase(const Config& config, size_t i, WallTime created
   p["ExitNodeOption"] = false;
   p["Active"] = false;
   p["PeerAPIURL"] = nlohmann::ordered_json::array(
-      {fmt::format("http://{}:{}", FormatIPv4(n.ips.front().addr), 41642)});
+      {fmt::format("http://{}:{}", n.ips.front().AddressString(), 41642)});
   p["InNetworkMap"] = true;
   p["InMagicSock"] = true;
   p["InEngine"] = true;

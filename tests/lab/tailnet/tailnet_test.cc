@@ -62,6 +62,73 @@ TEST(Prefix, ParsesAndNormalises) {
   EXPECT_THROW(ParsePrefix("10.42.0/24"), std::invalid_argument);
 }
 
+std::vector<uint8_t> IPv6Packet(const char* src, const char* dst) {
+  std::vector<uint8_t> p(48, 0);
+  p[0] = 0x60;
+  auto s = *ParseIPv6(src), d = *ParseIPv6(dst);
+  std::copy(s.begin(), s.end(), p.begin() + 8);
+  std::copy(d.begin(), d.end(), p.begin() + 24);
+  return p;
+}
+
+TEST(Prefix, ParsesAndNormalisesIPv6) {
+  EXPECT_EQ(ParsePrefix("2001:cafe:42:3::7/64").ToString(), "2001:cafe:42:3::/64");
+  EXPECT_EQ(ParsePrefix("fd7a:115c:a1e0::5401").ToString(), "fd7a:115c:a1e0::5401/128");
+  EXPECT_EQ(ParsePrefix("fd7a:115c:a1e0::5401").AddressString(), "fd7a:115c:a1e0::5401");
+  EXPECT_EQ(ParsePrefix("2001:cafe:42::/57").ToString(), "2001:cafe:42::/57");
+  EXPECT_TRUE(ParsePrefix("2001:cafe:42:2::/64").Contains(*ParseIPv6("2001:cafe:42:2::9")));
+  EXPECT_FALSE(ParsePrefix("2001:cafe:42:2::/64").Contains(*ParseIPv6("2001:cafe:42:3::9")));
+  EXPECT_TRUE(ParsePrefix("2001:cafe:42::/56").Contains(*ParseIPv6("2001:cafe:42:ff::1")));
+  EXPECT_FALSE(ParsePrefix("2001:cafe:42::/57").Contains(*ParseIPv6("2001:cafe:42:80::1")));
+  // The families never match each other, whatever the bits.
+  EXPECT_FALSE(ParsePrefix("::/0").Contains(*ParseIPv4("10.42.0.5")));
+  EXPECT_FALSE(ParsePrefix("0.0.0.0/0").Contains(*ParseIPv6("::a2a:5")));
+  EXPECT_THROW(ParsePrefix("2001:cafe:42::/129"), std::invalid_argument);
+  EXPECT_THROW(ParsePrefix("2001:cafe:42:::/64"), std::invalid_argument);
+}
+
+TEST(Router, CarriesIPv6LikeIPv4) {
+  // A dual-stack tailnet: each node holds a 100.x and an fd7a:115c:a1e0:: address, the
+  // server advertises both of its pod CIDRs and home1 accepts them.
+  nlohmann::json doc = {
+      {"default_pair", {{"mode", "direct"}, {"delay_ms", 11.5}}},
+      {"nodes",
+       {{{"name", "server"},
+         {"netns", "/s"},
+         {"ips", {"100.99.0.1", "fd7a:115c:a1e0::6301"}},
+         {"advertise_routes", {"10.42.0.0/24", "2001:cafe:42::/64"}}},
+        {{"name", "home1"},
+         {"netns", "/h1"},
+         {"ips", {"100.84.0.1", "fd7a:115c:a1e0::5401"}},
+         {"accept_routes_from", {"server"}}},
+        {{"name", "home2"}, {"netns", "/h2"}, {"ips", {"100.98.0.1", "fd7a:115c:a1e0::6201"}}}}}};
+  Config c = ParseConfig(doc);
+  Router r(c);
+  std::mt19937_64 rng(1);
+  Verdict v = r.Route(1, IPv6Packet("fd7a:115c:a1e0::5401", "2001:cafe:42::"), rng);
+  EXPECT_EQ(v.drop, DropReason::kNone);
+  EXPECT_EQ(v.to, 0u);
+  EXPECT_DOUBLE_EQ(v.delay_ms, 11.5);
+  v = r.Route(0, IPv6Packet("fd7a:115c:a1e0::6301", "fd7a:115c:a1e0::6201"), rng);
+  EXPECT_EQ(v.drop, DropReason::kNone);
+  EXPECT_EQ(v.to, 2u);
+  // home2 accepts no routes: the server's IPv6 pod CIDR is not routable from it.
+  EXPECT_EQ(r.Route(2, IPv6Packet("fd7a:115c:a1e0::6201", "2001:cafe:42::"), rng).drop,
+            DropReason::kNoPeer);
+  // The server's reply from a pod address home1's AllowedIPs for it hold: accepted. From a
+  // pod address of another /64: cryptokey routing drops it.
+  EXPECT_EQ(r.Route(0, IPv6Packet("2001:cafe:42::", "fd7a:115c:a1e0::5401"), rng).drop,
+            DropReason::kNone);
+  EXPECT_EQ(r.Route(0, IPv6Packet("2001:cafe:42:9::", "fd7a:115c:a1e0::5401"), rng).drop,
+            DropReason::kSourceCheck);
+  // LocalAPI: both addresses, IPv4 first, as tailscaled lists them.
+  Traffic t;
+  WallTime now{};
+  auto st = nlohmann::json::parse(BuildStatus(c, 1, t, true, now, now));
+  EXPECT_EQ(st["TailscaleIPs"], nlohmann::json({"100.84.0.1", "fd7a:115c:a1e0::5401"}));
+  EXPECT_EQ(st["Self"]["TailscaleIPs"], st["TailscaleIPs"]);
+}
+
 TEST(Config, RejectsUnknownNodesAndModes) {
   nlohmann::json doc = {{"nodes", {{{"name", "a"}, {"netns", "x"}, {"ips", {"100.64.0.1"}}}}},
                         {"pairs", {{{"a", "a"}, {"b", "ghost"}}}}};
@@ -105,9 +172,12 @@ TEST(Router, ReceiverChecksTheSourceLikeWireGuard) {
   Verdict v = r.Route(0, p, rng);
   EXPECT_TRUE(v.sent);
   EXPECT_EQ(v.drop, DropReason::kSourceCheck);
-  std::vector<uint8_t> v6(40, 0);
-  v6[0] = 0x60;
-  EXPECT_EQ(r.Route(0, v6, rng).drop, DropReason::kNotIPv4);
+  std::vector<uint8_t> other(40, 0);
+  other[0] = 0x50;  // neither version 4 nor 6
+  EXPECT_EQ(r.Route(0, other, rng).drop, DropReason::kNotIP);
+  std::vector<uint8_t> short_v6(39, 0);
+  short_v6[0] = 0x60;
+  EXPECT_EQ(r.Route(0, short_v6, rng).drop, DropReason::kMalformed);
 }
 
 HttpRequest Parse(const std::string& text) {
