@@ -191,11 +191,14 @@ std::vector<std::vector<ProbeGraph::Duty>> ProbeGraph::group_pair_duties(
         if (first || HigherScore{}(candidate, target)) target = candidate;
         first = false;
       }
-      // Each unordered pair has a primary direction, by a coin both directions agree on (the
-      // hash of the pair); a node with more duties than budget keeps its primary ones first, so
-      // a pair of small groups whose owners both overflow still has one of its two directions.
+      // Each unordered pair has a primary direction: from the larger group, which has more
+      // members to share its duties, or between groups of one size by a coin both directions
+      // agree on (the hash of the pair). A node with more duties than budget keeps its
+      // primary ones first, so a pair whose owners both overflow still has one direction.
+      const std::size_t a_size = groups_[a_group].size(), b_size = groups_[b_group].size();
       const bool coin = mix(group_key_[a_group] ^ group_key_[b_group]) & 1;
-      const bool primary = (group_key_[a_group] < group_key_[b_group]) == coin;
+      const bool primary =
+          a_size != b_size ? a_size > b_size : (group_key_[a_group] < group_key_[b_group]) == coin;
       auto& mine = duties[owner.target];
       mine.push_back({(primary ? std::uint64_t{1} << 63 : 0) | (owner.score >> 1), target.target});
       if (mine.size() > 2 * max_peers) keep_highest(mine, max_peers);
