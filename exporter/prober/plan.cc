@@ -6,8 +6,6 @@
 #include <map>
 #include <sstream>
 
-#include "prober/sampling.h"
-
 namespace podpath::prober {
 
 std::string_view to_string(TargetKind kind) {
@@ -23,17 +21,26 @@ std::vector<model::Ipv4> public_addresses(const model::Peer& peer) {
   return out;
 }
 
+std::vector<GraphNode> graph_nodes(const model::PeerSet& peers) {
+  std::vector<GraphNode> nodes;
+  nodes.reserve(peers.peers.size() + 1);
+  nodes.push_back({peers.self_name, peers.self_group});
+  for (const auto& peer : peers.peers) nodes.push_back({peer.name, peer.group});
+  return nodes;
+}
+
 Plan plan_targets(const model::PeerSet& peers, std::size_t max_peers) {
+  return plan_targets(
+      peers, select_probes(graph_nodes(peers), {peers.self_name, peers.self_group}, max_peers));
+}
+
+Plan plan_targets(const model::PeerSet& peers, const ProbeSelection& selection) {
   Plan plan;
   plan.peers_total = peers.peers.size();
-  std::vector<SamplingCandidate> candidates;
-  candidates.reserve(peers.peers.size());
-  // Only a labelled group is always probed: in an ungrouped cluster every pair is same-group
-  // for the latency bound, and probing them all would make --prober.max-peers meaningless.
-  for (const auto& peer : peers.peers)
-    candidates.push_back({peer.name, !peers.ungrouped && peers.same_group_as_self(peer.group)});
-  for (std::size_t index : select_peers(peers.self_name, candidates, max_peers)) {
-    const model::Peer& peer = peers.peers[index];
+  plan.probed_by = selection.probed_by;
+  plan.group_pairs = selection.coverage;
+  for (const model::Peer& peer : peers.peers) {
+    if (!std::binary_search(selection.peers.begin(), selection.peers.end(), peer.name)) continue;
     PeerLabels labels{peer.name, peer.group, peers.same_group_as_self(peer.group)};
     ++plan.peers_probed;
     if (peer.overlay_address) {
