@@ -69,6 +69,7 @@ ALERT_NAMES = (
     "PodpathWireGuardHandshakeStale",
     "PodpathTailscaleKeyExpired",
     "PodpathTailscaleKeyExpiring",
+    "PodpathNodeUnprobed",
     "PodpathCollectorFailing",
     "PodpathExporterDown",
 )
@@ -325,6 +326,22 @@ def build_rules(config, for_divisor=1):
             "{{ $value | humanizeDuration }}: then its tailscaled reaches no peer and pod paths "
             "over the tailnet go down. Re-authenticate it (tailscale up --force-reauth), extend "
             "the key in the admin console, or disable key expiry for the server.",
+        ),
+        alert(
+            "PodpathNodeUnprobed",
+            # Every node computes the whole probe graph (exporter/prober/probe_graph.h), so each
+            # knows how many nodes probe it. None, while it has peers: nothing measures the road
+            # to it, and a fault there would page nobody. A one-node cluster has no peers.
+            _with_node(
+                "podpath_prober_probed_by_nodes == 0\n"
+                "and on (instance, job)\n"
+                "sum by (instance, job) (podpath_prober_peers) > 0"
+            ),
+            "No node probes this node.",
+            "By the probe graph every node computes, no other node probes {{ $labels.node }}: "
+            "the pod paths to it are not measured from anywhere, and a fault on them would alert "
+            "nobody. Check that every exporter runs with the same --prober.max-peers (3 or more) "
+            "and sees the same nodes.",
         ),
         alert(
             "PodpathCollectorFailing",
