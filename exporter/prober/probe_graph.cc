@@ -126,9 +126,9 @@ void ProbeGraph::build_full_mesh() {
 // For each node, the nodes it must probe because their own group cannot give them
 // kMinProbers probers: the watchers of v are the nodes (not already its ring predecessors) with
 // the highest score(u, v) that still have room in their budget once their ring is counted.
-// Nodes are served in ring-hash order, so when room runs short (a budget of a few peers and many
-// single-node groups) which watcher moves on is still decided by names alone; with room to
-// spare, as at the default budget, each node's watchers are simply its highest scores.
+// Nodes are served in rounds, each in ring-hash order, so when room runs short (a budget of a
+// few peers and many single-node groups) which watcher moves on is still decided by names alone;
+// with room to spare, as at the default budget, each node's watchers are its highest scores.
 std::vector<std::vector<ProbeGraph::Duty>> ProbeGraph::watcher_duties(
     const std::vector<std::size_t>& ring_k, std::size_t max_peers) const {
   const std::size_t n = nodes_.size();
@@ -140,30 +140,34 @@ std::vector<std::vector<ProbeGraph::Duty>> ProbeGraph::watcher_duties(
   std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
     return hash_[a] != hash_[b] ? hash_[a] < hash_[b] : a < b;
   });
-  for (std::uint32_t v : order) {
-    const std::size_t group = group_of_[v];
-    const std::size_t k = ring_k[group];
-    const std::size_t deficit = want - k;
-    const std::size_t size = groups_[group].size();
-    // The `deficit` (at most 3) highest, kept sorted by insertion.
-    Scored best[kMinProbers];
-    std::size_t found = 0;
-    for (std::size_t u = 0; u < n; ++u) {
-      if (u == v || ring_k[group_of_[u]] + duties[u].size() >= max_peers) continue;
-      if (group_of_[u] == group) {
-        const std::size_t behind = (ring_index_[v] + size - ring_index_[u]) % size;
-        if (behind >= 1 && behind <= k) continue;  // already probes v along the ring
+  // Round r gives every node that lacks more than r watchers one more, so that when room runs
+  // short every node has one before any has two.
+  std::vector<std::vector<std::uint32_t>> watching(n);
+  for (std::size_t round = 0; round < want; ++round) {
+    for (std::uint32_t v : order) {
+      const std::size_t group = group_of_[v];
+      const std::size_t k = ring_k[group];
+      if (want - k <= round) continue;
+      const std::size_t size = groups_[group].size();
+      const auto& already = watching[v];
+      Scored best{0, 0};
+      bool found = false;
+      for (std::size_t u = 0; u < n; ++u) {
+        if (u == v || ring_k[group_of_[u]] + duties[u].size() >= max_peers) continue;
+        if (group_of_[u] == group) {
+          const std::size_t behind = (ring_index_[v] + size - ring_index_[u]) % size;
+          if (behind >= 1 && behind <= k) continue;  // already probes v along the ring
+        }
+        Scored candidate{score(u, v), static_cast<std::uint32_t>(u)};
+        if (found && !HigherScore{}(candidate, best)) continue;
+        if (std::find(already.begin(), already.end(), candidate.target) != already.end()) continue;
+        best = candidate;
+        found = true;
       }
-      Scored candidate{score(u, v), static_cast<std::uint32_t>(u)};
-      if (found == deficit && !HigherScore{}(candidate, best[found - 1])) continue;
-      std::size_t at = found < deficit ? found++ : found - 1;
-      while (at > 0 && HigherScore{}(candidate, best[at - 1])) {
-        best[at] = best[at - 1];
-        --at;
-      }
-      best[at] = candidate;
+      if (!found) continue;
+      watching[v].push_back(best.target);
+      duties[best.target].push_back({best.score, v});
     }
-    for (std::size_t i = 0; i < found; ++i) duties[best[i].target].push_back({best[i].score, v});
   }
   return duties;
 }
