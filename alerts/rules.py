@@ -329,19 +329,30 @@ def build_rules(config, for_divisor=1):
         ),
         alert(
             "PodpathNodeUnprobed",
-            # Every node computes the whole probe graph (exporter/prober/probe_graph.h), so each
-            # knows how many nodes probe it. None, while it has peers: nothing measures the road
-            # to it, and a fault there would page nobody. A one-node cluster has no peers.
+            # Two views of "nobody probes this node", for a node that has peers (a one-node
+            # cluster has nobody to probe it). The graph's: every exporter computes the whole
+            # probe graph (exporter/prober/probe_graph.h) and exports its own in-degree. What
+            # happened: no exporter's probe series names the node, e.g. because the nodes the
+            # graph gave it as probers run no exporter, or disagree on the graph's input.
             _with_node(
-                "podpath_prober_probed_by_nodes == 0\n"
+                "(\n"
+                "  podpath_prober_probed_by_nodes == 0\n"
+                "  or\n"
+                "  sum by (instance, job) (\n"
+                "    podpath_node_info\n"
+                "    unless on (node)\n"
+                "    label_replace(count by (peer) (podpath_probe_requests_total), "
+                '"node", "$1", "peer", "(.+)")\n'
+                "  )\n"
+                ")\n"
                 "and on (instance, job)\n"
                 "sum by (instance, job) (podpath_prober_peers) > 0"
             ),
             "No node probes this node.",
-            "By the probe graph every node computes, no other node probes {{ $labels.node }}: "
-            "the pod paths to it are not measured from anywhere, and a fault on them would alert "
-            "nobody. Check that every exporter runs with the same --prober.max-peers (3 or more) "
-            "and sees the same nodes.",
+            "No podpath exporter probes {{ $labels.node }}: the pod paths to it are not measured "
+            "from anywhere, and a fault on them would alert nobody. Either the probe graph its "
+            "exporter computes gives it no prober, or no exporter's probe series names it (the "
+            "nodes that should probe it run no exporter, or do not see the same nodes).",
         ),
         alert(
             "PodpathCollectorFailing",
