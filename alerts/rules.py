@@ -69,6 +69,7 @@ ALERT_NAMES = (
     "PodpathWireGuardHandshakeStale",
     "PodpathTailscaleKeyExpired",
     "PodpathTailscaleKeyExpiring",
+    "PodpathNodeUnprobed",
     "PodpathCollectorFailing",
     "PodpathExporterDown",
 )
@@ -325,6 +326,33 @@ def build_rules(config, for_divisor=1):
             "{{ $value | humanizeDuration }}: then its tailscaled reaches no peer and pod paths "
             "over the tailnet go down. Re-authenticate it (tailscale up --force-reauth), extend "
             "the key in the admin console, or disable key expiry for the server.",
+        ),
+        alert(
+            "PodpathNodeUnprobed",
+            # Two views of "nobody probes this node", for a node that has peers (a one-node
+            # cluster has nobody to probe it). The graph's: every exporter computes the whole
+            # probe graph (exporter/prober/probe_graph.h) and exports its own in-degree. What
+            # happened: no exporter's probe series names the node, e.g. because the nodes the
+            # graph gave it as probers run no exporter, or disagree on the graph's input.
+            _with_node(
+                "(\n"
+                "  podpath_prober_probed_by_nodes == 0\n"
+                "  or\n"
+                "  sum by (instance, job) (\n"
+                "    podpath_node_info\n"
+                "    unless on (node)\n"
+                "    label_replace(count by (peer) (podpath_probe_requests_total), "
+                '"node", "$1", "peer", "(.+)")\n'
+                "  )\n"
+                ")\n"
+                "and on (instance, job)\n"
+                "sum by (instance, job) (podpath_prober_peers) > 0"
+            ),
+            "No node probes this node.",
+            "No podpath exporter probes {{ $labels.node }}: the pod paths to it are not measured "
+            "from anywhere, and a fault on them would alert nobody. Either the probe graph its "
+            "exporter computes gives it no prober, or no exporter's probe series names it (the "
+            "nodes that should probe it run no exporter, or do not see the same nodes).",
         ),
         alert(
             "PodpathCollectorFailing",

@@ -77,9 +77,13 @@ std::optional<std::int64_t> ProbeLoop::next_turn_ns(std::int64_t now) {
 }
 
 void ProbeLoop::reconcile(const model::PeerSet& peers, std::int64_t now) {
-  Plan plan = plan_targets(peers, config_.max_peers);
+  Plan plan = plan_targets(
+      peers,
+      graph_.select(graph_nodes(peers), {peers.self_name, peers.self_group}, config_.max_peers));
   peers_total_ = plan.peers_total;
   peers_probed_ = plan.peers_probed;
+  probed_by_ = plan.probed_by;
+  group_pairs_ = plan.group_pairs;
   reconcile_echo(plan, now);
   reconcile_pmtu(plan, now);
   reconcile_exposure(plan, now);
@@ -551,6 +555,9 @@ void ProbeLoop::publish(std::int64_t now) {
   });
   snapshot->peers_total = peers_total_;
   snapshot->peers_probed = peers_probed_;
+  snapshot->probed_by = probed_by_;
+  snapshot->group_pairs = group_pairs_.pairs;
+  snapshot->group_pairs_covered = group_pairs_.covered;
   snapshot->timestamp_fallbacks = timestamp_fallbacks_;
   snapshot->receive_drops = icmp_.receive_drops();
   if (icmp6_) {

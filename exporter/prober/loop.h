@@ -27,6 +27,7 @@
 #include "prober/packet.h"
 #include "prober/plan.h"
 #include "prober/pmtu.h"
+#include "prober/probe_graph.h"
 #include "prober/snapshot.h"
 
 namespace podpath::prober {
@@ -168,7 +169,9 @@ class ProbeLoop {
   JobTable<std::tuple<std::string, TargetKind, model::Family>, EchoJob> echo_;
   JobTable<std::pair<std::string, model::Family>, PmtuJob> pmtu_;          // by (peer, family)
   JobTable<std::pair<std::string, std::uint32_t>, ExposureJob> exposure_;  // by (peer, address)
-  std::size_t peers_total_ = 0, peers_probed_ = 0;
+  ProbeGraphCache graph_;  // rebuilt only when names, groups or the budget change
+  std::size_t peers_total_ = 0, peers_probed_ = 0, probed_by_ = 0;
+  GroupCoverage group_pairs_;
   std::uint64_t timestamp_fallbacks_ = 0;
   bool dirty_ = true;
   std::int64_t last_publish_ns_ = 0;

@@ -118,6 +118,31 @@ ProberConfig config_from_flags(const ProberFlags& flags, const module::ModuleCon
   return config;
 }
 
+// Issue #17's budget: at most this many echo requests per second leave one node. Each probed
+// peer costs two per --prober.interval (overlay and underlay): the default 100 peers at 1s.
+constexpr double kProbesPerSecondBudget = 200;
+
+// Says once at start when the flags allow more than the budget, so that a node sending more is
+// never a surprise.
+void report_budget(const ProberFlags& flags, base::Logger& log) {
+  if (flags.max_peers == 0) {
+    log.warn(
+        "prober: --prober.max-peers=0 probes every peer: probes per second and per-peer "
+        "series grow with the cluster, beyond the budget of 200 probes/s per node",
+        {{"budget_probes_per_second", fmt::format("{:g}", kProbesPerSecondBudget)}});
+    return;
+  }
+  const double interval = std::chrono::duration<double>(flags.interval).count();
+  const double rate = 2.0 * static_cast<double>(flags.max_peers) / interval;
+  if (rate > kProbesPerSecondBudget)
+    log.warn(
+        "prober: --prober.max-peers and --prober.interval allow more than the budget of 200 "
+        "probes/s per node",
+        {{"max_peers", std::to_string(flags.max_peers)},
+         {"interval_seconds", fmt::format("{:g}", interval)},
+         {"probes_per_second", fmt::format("{:g}", rate)}});
+}
+
 // --prober.static-targets, when given.
 std::optional<std::vector<model::Peer>> read_static_targets(const std::string& path) {
   if (path.empty()) return std::nullopt;
@@ -218,8 +243,11 @@ void ProberModule::add_flags(CLI::App& app) {
                  "RTT histogram bucket bounds in seconds, comma-separated (default: 50us "
                  "doubling 20 times, as smokeping_prober).");
   app.add_option("--prober.max-peers", flags_.max_peers,
-                 "Probe at most this many peers, chosen by rendezvous hashing; peers of "
-                 "this node's group are always probed. 0 probes all.")
+                 "Probe at most this many peers (2 probes each per --prober.interval; 100 at 1s "
+                 "is the 200 probes/s budget). Which ones: a probe graph every node computes "
+                 "alike, that keeps most of this node's group, probes every pair of groups and "
+                 "every node from at least 3 others. Every node should have the same value. "
+                 "0 probes all.")
       ->capture_default_str();
   module::add_duration_flag(app, "--prober.pmtu-interval", flags_.pmtu_interval,
                             "Time between path MTU searches per peer (0 disables).",
@@ -270,6 +298,7 @@ void feed_peers(const std::shared_ptr<Prober>& prober, module::ModuleContext& co
 std::vector<std::shared_ptr<metrics::Collector>> ProberModule::start(
     module::ModuleContext& context) {
   ProberConfig config = config_from_flags(flags_, context);
+  report_budget(flags_, context.log);
   std::optional<std::vector<model::Peer>> static_peers = read_static_targets(flags_.static_targets);
   std::function<std::uint64_t()> random = seeded_random();
   Sockets sockets = open_sockets(config, random, context.log);

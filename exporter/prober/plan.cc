@@ -6,8 +6,6 @@
 #include <map>
 #include <sstream>
 
-#include "prober/sampling.h"
-
 namespace podpath::prober {
 
 std::string_view to_string(TargetKind kind) {
@@ -43,46 +41,52 @@ std::vector<model::Ipv4> public_addresses(const model::Peer& peer) {
   return out;
 }
 
+std::vector<GraphNode> graph_nodes(const model::PeerSet& peers) {
+  std::vector<GraphNode> nodes;
+  nodes.reserve(peers.peers.size() + 1);
+  nodes.push_back({peers.self_name, peers.self_group});
+  // The graph joins nodes, not roads: a dual-stack peer's two Peers (next to each other,
+  // PeerSet is sorted by name then family) are one node, probed in both families or not at all.
+  for (const auto& peer : peers.peers)
+    if (nodes.size() == 1 || nodes.back().name != peer.name)
+      nodes.push_back({peer.name, peer.group});
+  return nodes;
+}
+
 Plan plan_targets(const model::PeerSet& peers, std::size_t max_peers) {
+  return plan_targets(
+      peers, select_probes(graph_nodes(peers), {peers.self_name, peers.self_group}, max_peers));
+}
+
+Plan plan_targets(const model::PeerSet& peers, const ProbeSelection& selection) {
   Plan plan;
-  // Sampling picks nodes, not roads: a dual-stack peer is probed in both families or not at
-  // all. PeerSet lists a node's roads next to each other (sorted by name, then family).
-  std::vector<SamplingCandidate> candidates;
-  std::vector<std::size_t> first_road;  // index in peers.peers of each candidate's first road
-  for (std::size_t i = 0; i < peers.peers.size(); ++i) {
-    const model::Peer& peer = peers.peers[i];
-    if (!candidates.empty() && candidates.back().name == peer.name) continue;
-    // Only a labelled group is always probed: in an ungrouped cluster every pair is
-    // same-group for the latency bound, and probing them all would make --prober.max-peers
-    // meaningless.
-    candidates.push_back({peer.name, !peers.ungrouped && peers.same_group_as_self(peer.group)});
-    first_road.push_back(i);
-  }
-  plan.peers_total = candidates.size();
-  for (std::size_t chosen : select_peers(peers.self_name, candidates, max_peers)) {
-    ++plan.peers_probed;
-    for (std::size_t i = first_road[chosen];
-         i < peers.peers.size() && peers.peers[i].name == candidates[chosen].name; ++i) {
-      const model::Peer& peer = peers.peers[i];
-      const PeerLabels labels{peer.name, peer.group, peers.same_group_as_self(peer.group),
-                              peer.family};
-      if (peer.overlay_address) {
-        plan.echo.push_back(echo_spec(labels, TargetKind::kOverlay, *peer.overlay_address));
-        plan.pmtu.push_back(pmtu_spec(labels, *peer.overlay_address));
-      }
-      if (peer.vtep_address)
-        plan.echo.push_back(echo_spec(labels, TargetKind::kUnderlay, *peer.vtep_address));
-      // The exposure probe sends a VXLAN frame: only to a peer that takes VXLAN. A peer whose
-      // annotations name another backend (wireguard, host-gw) has no VXLAN port to expose.
-      // It speaks IPv4 VXLAN to flannel.1 only (an IPv6 road's flannel-v6.1 has its own
-      // MAC and answers on IPv6).
-      const bool takes_vxlan = !peer.cluster || peer.cluster->backend_type.empty() ||
-                               peer.cluster->backend_type == "vxlan";
-      if (peer.family == model::Family::kIpv4 && peer.overlay_address && !peer.vtep_mac.empty() &&
-          takes_vxlan) {
-        for (auto address : public_addresses(peer))
-          plan.exposure.push_back({labels, address, v4(*peer.overlay_address), peer.vtep_mac});
-      }
+  plan.probed_by = selection.probed_by;
+  plan.group_pairs = selection.coverage;
+  const std::string* previous = nullptr;
+  for (const model::Peer& peer : peers.peers) {
+    const bool new_node = previous == nullptr || *previous != peer.name;
+    previous = &peer.name;
+    if (new_node) ++plan.peers_total;
+    if (!std::binary_search(selection.peers.begin(), selection.peers.end(), peer.name)) continue;
+    if (new_node) ++plan.peers_probed;
+    const PeerLabels labels{peer.name, peer.group, peers.same_group_as_self(peer.group),
+                            peer.family};
+    if (peer.overlay_address) {
+      plan.echo.push_back(echo_spec(labels, TargetKind::kOverlay, *peer.overlay_address));
+      plan.pmtu.push_back(pmtu_spec(labels, *peer.overlay_address));
+    }
+    if (peer.vtep_address)
+      plan.echo.push_back(echo_spec(labels, TargetKind::kUnderlay, *peer.vtep_address));
+    // The exposure probe sends a VXLAN frame: only to a peer that takes VXLAN. A peer whose
+    // annotations name another backend (wireguard, host-gw) has no VXLAN port to expose. It
+    // speaks IPv4 VXLAN to flannel.1 only (an IPv6 road's flannel-v6.1 has its own MAC and
+    // answers on IPv6).
+    const bool takes_vxlan = !peer.cluster || peer.cluster->backend_type.empty() ||
+                             peer.cluster->backend_type == "vxlan";
+    if (peer.family == model::Family::kIpv4 && peer.overlay_address && !peer.vtep_mac.empty() &&
+        takes_vxlan) {
+      for (auto address : public_addresses(peer))
+        plan.exposure.push_back({labels, address, v4(*peer.overlay_address), peer.vtep_mac});
     }
   }
   return plan;

@@ -12,6 +12,7 @@
 #include "model/ip.h"
 #include "model/peer.h"
 #include "model/peer_labels.h"
+#include "prober/probe_graph.h"
 
 namespace podpath::prober {
 
@@ -50,9 +51,17 @@ struct Plan {
   std::vector<ExposureSpec> exposure;
   std::size_t peers_total = 0;
   std::size_t peers_probed = 0;
+  std::size_t probed_by = 0;  // nodes whose probes include this node, by the same graph
+  GroupCoverage group_pairs;  // of the whole graph
 };
 
-// max_peers == 0 probes every peer; otherwise select_peers() picks them.
+// The probe graph's input from a peer set: this node and every peer, with their groups.
+std::vector<GraphNode> graph_nodes(const model::PeerSet& peers);
+
+// Probes the peers `selection` names (probe_graph.h).
+Plan plan_targets(const model::PeerSet& peers, const ProbeSelection& selection);
+
+// The same, computing the probe graph: max_peers == 0 probes every peer.
 Plan plan_targets(const model::PeerSet& peers, std::size_t max_peers);
 
 // The public addresses of a peer the exposure probe may send to: its ExternalIPs and a

@@ -12,7 +12,7 @@
 namespace podpath::prober {
 
 // A stable 64-bit hash (FNV-1a followed by a splitmix64 finalizer): the same on every node and
-// every run, which the phase and the rendezvous sampling rely on.
+// every run, which the phase and the probe graph rely on.
 std::uint64_t stable_hash(std::string_view text);
 
 // Mixes 64 bits (splitmix64's finalizer); used to combine hashes.

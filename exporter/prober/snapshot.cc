@@ -80,14 +80,28 @@ MetricFamily exposure_family(const std::vector<ExposureResult>& results) {
   return exposed;
 }
 
-// The prober about itself: sampling, timestamp fallbacks, queue drops, its socket.
+// The prober about itself: the probe graph, timestamp fallbacks, queue drops, its socket.
 std::vector<MetricFamily> self_families(const Snapshot& snapshot) {
-  MetricFamily peers("podpath_prober_peers",
-                     "Peers known, by whether --prober.max-peers sampling selected them.",
-                     MetricType::kGauge);
+  MetricFamily peers(
+      "podpath_prober_peers",
+      "Peers known, by whether this node's part of the probe graph (--prober.max-peers) "
+      "includes them.",
+      MetricType::kGauge);
   peers.add({{"selection", "probed"}}, static_cast<double>(snapshot.peers_probed));
   peers.add({{"selection", "skipped"}},
             static_cast<double>(snapshot.peers_total - snapshot.peers_probed));
+  MetricFamily probed_by("podpath_prober_probed_by_nodes",
+                         "Nodes whose probes include this node, from the probe graph every node "
+                         "computes from the cluster's node list.",
+                         MetricType::kGauge);
+  probed_by.add({}, static_cast<double>(snapshot.probed_by));
+  MetricFamily group_pairs("podpath_prober_group_pairs",
+                           "Pairs of groups in the cluster, by whether the probe graph probes at "
+                           "least one pair of their nodes.",
+                           MetricType::kGauge);
+  group_pairs.add({{"coverage", "covered"}}, static_cast<double>(snapshot.group_pairs_covered));
+  group_pairs.add({{"coverage", "uncovered"}},
+                  static_cast<double>(snapshot.group_pairs - snapshot.group_pairs_covered));
   MetricFamily fallbacks("podpath_prober_timestamp_fallbacks_total",
                          "Replies timed with the monotonic clock because a kernel timestamp "
                          "was missing.",
@@ -110,7 +124,7 @@ std::vector<MetricFamily> self_families(const Snapshot& snapshot) {
                 {"timestamps", snapshot.kernel_timestamps_v6 ? "kernel" : "user"},
                 {"family", "ipv6"}},
                1);
-  return {peers, fallbacks, drops, socket};
+  return {peers, probed_by, group_pairs, fallbacks, drops, socket};
 }
 
 }  // namespace

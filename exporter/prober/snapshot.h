@@ -49,6 +49,9 @@ struct Snapshot {
   std::vector<ExposureResult> exposure;
   std::size_t peers_total = 0;
   std::size_t peers_probed = 0;
+  std::size_t probed_by = 0;              // nodes whose probes include this node (probe_graph.h)
+  std::size_t group_pairs = 0;            // pairs of distinct groups in the cluster
+  std::size_t group_pairs_covered = 0;    // of which the graph probes at least one node pair
   std::uint64_t timestamp_fallbacks = 0;  // replies timed with the monotonic clock
   std::uint64_t receive_drops = 0;        // replies lost to a full socket queue
   std::string socket_mode;                // raw or datagram

@@ -90,6 +90,17 @@ while :; do
 done
 ok "baseline: 6 exporters up, no podpath alert for 20 s ($(($(date +%s) - t0)) s after up)"
 
+# The probe graph below its budget (issue #17): the lab's 6 nodes keep the full mesh, so every
+# exporter computes that 5 nodes probe it, and the probe series in Prometheus agree.
+probed_by=$(prom 'count(podpath_prober_probed_by_nodes == 5)' | jq -r '.data.result[0].value[1] // 0')
+probers=$(prom 'count(count by (peer) (podpath_probe_requests_total{target="overlay"}) == 5)' |
+  jq -r '.data.result[0].value[1] // 0')
+if [[ $probed_by == 6 && $probers == 6 ]]; then
+  ok "probe graph: every node probed by the 5 others, by its own exporter's graph and by the probe series"
+else
+  fail "probe graph: $probed_by exporters say 5 nodes probe them, $probers nodes have 5 probers in Prometheus (want 6 and 6)"
+fi
+
 # switch_to SCENARIO ALERT WANT TIMEOUT WHAT: applies SCENARIO and waits until ALERT reaches
 # WANT at the webhook; MARK is left at the webhook's length before the switch.
 switch_to() {

@@ -1,5 +1,6 @@
 #include "prober/plan.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 namespace podpath::prober {
@@ -92,23 +93,51 @@ TEST(Plan, NoVxlanExposureProbeToAWireguardPeer) {
   EXPECT_EQ(plan_targets(set, 0).exposure.size(), 1u);
 }
 
-TEST(Plan, SamplingLimitsPeers) {
-  auto plan = plan_targets(field_report(), 1);
-  // Both lima peers are in this node's group and always kept; nothing else fits.
-  EXPECT_EQ(plan.peers_probed, 2u);
-  EXPECT_EQ(plan.peers_total, 4u);
-  for (const auto& e : plan.echo) EXPECT_TRUE(e.labels.same_group) << e.labels.peer;
+// Five nodes fit any budget of 4 or more: every peer is probed, and probes this node.
+TEST(Plan, BelowTheBudgetEveryPeerIsProbed) {
+  auto plan = plan_targets(field_report(), 4);
+  EXPECT_EQ(plan.peers_probed, 4u);
+  EXPECT_EQ(plan.probed_by, 4u);
 }
 
-// An unlabelled cluster is one group for the latency bound (every pair same_group), but
-// --prober.max-peers still samples it: only a labelled group is always probed.
-TEST(Plan, AnUngroupedClusterIsSampledAndEveryPairIsSameGroup) {
+// Over the budget the probe graph decides: at most max_peers peers, and the plan follows the
+// graph's choice for this node, whatever its labels.
+TEST(Plan, TheProbeGraphLimitsPeers) {
+  model::PeerSet set;
+  set.self_name = "node-000";
+  set.self_group = "site-0";
+  for (int i = 1; i < 60; ++i) {
+    auto p = peer("", "", "10.42.1.0", "192.168.1.1");
+    p.name = fmt::format("node-{:03d}", i);
+    p.group = fmt::format("site-{}", i % 6);
+    set.peers.push_back(p);
+  }
+  auto plan = plan_targets(set, 10);
+  EXPECT_EQ(plan.peers_total, 59u);
+  EXPECT_EQ(plan.peers_probed, 10u);
+  auto selection = select_probes(graph_nodes(set), {"node-000", "site-0"}, 10);
+  EXPECT_EQ(plan.probed_by, selection.probed_by);
+  EXPECT_GE(plan.probed_by, 3u);
+  std::vector<std::string> probed;
+  for (const auto& e : plan.echo)
+    if (e.target == TargetKind::kOverlay) probed.push_back(e.labels.peer);
+  EXPECT_EQ(probed, selection.peers);
+  std::size_t same_group = 0;
+  for (const auto& e : plan.echo)
+    if (e.target == TargetKind::kOverlay && e.labels.same_group) ++same_group;
+  EXPECT_EQ(same_group, 9u);  // the whole of site-0 (9 more nodes) fits in the 10
+}
+
+// An unlabelled cluster is one group for the latency bound (every pair same_group), and one
+// ring in the probe graph.
+TEST(Plan, AnUngroupedClusterIsOneGroupAndEveryPairIsSameGroup) {
   model::PeerSet set = field_report();
   set.self_group.clear();
   for (auto& p : set.peers) p.group.clear();
   set.ungrouped = true;
-  auto plan = plan_targets(set, 1);
-  EXPECT_EQ(plan.peers_probed, 1u);
+  auto plan = plan_targets(set, 3);
+  EXPECT_EQ(plan.peers_probed, 3u);
+  EXPECT_EQ(plan.probed_by, 3u);
   for (const auto& e : plan.echo) EXPECT_TRUE(e.labels.same_group) << e.labels.peer;
 }
 

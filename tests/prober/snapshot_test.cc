@@ -44,6 +44,9 @@ Snapshot sample() {
   s.exposure.push_back({server, *model::Ipv4::parse("54.250.1.10"), true});
   s.peers_total = 5;
   s.peers_probed = 2;
+  s.probed_by = 4;
+  s.group_pairs = 3;
+  s.group_pairs_covered = 2;
   s.timestamp_fallbacks = 1;
   s.receive_drops = 2;
   s.socket_mode = "raw";
