@@ -144,14 +144,31 @@ def build_rules(config, for_divisor=1):
         },
         {
             "record": overlay_mtu,
-            # The largest packet a pod on this node may send into the overlay: the MTU flannel
-            # hands to pods (subnet.env) or the VXLAN device's own, whichever is larger.
+            # The largest packet a pod on this node may send into the overlay, per family:
+            # IPv4, the MTU flannel hands to pods (subnet.env) or flannel.N's own, whichever is
+            # larger; IPv6, flannel-v6.N's own (the kernel caps it at its device's MTU - 70
+            # while subnet.env's one FLANNEL_MTU is the IPv4 figure), else subnet.env's.
             "expr": (
-                "max by (instance, job) (\n"
-                "  podpath_flannel_mtu_bytes\n"
+                "label_replace(\n"
+                "  max by (instance, job) (\n"
+                "    podpath_flannel_mtu_bytes\n"
+                "    or\n"
+                "    podpath_link_mtu_bytes\n"
+                "    * on (instance, job, device) group_left ()\n"
+                '      podpath_link_info{kind="vxlan", device!~"flannel-v6[.].*"}\n'
+                "  ),\n"
+                '  "family", "ipv4", "", ""\n'
+                ")\n"
+                "or\n"
+                "label_replace(\n"
+                "  max by (instance, job) (\n"
+                "    podpath_link_mtu_bytes\n"
+                "    * on (instance, job, device) group_left ()\n"
+                '      podpath_link_info{kind="vxlan", device=~"flannel-v6[.].*"}\n'
+                "  )\n"
                 "  or\n"
-                "  podpath_link_mtu_bytes\n"
-                '  * on (instance, job, device) group_left () podpath_link_info{kind="vxlan"}\n'
+                "  max by (instance, job) (podpath_flannel_mtu_bytes),\n"
+                '  "family", "ipv6", "", ""\n'
                 ")"
             ),
         },
@@ -256,16 +273,16 @@ def build_rules(config, for_divisor=1):
             _with_node(
                 "(\n"
                 "  podpath_peer_path_mtu_bytes > 0\n"
-                "  and on (instance, job, peer)\n"
+                "  and on (instance, job, peer, family)\n"
                 '  podpath_peer_path_info{carrier=~"vxlan|wireguard"}\n'
                 ")\n"
-                f"< on (instance, job) group_left ()\n  {overlay_mtu}"
+                f"< on (instance, job, family) group_left ()\n  {overlay_mtu}"
             ),
             "The path to a peer carries smaller packets than pods send.",
             "The {{ $labels.source }} path MTU from {{ $labels.node }} to {{ $labels.peer }} is "
             "{{ $value }} bytes, below the overlay MTU of "
-            f"{{{{ with printf `{overlay_mtu}{{instance=%q,job=%q}}` $labels.instance "
-            "$labels.job | query }}{{ . | first | value }}{{ end }} bytes: full-size pod packets "
+            f"{{{{ with printf `{overlay_mtu}{{instance=%q,job=%q,family=%q}}` $labels.instance "
+            "$labels.job $labels.family | query }}{{ . | first | value }}{{ end }} bytes: full-size pod packets "
             "are fragmented or silently dropped (double encapsulation, MTU black hole).",
         ),
         alert(
@@ -286,7 +303,7 @@ def build_rules(config, for_divisor=1):
                 "  or\n"
                 "  podpath_wireguard_peer_never_handshaked == 1\n"
                 ")\n"
-                "and on (instance, job, peer, device)\n"
+                "and on (instance, job, peer, family, device)\n"
                 "(\n"
                 f"  rate(podpath_wireguard_peer_tx_bytes_total[{window}]) > 0\n"
                 "  or\n"
