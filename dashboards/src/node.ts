@@ -29,7 +29,9 @@ export const NODE_UID = "podpath-node";
 // $instance is the exporter of the chosen $node (hidden variable): selecting by it needs no
 // join with podpath_node_info on every panel.
 const mine = `job=~"$job", instance=~"$instance"`;
-const peers = `${mine}, peer=~"$peer"`;
+// A dual-stack peer has a road per address family; "All" also matches series of exporters from
+// before the family label (an empty label matches ".*").
+const peers = `${mine}, peer=~"$peer", family=~"$family"`;
 
 export function nodeDetail(bounds: LatencyBounds): dashboard.DashboardBuilder {
   return (
@@ -52,6 +54,9 @@ export function nodeDetail(bounds: LatencyBounds): dashboard.DashboardBuilder {
         }),
       )
       .withVariable(labelVariable("peer", "Peer", `label_values(podpath_peer_path_info{${mine}}, peer)`, { multi: true }))
+      .withVariable(
+        labelVariable("family", "Family", `label_values(podpath_peer_path_info{${mine}}, family)`, { multi: true }),
+      )
       .link(
         new dashboard.DashboardLinkBuilder("Cluster overview")
           .type(dashboard.DashboardLinkType.Dashboards)

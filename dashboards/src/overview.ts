@@ -31,7 +31,9 @@ import {
 
 export const OVERVIEW_UID = "podpath-overview";
 
-const peers = `job=~"$job", peer=~"$peer"`;
+// A dual-stack peer has a road per address family; "All" also matches series of exporters from
+// before the family label (an empty label matches ".*").
+const peers = `job=~"$job", peer=~"$peer", family=~"$family"`;
 const bookkeeping = ["Time", "Value", "__name__", "instance", "job", "same_group"];
 
 function bigNumber(title: string, description: string, expr: string, steps: dashboard.Threshold[]) {
@@ -150,6 +152,9 @@ export function overview(bounds: LatencyBounds): dashboard.DashboardBuilder {
       .withVariable(labelVariable("job", "Job", "label_values(podpath_node_info, job)", { multi: true }))
       .withVariable(labelVariable("node", "Node", 'label_values(podpath_node_info{job=~"$job"}, node)', { multi: true }))
       .withVariable(labelVariable("peer", "Peer", 'label_values(podpath_peer_path_info{job=~"$job"}, peer)', { multi: true }))
+      .withVariable(
+        labelVariable("family", "Family", 'label_values(podpath_peer_path_info{job=~"$job"}, family)', { multi: true }),
+      )
       .link(
         new dashboard.DashboardLinkBuilder("Node detail")
           .type(dashboard.DashboardLinkType.Dashboards)

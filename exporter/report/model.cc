@@ -123,7 +123,7 @@ std::map<std::string, CellMarks> marks_by_peer(const std::vector<analysis::Findi
   std::map<std::string, CellMarks> by_peer;
   for (const auto& f : findings) {
     if (f.peer.empty()) continue;
-    CellMarks& marks = by_peer[f.peer];
+    CellMarks& marks = by_peer[road_name(f.peer, f.family.value_or(model::Family::kIpv4))];
     worsen(marks.row, f.severity);
     if (std::string* cell = cell_of(marks, f.code)) worsen(*cell, f.severity);
   }
@@ -199,7 +199,7 @@ std::vector<RoadStep> road_of(const PeerVerdict& v, const analysis::NodeReport& 
 }
 
 PeerRow peer_row(const PeerVerdict& v, const analysis::NodeReport& report, CellMarks marks) {
-  PeerRow row{v.peer,
+  PeerRow row{road_name(v.peer, v.family),
               v.group,
               std::string(to_string(v.carrier)),
               route_text(v),
@@ -225,7 +225,8 @@ ReportModel make_model(const analysis::NodeReport& report) {
   model.tailscale = tailscale_lines(report);
   model.device_chain = report.device_chain;
   auto marks = marks_by_peer(report.findings);
-  for (const auto& v : report.peers) model.peers.push_back(peer_row(v, report, marks[v.peer]));
+  for (const auto& v : report.peers)
+    model.peers.push_back(peer_row(v, report, marks[road_name(v.peer, v.family)]));
   model.findings = report.findings;
   model.finding_groups = group_findings(report.findings);
   model.notes = report.notes;
@@ -240,12 +241,17 @@ std::vector<FindingGroup> group_findings(const std::vector<analysis::Finding>& f
     if (added) groups.push_back(FindingGroup{f.severity, f.code, {}, {}, {}});
     FindingGroup& group = groups[it->second];
     group.severity = std::max(group.severity, f.severity);
-    if (!f.peer.empty()) group.peers.push_back(f.peer);
+    if (!f.peer.empty())
+      group.peers.push_back(road_name(f.peer, f.family.value_or(model::Family::kIpv4)));
     group.evidence.push_back(f.message);
     if (std::find(group.fixes.begin(), group.fixes.end(), f.fix) == group.fixes.end())
       group.fixes.push_back(f.fix);
   }
   return groups;
+}
+
+std::string road_name(const std::string& peer, model::Family family) {
+  return family == model::Family::kIpv6 ? peer + " (IPv6)" : peer;
 }
 
 }  // namespace podpath::report

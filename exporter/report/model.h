@@ -36,7 +36,7 @@ struct RoadStep {
 
 // One row of the peer table.
 struct PeerRow {
-  std::string peer;
+  std::string peer;       // road_name(): "lima-k3s-agent-2", "lima-k3s-agent-2 (IPv6)"
   std::string group;      // empty when the peer has none
   std::string carrier;    // analysis::to_string(Carrier): vxlan, host-gw, direct-routing, ...
   std::string route;      // "flannel.1 (main)", "tailscale0 (52)", "ENETUNREACH", "-"
@@ -78,5 +78,9 @@ ReportModel make_model(const analysis::NodeReport& report);
 
 // The findings by code, in the order the analysis gave them (critical first, then by code).
 std::vector<FindingGroup> group_findings(const std::vector<analysis::Finding>& findings);
+
+// How a report names one road to a peer: the name alone for IPv4 (so single-stack reports
+// read as before), "NAME (IPv6)" for the IPv6 road.
+std::string road_name(const std::string& peer, model::Family family);
 
 }  // namespace podpath::report

@@ -165,6 +165,7 @@ json wireguard_json(const analysis::WireguardPeerState& w) {
 
 json peer_json(const PeerVerdict& v) {
   json peer = {{"peer", v.peer},
+               {"family", model::to_string(v.family)},
                {"group", v.group},
                {"same_group", v.same_group},
                {"ready", v.ready},
@@ -218,6 +219,7 @@ json finding_json(const Finding& f) {
   return {{"severity", to_string(f.severity)},
           {"code", f.code},
           {"peer", f.peer},
+          {"family", f.family ? json(model::to_string(*f.family)) : json(nullptr)},
           {"message", f.message},
           {"fix", f.fix}};
 }
