@@ -193,7 +193,7 @@ TEST_F(KernelTest, ChangesShowOnTheNextScrapeAndPeersAreRepublished) {
     ASSERT_TRUE(peer.overlay && peer.underlay);
     EXPECT_EQ(peer.overlay->device, "flannel.1");
     EXPECT_EQ(peer.underlay->device, "lima0");
-    EXPECT_EQ(peer.underlay->destination, *model::Ipv4::parse("192.168.105.8"));
+    EXPECT_EQ(peer.underlay->destination, *model::IpAddress::parse("192.168.105.8"));
   }
   EXPECT_TRUE(found);
   std::string text =
