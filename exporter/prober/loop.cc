@@ -444,12 +444,18 @@ void ProbeLoop::drain_replies6() {
     if (!echo || echo->type != kIcmp6EchoReply || echo->identifier != icmp6_->identifier() ||
         !echo->cookie_matches)
       continue;
-    on_reply(*echo, destination_key(received->source), received->kernel_ns);
+    // Any source: flannel gives flannel-v6.<VNI> its pod subnet's network address
+    // (pkg/backend/vxlan/vxlan.go), which in IPv6 is also that subnet's Subnet-Router anycast
+    // address (RFC 4291 2.6.1), and a reply to an anycast destination comes from a unicast
+    // address of the receiving interface (RFC 4443 4.2): over a Tailscale subnet route, the
+    // peer's tailnet address. This process's cookie, the identifier and the sequence match.
+    on_reply(*echo, std::nullopt, received->kernel_ns);
   }
 }
 
-// `source` as the matcher keeps destinations (destination_key for IPv6).
-void ProbeLoop::on_reply(const EchoReply& echo, model::Ipv4 source, std::int64_t rx_kernel_ns) {
+// `source` as the matcher keeps destinations; nullopt: any (see drain_replies6).
+void ProbeLoop::on_reply(const EchoReply& echo, std::optional<model::Ipv4> source,
+                         std::int64_t rx_kernel_ns) {
   const std::int64_t now = clock_();
   ReplyMatch match = matcher_.on_reply(echo.sequence, source);
   if (match.verdict == ReplyVerdict::kUnknown) return;

@@ -143,7 +143,8 @@ class ProbeLoop {
                      std::uint32_t info);
   void drain_replies();
   void drain_replies6();
-  void on_reply(const EchoReply& echo, model::Ipv4 source, std::int64_t rx_kernel_ns);
+  void on_reply(const EchoReply& echo, std::optional<model::Ipv4> source,
+                std::int64_t rx_kernel_ns);
   void on_echo_reply(const ReplyMatch& match, std::int64_t rx_kernel_ns, std::int64_t now_ns);
   void expire(std::int64_t now_ns);
   std::optional<std::int64_t> next_turn_ns(std::int64_t now_ns);

@@ -62,9 +62,9 @@ std::optional<ProbeRecord> Matcher::in_flight(std::uint16_t sequence) const {
   return slot.record();
 }
 
-ReplyMatch Matcher::on_reply(std::uint16_t sequence, model::Ipv4 source) {
+ReplyMatch Matcher::on_reply(std::uint16_t sequence, std::optional<model::Ipv4> source) {
   Slot& slot = slots_[sequence];
-  if (slot.state == State::kFree || slot.destination != source.value) return {};
+  if (slot.state == State::kFree || (source && slot.destination != source->value)) return {};
   ReplyMatch match;
   match.record = slot.record();
   switch (slot.state) {

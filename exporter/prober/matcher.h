@@ -20,9 +20,10 @@ namespace podpath::prober {
 enum class ProbeKind : std::uint8_t { kEcho, kPmtu, kExposure };
 
 // What a slot keeps of a probe's destination, so that a slot stays 32 bytes: an IPv4 address
-// itself, an IPv6 one folded to 32 bits (the XOR of its four words). A reply from another IPv6
-// address therefore matches only by a 1-in-2^32 fold collision, and it must carry this
-// process's 8-byte cookie and the probe's sequence as well; IPv4 matching is exact as before.
+// itself, an IPv6 one folded to 32 bits (the XOR of its four words). ICMPv6 echo replies are
+// matched by this process's 8-byte cookie, the identifier and the sequence, from any source
+// (an anycast destination answers from a unicast address); ICMPv6 errors by their folded
+// destination. IPv4 matching is exact as before.
 inline model::Ipv4 destination_key(const model::IpAddress& address) {
   if (address.is_v4()) return model::Ipv4{address.v4_value()};
   std::uint32_t folded = 0;
@@ -74,8 +75,9 @@ class Matcher {
   void set_tx_timestamp(std::uint16_t sequence, std::int64_t tx_kernel_ns);
   // The probe with this sequence, while it is in flight.
   std::optional<ProbeRecord> in_flight(std::uint16_t sequence) const;
-  // Records a reply with this sequence from `source`.
-  ReplyMatch on_reply(std::uint16_t sequence, model::Ipv4 source);
+  // Records a reply with this sequence from `source`; nullopt accepts a reply from any address
+  // (ICMPv6 to an anycast address, see ProbeLoop::drain_replies6).
+  ReplyMatch on_reply(std::uint16_t sequence, std::optional<model::Ipv4> source);
   // Times out the probes whose deadline is at or before now, in send order.
   std::vector<Expired> expire(std::int64_t now_ns);
   // When the oldest probe in flight times out.

@@ -64,6 +64,20 @@ TEST(Matcher, UnknownSequenceIsNotOurs) {
   EXPECT_EQ(m.on_reply(9, kA).verdict, ReplyVerdict::kUnknown);
 }
 
+// An ICMPv6 echo to flannel-v6.1's address (the pod subnet's network address, so also its
+// Subnet-Router anycast address) is answered from a unicast address of the peer, e.g. its
+// tailnet address over a Tailscale subnet route (RFC 4443 4.2): any source is accepted there,
+// and a reply from the wrong address is still refused where the source is checked.
+TEST(Matcher, AnySourceMatchesAnAnycastProbesReply) {
+  Matcher m(10);
+  const model::Ipv4 anycast = destination_key(*model::IpAddress::parse("2001:cafe:42::"));
+  const model::Ipv4 tailnet = destination_key(*model::IpAddress::parse("fd7a:115c:a1e0::6301"));
+  m.add(probe(1, anycast, 0), 100);
+  EXPECT_EQ(m.on_reply(10, tailnet).verdict, ReplyVerdict::kUnknown);
+  EXPECT_EQ(m.on_reply(10, std::nullopt).verdict, ReplyVerdict::kMatched);
+  EXPECT_EQ(m.on_reply(10, std::nullopt).verdict, ReplyVerdict::kDuplicate);
+}
+
 TEST(Matcher, ReorderedRepliesMatchTheirOwnProbes) {
   Matcher m(100);
   std::vector<std::uint16_t> seqs;
