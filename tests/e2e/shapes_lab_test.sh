@@ -125,6 +125,10 @@ for backend in vxlan-directrouting vxlan host-gw extension wireguard-native ipv6
   bad=$(sed -n 's/.* failed=\([0-9?]*\).*/\1/p' <<<"$summary")
   if ((rc == 0)); then ok "doctor $backend: $pairs pairs match the truth"; else
     fail "doctor $backend: $bad mismatches over $pairs pairs"
+    for n in $NODES; do # what the doctor itself said: its notes and its log
+      echo "  $n: rc $(cat "$dir/$n.rc"), notes: $(jq -c '.notes' "$dir/$n.json" 2>/dev/null)"
+      sed 's/^/    /' "$dir/$n.err"
+    done
   fi
   SUMMARY+=("$(printf '%-20s %2s pairs  %-4s %s (%s s)' "$backend" "${pairs:-0}" \
     "$( ((rc == 0)) && echo ok || echo FAIL)" "$(sed -n 's/.* findings=\(.*\)/\1/p' <<<"$summary")" \
