@@ -404,7 +404,7 @@ run_fault interfaces-flap netlink by-design inject_interfaces flannel1_gone \
 # The deleted devices come back with the same routes: a same-site peer is again on flannel.1.
 check "interfaces-flap: lima-k3s-agent-2 routed over flannel.1 again" \
   "interfaces-flap: no route to lima-k3s-agent-2 over flannel.1 after recreation: $(grep 'podpath_peer_route_info.*lima-k3s-agent-2' "$BODY" | head -2)" \
-  has 'device="flannel.1",error="",peer="lima-k3s-agent-2"'
+  has 'device="flannel.1",error="",family="ipv4",peer="lima-k3s-agent-2"'
 
 # ---------------------------------------------------------------- faults: subnet.env
 
