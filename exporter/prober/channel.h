@@ -90,13 +90,16 @@ class Icmp6Channel {
   virtual std::uint32_t receive_drops() const = 0;
 };
 
-// The UDP socket the VXLAN exposure probe's frames go out on (replies come back as ICMP).
+// The UDP sockets the VXLAN exposure probe's frames go out on (replies come back as ICMP).
 class UdpChannel {
  public:
   virtual ~UdpChannel() = default;
   // Returns 0 or the errno.
   virtual int send(model::Ipv4 destination, std::uint16_t port,
                    std::span<const std::uint8_t> payload) = 0;
+  // Over UDP/IPv6, for an IPv6 road's public addresses (the reply comes back as ICMPv6).
+  virtual int send6(const model::IpAddress& destination, std::uint16_t port,
+                    std::span<const std::uint8_t> payload) = 0;
 };
 
 }  // namespace podpath::prober

@@ -152,14 +152,26 @@ void ProbeLoop::reconcile_pmtu(const Plan& plan, std::int64_t now) {
 // A check that stays keeps its schedule and its last outcome.
 void ProbeLoop::reconcile_exposure(const Plan& plan, std::int64_t now) {
   const bool on = config_.exposure_interval.count() > 0 && udp_;
+  std::span<const ExposureSpec> specs(plan.exposure);
+  std::vector<ExposureSpec> without_v6;
+  if (!icmp6_) {
+    // The IPv6 road's reply comes back on the ICMPv6 socket: without one it cannot be seen.
+    for (const auto& spec : plan.exposure)
+      if (spec.labels.family == model::Family::kIpv4) without_v6.push_back(spec);
+    specs = without_v6;
+  }
   exposure_.reconcile(
-      on ? std::span<const ExposureSpec>(plan.exposure) : std::span<const ExposureSpec>(), next_id_,
-      [](const ExposureSpec& spec) { return std::make_pair(spec.labels.peer, spec.address.value); },
+      on ? specs : std::span<const ExposureSpec>(), next_id_,
+      [](const ExposureSpec& spec) {
+        return std::make_pair(spec.labels.peer, spec.labels.family == model::Family::kIpv6
+                                                    ? spec.address6
+                                                    : model::IpAddress(spec.address));
+      },
       [](std::uint32_t, ExposureJob& job, const ExposureSpec& spec, std::size_t) {
         job.spec = spec;
       },
       [&](std::uint32_t id, const ExposureSpec& spec, std::size_t i) {
-        events_.push({first_run_ns(i, plan.exposure.size(), config_.exposure_interval, now), id, 1,
+        events_.push({first_run_ns(i, specs.size(), config_.exposure_interval, now), id, 1,
                       EventKind::kExposure});
         return ExposureJob{spec, 1, std::nullopt};
       });
@@ -332,6 +344,10 @@ void ProbeLoop::finish_pmtu_step(std::uint32_t id, PmtuJob& job, std::int64_t no
 
 void ProbeLoop::send_exposure(std::uint32_t id, ExposureJob& job, std::int64_t now) {
   events_.push({now + config_.exposure_interval.count(), id, job.epoch, EventKind::kExposure});
+  if (job.spec.labels.family == model::Family::kIpv6) {
+    send_exposure6(job, id);
+    return;
+  }
   auto local = env_.local_vtep ? env_.local_vtep() : std::nullopt;
   auto peer_mac = parse_mac(job.spec.vtep_mac);
   if (!local || !peer_mac) {
@@ -359,6 +375,36 @@ void ProbeLoop::send_exposure(std::uint32_t id, ExposureJob& job, std::int64_t n
          {{"peer", job.spec.labels.peer},
           {"address", job.spec.address.to_string()},
           {"err", base::errno_name(error)}});
+  }
+}
+
+// The IPv6 road's check: flannel-v6.<VNI>'s frame over UDP/IPv6, answered on the ICMPv6 socket.
+void ProbeLoop::send_exposure6(ExposureJob& job, std::uint32_t id) {
+  auto local = env_.local_vtep6 ? env_.local_vtep6() : std::nullopt;
+  auto peer_mac = parse_mac(job.spec.vtep_mac);
+  if (!local || !peer_mac) {
+    warn("prober-exposure-local6",
+         "prober: this node's IPv6 VTEP (flannel-v6 MAC, VNI, flannel-v6 address) or the "
+         "peer's v6 VtepMAC is unknown; VXLAN exposure over IPv6 not probed",
+         {{"peer", job.spec.labels.peer}});
+    return;
+  }
+  ProbeRecord record;
+  record.job = id;
+  record.kind = ProbeKind::kExposure;
+  record.destination = destination_key(job.spec.overlay6);
+  record.sent_ns = clock_();
+  std::uint16_t sequence = matcher_.add(record, record.sent_ns + config_.timeout.count());
+  auto icmp = build_echo6_request({icmp6_->identifier(), sequence, cookie_, config_.payload_size});
+  Vxlan6Frame frame{local->vni, local->mac, *peer_mac, local->flannel_address, job.spec.overlay6};
+  auto payload = build_vxlan6_frame(frame, icmp);
+  if (int error = udp_->send6(job.spec.address6, config_.vxlan_port, payload); error != 0) {
+    matcher_.cancel(sequence);
+    job.exposed = false;
+    dirty_ = true;
+    const std::string address = job.spec.address6.to_string();
+    warn("prober-exposure-" + address, "prober: cannot send VXLAN exposure probe",
+         {{"peer", job.spec.labels.peer}, {"address", address}, {"err", base::errno_name(error)}});
   }
 }
 
@@ -556,8 +602,11 @@ void ProbeLoop::publish(std::int64_t now) {
       snapshot->path_mtu_pending.emplace_back(job.spec.labels.peer, job.spec.labels.family);
   });
   exposure_.for_each([&](const ExposureJob& job) {
-    if (job.exposed)
-      snapshot->exposure.push_back({job.spec.labels, job.spec.address, *job.exposed});
+    if (!job.exposed) return;
+    const bool v6 = job.spec.labels.family == model::Family::kIpv6;
+    snapshot->exposure.push_back({job.spec.labels,
+                                  v6 ? job.spec.address6 : model::IpAddress(job.spec.address),
+                                  *job.exposed});
   });
   snapshot->peers_total = peers_total_;
   snapshot->peers_probed = peers_probed_;

@@ -55,13 +55,22 @@ struct LocalVtep {
   model::Ipv4 flannel_address;  // 10.42.N.0
 };
 
+// This node's IPv6 VTEP (flannel-v6.<VNI>), for the IPv6 road's exposure probe.
+struct LocalVtep6 {
+  std::uint32_t vni = 1;
+  MacAddress mac{};
+  model::IpAddress flannel_address;  // its IPv6 pod subnet's network address
+};
+
 // Everything the loop reads from outside, injected so tests control it.
 struct ProberEnvironment {
   base::Logger* log = nullptr;
   std::function<std::optional<int>()> overlay_mtu;       // the overlay device's MTU
   std::function<std::optional<LocalVtep>()> local_vtep;  // nullopt: exposure skipped
-  std::function<std::uint64_t()> random;                 // seeds, identifier, cookie
-  std::function<double()> unix_now;                      // for the snapshot's timestamp
+  // nullopt or empty: the IPv6 road's exposure is skipped
+  std::function<std::optional<LocalVtep6>()> local_vtep6;
+  std::function<std::uint64_t()> random;  // seeds, identifier, cookie
+  std::function<double()> unix_now;       // for the snapshot's timestamp
   // CLOCK_MONOTONIC in ns: send times, deadlines, the schedule. Empty: the kernel's. Prober's
   // thread arms a CLOCK_MONOTONIC timerfd with these times, so only tests that drive the loop
   // themselves may pass another clock.
@@ -134,6 +143,7 @@ class ProbeLoop {
   void send_pmtu_step(std::uint32_t id, PmtuJob& job, std::int64_t now_ns);
   void finish_pmtu_step(std::uint32_t id, PmtuJob& job, std::int64_t now_ns);
   void send_exposure(std::uint32_t id, ExposureJob& job, std::int64_t now_ns);
+  void send_exposure6(ExposureJob& job, std::uint32_t id);
   int send_icmp(model::Ipv4 destination, std::span<const std::uint8_t> icmp, bool dont_fragment);
   int send_icmp6(const model::IpAddress& destination, std::span<const std::uint8_t> icmp,
                  bool dont_fragment);
@@ -168,8 +178,8 @@ class ProbeLoop {
   std::uint32_t next_id_ = 1;
   // by (peer, target, family)
   JobTable<std::tuple<std::string, TargetKind, model::Family>, EchoJob> echo_;
-  JobTable<std::pair<std::string, model::Family>, PmtuJob> pmtu_;          // by (peer, family)
-  JobTable<std::pair<std::string, std::uint32_t>, ExposureJob> exposure_;  // by (peer, address)
+  JobTable<std::pair<std::string, model::Family>, PmtuJob> pmtu_;             // by (peer, family)
+  JobTable<std::pair<std::string, model::IpAddress>, ExposureJob> exposure_;  // (peer, address)
   ProbeGraphCache graph_;  // rebuilt only when names, groups or the budget change
   std::size_t peers_total_ = 0, peers_probed_ = 0, probed_by_ = 0;
   GroupCoverage group_pairs_;

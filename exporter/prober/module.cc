@@ -1,6 +1,7 @@
 #include "prober/module.h"
 
 #include <fmt/format.h>
+#include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <array>
 #include <chrono>
 #include <fstream>
 #include <random>
@@ -65,6 +67,54 @@ std::optional<LocalVtep> read_local_vtep(const std::string& device, std::uint32_
   }
   if (!address) return std::nullopt;
   return LocalVtep{vni, *mac, *address};
+}
+
+// flannel's IPv6 VXLAN device beside flannel.<VNI>: flannel-v6.<VNI> (flannel
+// pkg/backend/vxlan/vxlan.go names both from the VNI); nullopt for any other overlay device.
+std::optional<std::string> ipv6_overlay_device(const std::string& device) {
+  constexpr std::string_view prefix = "flannel.";
+  if (!device.starts_with(prefix) || device.size() == prefix.size()) return std::nullopt;
+  const std::string vni = device.substr(prefix.size());
+  if (vni.find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+  return "flannel-v6." + vni;
+}
+
+// The device's own IPv6 address (getifaddrs: the kernel's RTM_GETADDR dump, no text to parse),
+// link-local ones skipped: flannel gives flannel-v6.1 its IPv6 subnet's network address.
+std::optional<model::IpAddress> read_device_address6(const std::string& device) {
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return std::nullopt;
+  std::optional<model::IpAddress> found;
+  for (ifaddrs* entry = list; entry && !found; entry = entry->ifa_next) {
+    if (!entry->ifa_addr || entry->ifa_addr->sa_family != AF_INET6 || !entry->ifa_name ||
+        device != entry->ifa_name)
+      continue;
+    sockaddr_in6 address;
+    memcpy(&address, entry->ifa_addr, sizeof address);
+    std::array<std::uint8_t, 16> bytes;
+    memcpy(bytes.data(), &address.sin6_addr, bytes.size());
+    auto ip = model::IpAddress::v6(bytes);
+    if (model::classify(ip) != model::AddressScope::kLinkLocal) found = ip;
+  }
+  freeifaddrs(list);
+  return found;
+}
+
+// This node's IPv6 VTEP: flannel-v6.<VNI>'s MAC and address, the VNI from the flag.
+std::optional<LocalVtep6> read_local_vtep6(const std::string& device, std::uint32_t vni,
+                                           model::PeerRegistry& registry) {
+  auto mac_text = base::read_file(fmt::format("/sys/class/net/{}/address", device)).bytes;
+  if (!mac_text) return std::nullopt;
+  auto mac = parse_mac(mac_text->substr(0, mac_text->find('\n')));
+  if (!mac) return std::nullopt;
+  auto address = read_device_address6(device);
+  if (!address) {
+    // No address on the device: this node's IPv6 pod subnet's network address, as flannel sets.
+    auto self = registry.current()->self;
+    if (self && self->pod_cidr_v6) address = self->pod_cidr_v6->address();
+  }
+  if (!address) return std::nullopt;
+  return LocalVtep6{vni, *mac, *address};
 }
 
 class ProberCollector final : public metrics::Collector {
@@ -214,6 +264,10 @@ ProberEnvironment environment(const ProberFlags& flags, module::ModuleContext& c
   env.local_vtep = [device_name, vni, registry] {
     return read_local_vtep(device_name, vni, *registry);
   };
+  if (auto device6 = ipv6_overlay_device(device_name))
+    env.local_vtep6 = [device6 = *device6, vni, registry] {
+      return read_local_vtep6(device6, vni, *registry);
+    };
   env.random = std::move(random);
   env.unix_now = base::unix_now;
   return env;

@@ -30,6 +30,20 @@ constexpr std::uint16_t kEthertypeIpv4 = 0x0800;
 constexpr std::uint16_t kEthertypeIpv6 = 0x86dd;
 constexpr std::size_t kVxlanHeaderSize = 8;
 
+// VXLAN header (flags, 24-bit VNI) and inner Ethernet header in front of `inner`.
+std::vector<std::uint8_t> wrap_vxlan(std::uint32_t vni, const MacAddress& source,
+                                     const MacAddress& destination, std::uint16_t ethertype,
+                                     std::span<const std::uint8_t> inner) {
+  std::vector<std::uint8_t> out(kVxlanHeaderSize + kEthernetHeaderSize + inner.size(), 0);
+  out[0] = 0x08;  // "I" flag: the VNI is valid
+  put32(out, 4, (vni & 0xffffff) << 8);
+  std::copy(destination.begin(), destination.end(), out.begin() + kVxlanHeaderSize);
+  std::copy(source.begin(), source.end(), out.begin() + kVxlanHeaderSize + 6);
+  put16(out, kVxlanHeaderSize + 12, ethertype);
+  std::copy(inner.begin(), inner.end(), out.begin() + kVxlanHeaderSize + kEthernetHeaderSize);
+  return out;
+}
+
 }  // namespace
 
 std::uint16_t internet_checksum(std::span<const std::uint8_t> data) {
@@ -239,15 +253,18 @@ std::optional<MacAddress> parse_mac(std::string_view text) {
 std::vector<std::uint8_t> build_vxlan_frame(const VxlanFrame& frame,
                                             std::span<const std::uint8_t> icmp) {
   auto inner = build_ipv4(frame.inner_source, frame.inner_destination, 1, 0, icmp);
-  std::vector<std::uint8_t> out(kVxlanHeaderSize + kEthernetHeaderSize + inner.size(), 0);
-  out[0] = 0x08;  // "I" flag: the VNI is valid
-  put32(out, 4, (frame.vni & 0xffffff) << 8);
-  std::copy(frame.destination_mac.begin(), frame.destination_mac.end(),
-            out.begin() + kVxlanHeaderSize);
-  std::copy(frame.source_mac.begin(), frame.source_mac.end(), out.begin() + kVxlanHeaderSize + 6);
-  put16(out, kVxlanHeaderSize + 12, kEthertypeIpv4);
-  std::copy(inner.begin(), inner.end(), out.begin() + kVxlanHeaderSize + kEthernetHeaderSize);
-  return out;
+  return wrap_vxlan(frame.vni, frame.source_mac, frame.destination_mac, kEthertypeIpv4, inner);
+}
+
+std::vector<std::uint8_t> build_vxlan6_frame(const Vxlan6Frame& frame,
+                                             std::span<const std::uint8_t> icmp6) {
+  std::vector<std::uint8_t> message(icmp6.begin(), icmp6.end());
+  if (message.size() >= kIcmpHeaderSize) {
+    message[2] = message[3] = 0;
+    put16(message, 2, icmp6_checksum(frame.inner_source, frame.inner_destination, message));
+  }
+  auto inner = build_ipv6(frame.inner_source, frame.inner_destination, kNextHeaderIcmp6, message);
+  return wrap_vxlan(frame.vni, frame.source_mac, frame.destination_mac, kEthertypeIpv6, inner);
 }
 
 std::optional<ParsedVxlan> parse_vxlan_frame(std::span<const std::uint8_t> udp_payload) {

@@ -139,6 +139,23 @@ struct VxlanFrame {
 std::vector<std::uint8_t> build_vxlan_frame(const VxlanFrame& frame,
                                             std::span<const std::uint8_t> icmp);
 
+// The IPv6 road's frame, for flannel-v6.<VNI>: its MACs, and the inner IPv6 addresses (this
+// node's flannel-v6.1 address, the peer's).
+struct Vxlan6Frame {
+  std::uint32_t vni = 1;
+  MacAddress source_mac{};       // this node's flannel-v6.<VNI> MAC
+  MacAddress destination_mac{};  // the peer's v6 VtepMAC (backend-v6-data)
+  model::IpAddress inner_source;
+  model::IpAddress inner_destination;
+};
+
+// The UDP payload for port 8472 over IPv6: VXLAN header, inner Ethernet (EtherType 0x86dd),
+// inner IPv6 header and `icmp6` with its checksum filled in. No kernel socket computes it here,
+// the frame is only bytes to the UDP socket, and flannel-v6.1 drops an ICMPv6 message whose
+// checksum is wrong.
+std::vector<std::uint8_t> build_vxlan6_frame(const Vxlan6Frame& frame,
+                                             std::span<const std::uint8_t> icmp6);
+
 // Parses a VXLAN payload back into its header fields and inner packet (for tests and the
 // relay); nullopt when it is not VXLAN carrying IPv4.
 struct ParsedVxlan {

@@ -41,6 +41,19 @@ std::vector<model::Ipv4> public_addresses(const model::Peer& peer) {
   return out;
 }
 
+std::vector<model::IpAddress> public_addresses6(const model::Peer& peer) {
+  std::vector<model::IpAddress> out;
+  auto global6 = [](const model::IpAddress& ip) {
+    return ip.is_v6() && model::classify(ip) == model::AddressScope::kGlobal;
+  };
+  for (const auto& ip : peer.external_addresses)
+    if (global6(ip)) out.push_back(ip);
+  if (peer.vtep_address && global6(*peer.vtep_address)) out.push_back(*peer.vtep_address);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
 std::vector<GraphNode> graph_nodes(const model::PeerSet& peers) {
   std::vector<GraphNode> nodes;
   nodes.reserve(peers.peers.size() + 1);
@@ -78,15 +91,20 @@ Plan plan_targets(const model::PeerSet& peers, const ProbeSelection& selection) 
     if (peer.vtep_address)
       plan.echo.push_back(echo_spec(labels, TargetKind::kUnderlay, *peer.vtep_address));
     // The exposure probe sends a VXLAN frame: only to a peer that takes VXLAN. A peer whose
-    // annotations name another backend (wireguard, host-gw) has no VXLAN port to expose. It
-    // speaks IPv4 VXLAN to flannel.1 only (an IPv6 road's flannel-v6.1 has its own MAC and
-    // answers on IPv6).
+    // annotations name another backend (wireguard, host-gw) has no VXLAN port to expose. The
+    // IPv4 road's frame goes to flannel.1 over UDP/IPv4, the IPv6 road's to flannel-v6.1 (its
+    // own MAC, backend-v6-data's VtepMAC) over UDP/IPv6.
     const bool takes_vxlan = !peer.cluster || peer.cluster->backend_type.empty() ||
                              peer.cluster->backend_type == "vxlan";
-    if (peer.family == model::Family::kIpv4 && peer.overlay_address && !peer.vtep_mac.empty() &&
-        takes_vxlan) {
-      for (auto address : public_addresses(peer))
-        plan.exposure.push_back({labels, address, v4(*peer.overlay_address), peer.vtep_mac});
+    if (peer.overlay_address && !peer.vtep_mac.empty() && takes_vxlan) {
+      if (peer.family == model::Family::kIpv4 && peer.overlay_address->is_v4()) {
+        for (auto address : public_addresses(peer))
+          plan.exposure.push_back(
+              {labels, address, v4(*peer.overlay_address), peer.vtep_mac, {}, {}});
+      } else if (peer.family == model::Family::kIpv6 && peer.overlay_address->is_v6()) {
+        for (const auto& address : public_addresses6(peer))
+          plan.exposure.push_back({labels, {}, {}, peer.vtep_mac, address, *peer.overlay_address});
+      }
     }
   }
   return plan;

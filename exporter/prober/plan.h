@@ -38,11 +38,15 @@ struct PmtuSpec {
   model::IpAddress overlay6;  // kIpv6 only
 };
 
+// An IPv4 check (family kIpv4) sends UDP/IPv4 to address and asks overlay (flannel.1); an IPv6
+// one (labels.family kIpv6) sends UDP/IPv6 to address6 and asks overlay6 (flannel-v6.1).
 struct ExposureSpec {
   PeerLabels labels;
   model::Ipv4 address;  // the peer's public address, where the VXLAN frame goes
   model::Ipv4 overlay;  // the peer's flannel address, which must answer
   std::string vtep_mac;
+  model::IpAddress address6;  // kIpv6 only
+  model::IpAddress overlay6;  // kIpv6 only: the peer's flannel-v6.1 address
 };
 
 struct Plan {
@@ -67,6 +71,10 @@ Plan plan_targets(const model::PeerSet& peers, std::size_t max_peers);
 // The public addresses of a peer the exposure probe may send to: its ExternalIPs and a
 // globally routable flannel public-ip. Never anything that is not a cluster node's address.
 std::vector<model::Ipv4> public_addresses(const model::Peer& peer);
+
+// The same for an IPv6 road: its IPv6 ExternalIPs and a globally routable public-ipv6, each
+// only when globally routable (a unique local or link-local address is no public exposure).
+std::vector<model::IpAddress> public_addresses6(const model::Peer& peer);
 
 // --prober.static-targets (benchmarks and tests only): one target per line,
 // "<peer> <overlay|underlay> <IPv4 or IPv6> [group]"; '#' starts a comment. A peer may have

@@ -33,7 +33,7 @@ struct PathMtuResult {
 
 struct ExposureResult {
   PeerLabels labels;
-  model::Ipv4 address;
+  model::IpAddress address;  // IPv4 or, on an IPv6 road (labels.family), IPv6
   bool exposed = false;
 };
 

@@ -459,11 +459,25 @@ base::Result<std::unique_ptr<UdpSocket>> UdpSocket::open() {
   if (fd < 0)
     return base::Result<std::unique_ptr<UdpSocket>>::failure(
         fmt::format("cannot open a UDP socket: {}", base::errno_name(errno)));
-  return std::unique_ptr<UdpSocket>(new UdpSocket(fd));
+  // A kernel without IPv6 (ipv6.disable=1) refuses this one; the IPv4 checks run without it.
+  int fd6 = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
+  return std::unique_ptr<UdpSocket>(new UdpSocket(fd, fd6));
 }
 
 UdpSocket::~UdpSocket() {
   close(fd_);
+  if (fd6_ >= 0) close(fd6_);
+}
+
+int UdpSocket::send6(const model::IpAddress& destination, std::uint16_t port,
+                     std::span<const std::uint8_t> payload) {
+  if (fd6_ < 0) return EAFNOSUPPORT;
+  sockaddr_in6 to = to_sockaddr6(destination);
+  to.sin6_port = htons(port);
+  if (sendto(fd6_, payload.data(), payload.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to) <
+      0)
+    return errno;
+  return 0;
 }
 
 int UdpSocket::send(model::Ipv4 destination, std::uint16_t port,

@@ -103,11 +103,15 @@ class UdpSocket final : public UdpChannel {
   UdpSocket& operator=(const UdpSocket&) = delete;
   int send(model::Ipv4 destination, std::uint16_t port,
            std::span<const std::uint8_t> payload) override;
+  // EAFNOSUPPORT when the kernel has no IPv6 (the IPv6 socket could not be opened).
+  int send6(const model::IpAddress& destination, std::uint16_t port,
+            std::span<const std::uint8_t> payload) override;
   int fd() const { return fd_; }
 
  private:
-  explicit UdpSocket(int fd) : fd_(fd) {}
+  UdpSocket(int fd, int fd6) : fd_(fd), fd6_(fd6) {}
   int fd_;
+  int fd6_;  // -1 without IPv6
 };
 
 }  // namespace podpath::prober

@@ -120,6 +120,7 @@ struct SentDatagram {
   model::Ipv4 destination;
   std::uint16_t port = 0;
   std::vector<std::uint8_t> payload;
+  std::optional<model::IpAddress> destination6;  // sent over UDP/IPv6 (send6)
 };
 
 class FakeUdp final : public UdpChannel {
@@ -129,7 +130,12 @@ class FakeUdp final : public UdpChannel {
 
   int send(model::Ipv4 destination, std::uint16_t port,
            std::span<const std::uint8_t> payload) override {
-    sent.push_back({destination, port, {payload.begin(), payload.end()}});
+    sent.push_back({destination, port, {payload.begin(), payload.end()}, std::nullopt});
+    return result;
+  }
+  int send6(const model::IpAddress& destination, std::uint16_t port,
+            std::span<const std::uint8_t> payload) override {
+    sent.push_back({{}, port, {payload.begin(), payload.end()}, destination});
     return result;
   }
 };

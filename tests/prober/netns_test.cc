@@ -579,7 +579,8 @@ model::Peer make_peer6(const std::string& name, const char* overlay, const char*
 
 // Both sockets, as the module opens them; IPv6 targets take the ICMPv6 one.
 Running start_prober6(const std::string& netns, const ProberConfig& config, SocketMode mode,
-                      std::shared_ptr<model::PeerSet> peers, ProberEnvironment env = {}) {
+                      std::shared_ptr<model::PeerSet> peers, ProberEnvironment env = {},
+                      bool with_udp = false) {
   EnterNetns in(netns);
   EXPECT_TRUE(in.ok());
   auto icmp = IcmpSocket::open(mode, 0x5150);
@@ -589,8 +590,15 @@ Running start_prober6(const std::string& netns, const ProberConfig& config, Sock
   if (!icmp || !icmp6) return {};
   Running r;
   r.identifier = (*icmp6)->identifier();
+  std::unique_ptr<UdpSocket> udp;
+  if (with_udp) {
+    auto opened = UdpSocket::open();
+    EXPECT_TRUE(opened) << opened.error();
+    if (opened) udp = std::move(*opened);
+  }
   if (!env.random) env.random = [] { return kRandom; };
-  r.prober = std::make_unique<Prober>(config, env, std::move(*icmp), std::move(*icmp6), nullptr);
+  r.prober =
+      std::make_unique<Prober>(config, env, std::move(*icmp), std::move(*icmp6), std::move(udp));
   r.prober->set_peers(std::move(peers));
   r.prober->start();
   return r;
@@ -796,6 +804,103 @@ TEST_F(ProberNetns, Ipv6PathMtuAboveTheLocalDeviceGetsEmsgsize) {
   EXPECT_TRUE(wait_until([&] { return probed_mtu6(*r.prober->snapshot(), "b").has_value(); }, 12s));
   r.prober->stop();
   EXPECT_EQ(probed_mtu6(*r.prober->snapshot(), "b"), 1300);
+}
+
+// The IPv6 road as flannel's VXLAN backend programs it (pkg/backend/vxlan in flannel, its v6
+// half): underlay fd00:77::N/64, a public address 2001:db8:77::N on the same link,
+// flannel-v6.1 with fd00:42:N::/128, and for the other node an FDB entry to its underlay, a
+// permanent neighbour and an onlink route to its IPv6 pod subnet.
+constexpr const char* kMac6_1 = "0a:00:00:00:06:01";
+constexpr const char* kMac6_2 = "0a:00:00:00:06:02";
+
+std::string flannel_pair6() {
+  std::string s =
+      no_dad({"ppt-n1", "ppt-n2"}) +
+      "ip link add u1 netns ppt-n1 type veth peer name u2 netns ppt-n2\n"
+      "ip -n ppt-n1 addr add fd00:77::1/64 dev u1 nodad\n"
+      "ip -n ppt-n2 addr add fd00:77::2/64 dev u2 nodad\n"
+      "ip -n ppt-n1 addr add 2001:db8:77::1/64 dev u1 nodad\n"
+      "ip -n ppt-n2 addr add 2001:db8:77::2/64 dev u2 nodad\n"
+      "ip -n ppt-n1 link set u1 up\nip -n ppt-n2 link set u2 up\n" +
+      ipv6_ready("ppt-n1", "u1", "fd00:77::1") + ipv6_ready("ppt-n1", "u1", "2001:db8:77::1") +
+      ipv6_ready("ppt-n2", "u2", "fd00:77::2") + ipv6_ready("ppt-n2", "u2", "2001:db8:77::2");
+  auto node = [](int me, int other, const char* my_mac, const char* other_mac) {
+    const std::string n = "ppt-n" + std::to_string(me);
+    const std::string m = std::to_string(me), o = std::to_string(other);
+    return "ip -n " + n + " link add flannel-v6.1 type vxlan id 1 local fd00:77::" + m + " dev u" +
+           m + " dstport 8472 nolearning\n" + "ip -n " + n + " link set flannel-v6.1 address " +
+           my_mac + " mtu 1430 up\n" + "ip -n " + n + " addr add fd00:42:" + m +
+           "::/128 dev flannel-v6.1 nodad\n" + "ip netns exec " + n + " bridge fdb append " +
+           other_mac + " dev flannel-v6.1 dst fd00:77::" + o + "\n" + "ip -n " + n +
+           " -6 neigh replace fd00:42:" + o + ":: lladdr " + other_mac +
+           " dev flannel-v6.1 nud permanent\n" +
+           ipv6_ready(n, "flannel-v6.1", "fd00:42:" + m + "::", false) + "ip -n " + n +
+           " -6 route replace fd00:42:" + o + "::/64 via fd00:42:" + o +
+           ":: dev flannel-v6.1 onlink\n";
+  };
+  return s + node(1, 2, kMac6_1, kMac6_2) + node(2, 1, kMac6_2, kMac6_1);
+}
+
+// n2's IPv6 road: the VTEP on the private underlay, its public address an IPv6 ExternalIP.
+std::shared_ptr<model::PeerSet> flannel_peers6() {
+  auto n2 = make_peer6("n2", "fd00:42:2::", "fd00:77::2");
+  n2.vtep_mac = kMac6_2;
+  n2.external_addresses = {*model::IpAddress::parse("2001:db8:77::2")};
+  n2.in_cluster = true;
+  return peer_set({n2});
+}
+
+ProberEnvironment flannel_env6() {
+  ProberEnvironment env;
+  env.local_vtep6 = [] {
+    return LocalVtep6{1, *parse_mac(kMac6_1), *model::IpAddress::parse("fd00:42:1::")};
+  };
+  return env;
+}
+
+std::optional<bool> exposed6(const Snapshot& s, const char* address) {
+  for (const auto& e : s.exposure)
+    if (e.address.to_string() == address && e.labels.family == model::Family::kIpv6)
+      return e.exposed;
+  return std::nullopt;
+}
+
+// The frame over UDP/IPv6 to the public address reaches flannel-v6.1, whose ICMPv6 echo reply
+// comes back over the overlay to the ICMPv6 socket; then 8472 over IPv6 is closed on the public
+// address and the check turns to 0 while the overlay keeps answering over the private underlay.
+TEST_F(ProberNetns, Ipv6ExposureProbeSeesAnOpenThenFirewalledVxlanPort) {
+  Namespaces ns({"ppt-n1", "ppt-n2"});
+  ASSERT_TRUE(ns.ok());
+  ASSERT_EQ(sh(flannel_pair6()), 0);
+  auto config = fast_config();
+  config.timeout = 200ms;
+  config.exposure_interval = 300ms;
+  auto r =
+      start_prober6("ppt-n1", config, SocketMode::kRaw, flannel_peers6(), flannel_env6(), true);
+  ASSERT_TRUE(r.prober);
+  EXPECT_TRUE(
+      wait_until([&] { return exposed6(*r.prober->snapshot(), "2001:db8:77::2") == true; }, 3s));
+  {
+    auto s = r.prober->snapshot();
+    ASSERT_EQ(s->exposure.size(), 1u) << "the private VTEP fd00:77::2 is never checked";
+    EXPECT_EQ(s->exposure[0].labels.family, model::Family::kIpv6);
+  }
+  ASSERT_EQ(sh("ip netns exec ppt-n2 nft add table inet f\n"
+               "ip netns exec ppt-n2 nft add chain inet f in '{ type filter hook input priority "
+               "0; }'\n"
+               "ip netns exec ppt-n2 nft add rule inet f in ip6 daddr 2001:db8:77::2 udp dport "
+               "8472 drop\n"),
+            0);
+  EXPECT_TRUE(
+      wait_until([&] { return exposed6(*r.prober->snapshot(), "2001:db8:77::2") == false; }, 3s));
+  auto before = *find6(*r.prober->snapshot(), "n2", TargetKind::kOverlay);
+  std::this_thread::sleep_for(500ms);
+  r.prober->stop();
+  auto s = r.prober->snapshot();
+  auto overlay = find6(*s, "n2", TargetKind::kOverlay);
+  ASSERT_TRUE(overlay);
+  EXPECT_GT(overlay->responses, before.responses) << "the overlay itself must still answer";
+  EXPECT_EQ(exposed6(*s, "2001:db8:77::2"), false);
 }
 
 }  // namespace

@@ -309,5 +309,46 @@ TEST(FindEcho6Request, BareBehindIpv6OrBehindEthernet) {
   EXPECT_EQ(parsed->payload.size(), icmp.size());
 }
 
+// The IPv6 road's frame to flannel-v6.1, every byte: the expected bytes (and the checksum 0x62ce
+// in them) were written out independently of this code with Python's struct and ipaddress from
+// RFC 7348 (VXLAN header), RFC 8200 (fixed header, pseudo-header) and RFC 4443 (echo request).
+TEST(Vxlan6, FrameBytesAndTheChecksumTheKernelWouldNotFillIn) {
+  Vxlan6Frame frame{1, *parse_mac("aa:bb:cc:dd:ee:02"), *parse_mac("32:3f:9e:5f:0e:69"),
+                    ip6("fd00:42:1::"), ip6("fd00:42:2::")};
+  auto icmp = build_echo6_request({0x1234, 7, kCookie, 16});
+  ASSERT_EQ(icmp[2], 0);  // as the ICMPv6 socket would send it: no checksum yet
+  const std::vector<std::uint8_t> expected = {
+      0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00,                          // VXLAN, VNI 1
+      0x32, 0x3f, 0x9e, 0x5f, 0x0e, 0x69, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0x02,  // MACs
+      0x86, 0xdd,                                                              // EtherType IPv6
+      0x60, 0x00, 0x00, 0x00, 0x00, 0x18, 0x3a, 0x40,  // version, length 24, ICMPv6, hop limit
+      0xfd, 0x00, 0x00, 0x42, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+      0x00,  // fd00:42:1::
+      0xfd, 0x00, 0x00, 0x42, 0x00, 0x02, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+      0x00,                                            // fd00:42:2::
+      0x80, 0x00, 0x62, 0xce, 0x12, 0x34, 0x00, 0x07,  // echo request, checksum, id, sequence
+      0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x00, 0x07, 0x00, 0x00, 0x00, 0x00, 0x00,
+      0x00};
+  auto udp = build_vxlan6_frame(frame, icmp);
+  EXPECT_EQ(udp, expected);
+  // The inner message verifies over its own pseudo-header, and only over it.
+  auto inner = parse_ipv6(std::span(udp).subspan(8 + 14));
+  ASSERT_TRUE(inner);
+  EXPECT_EQ(inner->next_header, kNextHeaderIcmp6);
+  EXPECT_EQ(icmp6_checksum(inner->source, inner->destination, inner->payload), 0);
+  EXPECT_NE(icmp6_checksum(ip6("fd00:42:3::"), inner->destination, inner->payload), 0);
+  // A full-size probe verifies too, and the IPv4 parser does not take it for its own.
+  auto big = build_vxlan6_frame(frame, build_echo6_request({0x1234, 8, kCookie, 56}));
+  ASSERT_EQ(big.size(), 8u + 14 + 40 + 64);
+  auto big_inner = parse_ipv6(std::span(big).subspan(8 + 14));
+  ASSERT_TRUE(big_inner);
+  EXPECT_EQ(icmp6_checksum(big_inner->source, big_inner->destination, big_inner->payload), 0);
+  auto echo = parse_icmp6_echo(big_inner->payload, kCookie);
+  ASSERT_TRUE(echo);
+  EXPECT_EQ(echo->type, kIcmp6EchoRequest);
+  EXPECT_TRUE(echo->cookie_matches);
+  EXPECT_FALSE(parse_vxlan_frame(big));
+}
+
 }  // namespace
 }  // namespace podpath::prober

@@ -93,6 +93,74 @@ TEST(Plan, NoVxlanExposureProbeToAWireguardPeer) {
   EXPECT_EQ(plan_targets(set, 0).exposure.size(), 1u);
 }
 
+model::Peer peer6(const char* name, const char* overlay, const char* vtep,
+                  std::vector<const char*> external, const char* mac = "32:3f:9e:5f:0e:69") {
+  model::Peer p;
+  p.name = name;
+  p.family = model::Family::kIpv6;
+  p.overlay_address = model::IpAddress::parse(overlay);
+  if (vtep) p.vtep_address = model::IpAddress::parse(vtep);
+  for (const char* e : external) p.external_addresses.push_back(*model::IpAddress::parse(e));
+  p.vtep_mac = mac;
+  p.in_cluster = true;
+  return p;
+}
+
+// A dual-stack peer: its IPv4 road checked as before, its IPv6 road (flannel-v6.1, the v6
+// VtepMAC) at each globally routable IPv6 address: the public-ipv6 and the IPv6 ExternalIPs,
+// never a unique local or link-local one.
+TEST(Plan, Ipv6ExposureOnlyToGlobalAddresses) {
+  model::PeerSet set;
+  set.self_name = "a";
+  set.peers = {peer("b", "", "10.42.1.0", "203.0.113.7"),
+               peer6("b", "fd00:42:1::", "2001:db8:77::2",
+                     {"2001:db8:99::2", "fd00:77::2", "fe80::1", "2001:db8:77::2"})};
+  auto addresses = public_addresses6(set.peers[1]);
+  ASSERT_EQ(addresses.size(), 2u);
+  EXPECT_EQ(addresses[0].to_string(), "2001:db8:77::2");  // the public-ipv6 and ExternalIP, once
+  EXPECT_EQ(addresses[1].to_string(), "2001:db8:99::2");
+  EXPECT_TRUE(public_addresses(set.peers[1]).empty());  // no IPv4 address in an IPv6 road
+  auto plan = plan_targets(set, 0);
+  ASSERT_EQ(plan.exposure.size(), 3u);
+  EXPECT_EQ(plan.exposure[0].labels.family, model::Family::kIpv4);
+  EXPECT_EQ(plan.exposure[0].address.to_string(), "203.0.113.7");
+  for (std::size_t i : {1u, 2u}) {
+    const auto& spec = plan.exposure[i];
+    EXPECT_EQ(spec.labels.peer, "b");
+    EXPECT_EQ(spec.labels.family, model::Family::kIpv6);
+    EXPECT_EQ(spec.overlay6.to_string(), "fd00:42:1::");
+    EXPECT_EQ(spec.vtep_mac, "32:3f:9e:5f:0e:69");
+  }
+  EXPECT_EQ(plan.exposure[1].address6.to_string(), "2001:db8:77::2");
+  EXPECT_EQ(plan.exposure[2].address6.to_string(), "2001:db8:99::2");
+
+  // A road whose addresses are all unique local (a private IPv6 underlay) is not checked.
+  set.peers[1] = peer6("b", "fd00:42:1::", "fd00:77::2", {"fd00:77::3"});
+  plan = plan_targets(set, 0);
+  ASSERT_EQ(plan.exposure.size(), 1u);
+  EXPECT_EQ(plan.exposure[0].labels.family, model::Family::kIpv4);
+}
+
+// The IPv6 road takes VXLAN only on the vxlan backend, and needs the v6 VtepMAC to address it.
+TEST(Plan, Ipv6ExposureOnlyForVxlanPeers) {
+  model::PeerSet set;
+  set.self_name = "a";
+  set.peers = {peer6("b", "fd00:42:1::", "2001:db8:77::2", {})};
+  model::ClusterNode node;
+  node.name = "b";
+  node.backend_type = "wireguard";
+  set.peers[0].cluster = node;
+  auto plan = plan_targets(set, 0);
+  EXPECT_TRUE(plan.exposure.empty());
+  EXPECT_EQ(plan.echo.size(), 2u);  // still pinged over ICMPv6
+  set.peers[0].cluster->backend_type = "host-gw";
+  EXPECT_TRUE(plan_targets(set, 0).exposure.empty());
+  set.peers[0].cluster->backend_type = "vxlan";
+  EXPECT_EQ(plan_targets(set, 0).exposure.size(), 1u);
+  set.peers[0].vtep_mac.clear();
+  EXPECT_TRUE(plan_targets(set, 0).exposure.empty());
+}
+
 // Five nodes fit any budget of 4 or more: every peer is probed, and probes this node.
 TEST(Plan, BelowTheBudgetEveryPeerIsProbed) {
   auto plan = plan_targets(field_report(), 4);

@@ -42,6 +42,9 @@ Snapshot sample() {
                           model::Family::kIpv6});
   s.path_mtu_v6.push_back({agent2, 1280});
   s.exposure.push_back({server, *model::Ipv4::parse("54.250.1.10"), true});
+  // The server's IPv6 road: its public IPv6 address drops VXLAN over IPv6.
+  PeerLabels server6{"ip-172-26-2-70", "lightsail", false, model::Family::kIpv6};
+  s.exposure.push_back({server6, *model::IpAddress::parse("2001:db8:77::2"), false});
   s.peers_total = 5;
   s.peers_probed = 2;
   s.probed_by = 4;
