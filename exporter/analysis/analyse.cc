@@ -270,6 +270,7 @@ NodeReport analyse(const Inputs& in) {
   for (auto& note : unfinished_probe_notes(report.peers, in.thresholds.min_probes))
     report.notes.push_back(std::move(note));
   report.now_unix_seconds = in.now_unix_seconds;
+  report.prober_enabled = in.prober_enabled;
   report.findings = find_problems(
       report.self, report.peers,
       RuleContext{in.overlay_device, in.thresholds, in.now_unix_seconds, in.overlay_device_v6});

@@ -107,9 +107,16 @@ bool NodeReport::has_critical() const {
 }
 
 bool NodeReport::awaiting_probes() const {
-  return std::any_of(peers.begin(), peers.end(), [](const PeerVerdict& v) {
-    return (v.overlay_probe && !v.probes_judged) || v.path_mtu_pending;
-  });
+  // The prober is on and has peers, yet no result at all: it has not published its first
+  // round (the peer set came late, a slow API server). The probe graph gives every node at
+  // least one peer to probe, so this ends with the first round.
+  const bool no_result_yet = prober_enabled && !peers.empty() &&
+                             std::none_of(peers.begin(), peers.end(), [](const PeerVerdict& v) {
+                               return v.overlay_probe.has_value() || v.underlay_probe.has_value();
+                             });
+  return no_result_yet || std::any_of(peers.begin(), peers.end(), [](const PeerVerdict& v) {
+           return (v.overlay_probe && !v.probes_judged) || v.path_mtu_pending;
+         });
 }
 
 }  // namespace podpath::analysis

@@ -201,10 +201,12 @@ struct NodeReport {
   std::vector<Finding> findings;          // sorted: critical first, then by code and peer
   std::vector<std::string> notes;         // what could not be seen (collector off, stale)
   double now_unix_seconds = 0;            // when it was made (key expiry is told against it)
+  bool prober_enabled = false;            // the prober runs (its results may not be in yet)
 
   bool has_critical() const;
   // A peer has probe results, but too few to judge yet, or its first path MTU search is
-  // still running: the doctor keeps probing for them.
+  // still running, or the prober runs and has no result for any peer yet: the doctor keeps
+  // probing for them.
   bool awaiting_probes() const;
 };
 

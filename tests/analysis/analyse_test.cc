@@ -227,14 +227,33 @@ TEST(Findings, ProbesJudgedFromTheMinimumOn) {
     EXPECT_EQ(verdict(r, "ip-172-26-3-146").probes_judged, c.judged);
     EXPECT_EQ(r.awaiting_probes(), !c.judged);
   }
-  // Peers without any probe (prober off, or not sampled) are not waited for.
-  EXPECT_FALSE(analyse(inputs("ip-172-26-2-70", kVmnet)).awaiting_probes());
+  // With the prober off nothing is waited for.
+  Inputs off = inputs("ip-172-26-2-70", kVmnet);
+  off.prober_enabled = false;
+  EXPECT_FALSE(analyse(off).awaiting_probes());
+}
+
+// The doctor on a node whose API answered late: the prober runs, knows its peers, and has not
+// published its first round yet. Ending the report there would show every road unprobed, so
+// the doctor waits for that round too (up to its longest burst).
+TEST(Findings, NoProbeResultAtAllYetIsAwaited) {
+  Inputs in = inputs("ip-172-26-2-70", kVmnet);
+  in.prober_enabled = true;
+  in.overlay_probes.clear();
+  in.underlay_probes.clear();
+  EXPECT_TRUE(analyse(in).awaiting_probes());
+  // One peer answered, another is not probed by this node (the probe graph left it out):
+  // nothing more to wait for.
+  in.overlay_probes["ip-172-26-3-146"] = ProbeStats{10, 10, 0.0001};
+  in.underlay_probes["ip-172-26-3-146"] = ProbeStats{10, 10, 0.0001};
+  EXPECT_FALSE(analyse(in).awaiting_probes());
 }
 
 // The doctor also waits for each peer's first path MTU search: a report made before it
 // finishes cannot tell a path that drops large packets from a healthy one.
 TEST(Findings, PathMtuSearchStillRunningIsAwaited) {
   Inputs in = inputs("ip-172-26-2-70", kVmnet);
+  in.overlay_probes["ip-172-26-3-146"] = ProbeStats{10, 10, 0.0001};  // the echoes are in
   in.path_mtu_pending.insert("ip-172-26-3-146");
   NodeReport r = analyse(in);
   EXPECT_TRUE(verdict(r, "ip-172-26-3-146").path_mtu_pending);

@@ -62,7 +62,9 @@ def render(node, started):
             vtep_mac='32:f3:9e:5f:0e:68', public_ip_overwrite='') + " 1",
     ]
     for peer, (peer_group, carrier, device, table, underlay, transport, derp, rtt, mtu, loss) in sorted(peers.items()):
-        base = dict(peer=peer, peer_group=peer_group, same_group=str(peer_group == group).lower())
+        # Every per-peer series carries its road's family, as model::PeerLabels writes it.
+        base = dict(peer=peer, peer_group=peer_group, same_group=str(peer_group == group).lower(),
+                    family='ipv4')
         path = labels(**base, carrier=carrier, device=device, table=table, underlay_device=underlay,
                       transport=transport, derp_region=derp)
         lines.append(f"podpath_peer_path_info{path} 1")

@@ -60,9 +60,9 @@ FAMILIES = ("ipv4", "ipv6")
 BAND_DERP = (0.090, 0.130)  # 2 x 50 ms one way via the relay; load only adds (report: 87-133)
 BAND_LAN = (0.0, 0.005)  # VPC or vmnet bridge: well under 1 ms idle, seen 1.3 ms under -j4 load
 # 23 ms, Tailscale direct: never below the emulator's delay (-10 %); above it, a loaded machine
-# (two cores, -j4 lab tests, wireguard-go beside) adds scheduling delay, seen up to 31.5 ms, so
-# the band stops at 40 ms, still far from DERP's 90.
-BAND_CROSS_SITE = (0.0207, 0.040)
+# (two cores, -j4 lab tests, wireguard-go and a sanitizer build beside) adds scheduling delay,
+# seen up to 42.2 ms, so the band stops at 60 ms, still far from DERP's 90.
+BAND_CROSS_SITE = (0.0207, 0.060)
 # 2 x 0.2 ms one way, Tailscale direct within a site; the emulator forwards every packet
 # itself, so a loaded machine adds a millisecond or two (measured 0.5 - 2.0 ms).
 BAND_TAILNET_SAME_SITE = (0.0, 0.005)
