@@ -69,6 +69,8 @@ apply_ipv6_underlay() {
   local dual n ns site s
   dual=$(dims '.dual_stack // false')
   [[ $dual == true || $(families_now) != ipv4 ]] || return 0
+  # Leaving dual stack: the IPv6 podCIDRs leave the API before the kernel forgets the roads.
+  [[ $dual == true ]] || apply_ipv6_nodes ipv4
   local gw
   for s in $(T '.sites[].name'); do
     case $(site "$s" .kind) in
