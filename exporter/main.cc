@@ -79,6 +79,15 @@ int serve(const app::ExporterSettings& settings, const sigset_t& signals, base::
   web.set_ready(true);
   if (web_config)
     web_config->start(std::chrono::duration_cast<std::chrono::milliseconds>(reload_interval));
+  // Says once when the flags allow a scrape beyond issue #17's budget (metrics/budget.h).
+  const auto& budget = settings.web.series_budget;
+  if (budget.max_series == 0 || budget.max_series > app::kSeriesBudget || budget.max_bytes == 0 ||
+      budget.max_bytes > app::kBytesBudget)
+    log.warn(
+        "--metrics.max-series or --metrics.max-bytes allow a scrape beyond the budget of "
+        "1500 series and 150000 bytes per node (0 is no limit)",
+        {{"max_series", std::to_string(budget.max_series)},
+         {"max_bytes", std::to_string(budget.max_bytes)}});
   log.info("podpath-exporter listening",
            {{"node", settings.node_name},
             {"version", settings.web.version},

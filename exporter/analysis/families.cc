@@ -1,5 +1,8 @@
 #include "analysis/families.h"
 
+#include <map>
+#include <tuple>
+
 #include "model/peer_labels.h"
 
 namespace podpath::analysis {
@@ -48,14 +51,26 @@ std::vector<metrics::MetricFamily> to_families(const NodeReport& report) {
     if (v.computed_mtu) mtu.add(with({{"source", "computed"}}), *v.computed_mtu);
     if (v.flannel_checked) consistent.add(base, v.flannel_inconsistencies.empty() ? 1 : 0);
   }
-  for (const auto& f : report.findings)
-    finding.add({{"code", f.code},
-                 {"peer", f.peer},
-                 {"family", f.family ? std::string(model::to_string(*f.family)) : ""},
-                 {"severity", std::string(to_string(f.severity))}},
+  // The count per code stays whole when the series budget (metrics/budget.h) withholds the
+  // podpath_finding series of peers beyond it.
+  MetricFamily findings("podpath_findings",
+                        "Findings of the analysis by code, family and severity: this node's own "
+                        "and one per peer named.",
+                        MetricType::kGauge);
+  std::map<std::tuple<std::string, std::string, std::string>, int> counts;
+  for (const auto& f : report.findings) {
+    const std::string family = f.family ? std::string(model::to_string(*f.family)) : "";
+    const std::string severity(to_string(f.severity));
+    finding.add({{"code", f.code}, {"peer", f.peer}, {"family", family}, {"severity", severity}},
                 1);
+    ++counts[{f.code, family, severity}];
+  }
+  for (const auto& [key, count] : counts) {
+    const auto& [code, family, severity] = key;
+    findings.add({{"code", code}, {"family", family}, {"severity", severity}}, count);
+  }
   std::vector<MetricFamily> out;
-  for (auto* family : {&path, &derp, &mtu, &consistent, &finding})
+  for (auto* family : {&path, &derp, &mtu, &consistent, &finding, &findings})
     if (!family->metrics.empty()) out.push_back(std::move(*family));
   return out;
 }

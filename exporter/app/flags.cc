@@ -75,6 +75,15 @@ void ExporterFlags::add(CLI::App& app) {
   module::add_duration_flag(app, "--scrape.timeout-offset", scrape_timeout_offset,
                             "Subtracted from Prometheus' scrape timeout so the answer is in time.",
                             {std::chrono::nanoseconds(0), std::chrono::minutes(1)});
+  app.add_option("--metrics.max-series", max_series,
+                 "Series per scrape at most: beyond it a peer keeps only its probe requests "
+                 "and responses (and its group's aggregates), probed peers in trouble last "
+                 "(0: no budget; docs/metrics/core.md, \"Series budget\").")
+      ->capture_default_str();
+  app.add_option("--metrics.max-bytes", max_bytes,
+                 "Bytes of text exposition per scrape at most, uncompressed, as estimated; "
+                 "applied as --metrics.max-series is (0: no limit).")
+      ->capture_default_str();
   add_web_flags(app, *this);
 }
 
@@ -121,6 +130,7 @@ std::string resolve(const ExporterFlags& f, const std::string& version, Exporter
   s.web.default_scrape_timeout = millis(f.scrape_default_timeout);
   s.web.timeout_offset = millis(f.scrape_timeout_offset);
   s.web.node_name = s.node_name;
+  s.web.series_budget = {f.max_series, s.node_name, f.max_bytes};
   s.web.version = version;
   return {};
 }

@@ -17,6 +17,11 @@ class App;
 
 namespace podpath::app {
 
+// Issue #17's budget per node: at most this many series, and bytes of text, per scrape
+// (metrics/budget.h).
+inline constexpr std::size_t kSeriesBudget = 1500;
+inline constexpr std::size_t kBytesBudget = 150'000;
+
 struct ExporterFlags {
   std::vector<std::string> listen_addresses{":18472"};
   std::string telemetry_path = "/metrics";
@@ -34,6 +39,8 @@ struct ExporterFlags {
   int max_connections = 512;
   int max_threads = 4;
   std::size_t max_header_bytes = 16384;
+  std::size_t max_series = kSeriesBudget;
+  std::size_t max_bytes = kBytesBudget;
 
   void add(CLI::App& app);
 };

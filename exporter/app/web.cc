@@ -49,7 +49,10 @@ http::Response Web::metrics_page(const http::Request& request) {
     auto outcome = scraper_.scrape(metrics::Scraper::Clock::now() + budget);
     for (const auto& problem : outcome.problems)
       log_.warn_every(problem, std::chrono::seconds(60), "collection problem", {{"err", problem}});
-    response.body = metrics::render(outcome.families, format);
+    const auto kept = metrics::apply_series_budget(outcome.families, options_.series_budget);
+    for (auto& family : metrics::budget_families(options_.series_budget, kept))
+      outcome.families.push_back(std::move(family));
+    response.body = metrics::render(metrics::normalize(std::move(outcome.families)), format);
   }
   if (http::accepts_gzip(request.header("Accept-Encoding"))) {
     response.body = http::gzip_compress(response.body);

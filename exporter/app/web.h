@@ -11,6 +11,7 @@
 #include "analysis/reporter.h"
 #include "base/logger.h"
 #include "http/server.h"
+#include "metrics/budget.h"
 #include "metrics/scraper.h"
 
 namespace podpath::app {
@@ -23,6 +24,7 @@ struct WebOptions {
   std::chrono::milliseconds timeout_offset{500};
   std::string node_name;
   std::string version;
+  metrics::SeriesBudget series_budget;
 };
 
 // Turns the Prometheus scrape-timeout header into a deadline budget; pure for tests.

@@ -1,5 +1,6 @@
 #include "metrics/histogram.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -84,6 +85,65 @@ Histogram HistogramAccumulator::snapshot() const {
   h.count = count_;
   h.native = NativeBuckets{kNativeSchema, kNativeZeroThreshold, zero_count_, positive_, negative_};
   return h;
+}
+
+namespace {
+
+using Sparse = std::vector<std::pair<std::int32_t, std::uint64_t>>;
+
+// Sparse buckets merged by index: `sign` +1 adds b to a, -1 takes b from a (b's counts never
+// exceed a's there: b is an earlier snapshot of the same accumulator).
+Sparse merge_sparse(const Sparse& a, const Sparse& b, int sign) {
+  Sparse out;
+  out.reserve(a.size() + b.size());
+  std::size_t i = 0, j = 0;
+  while (i < a.size() || j < b.size()) {
+    if (j == b.size() || (i < a.size() && a[i].first < b[j].first)) {
+      out.push_back(a[i++]);
+    } else if (i == a.size() || b[j].first < a[i].first) {
+      if (sign > 0) out.push_back(b[j]);
+      ++j;
+    } else {
+      const std::uint64_t n = sign > 0 ? a[i].second + b[j].second : a[i].second - b[j].second;
+      if (n != 0) out.emplace_back(a[i].first, n);
+      ++i, ++j;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Histogram histogram_gain(const Histogram& now, const Histogram& before) {
+  if (now.count < before.count || now.upper_bounds != before.upper_bounds) return now;
+  Histogram gain = now;
+  for (std::size_t i = 0; i < gain.cumulative_counts.size(); ++i)
+    gain.cumulative_counts[i] -= std::min(gain.cumulative_counts[i], before.cumulative_counts[i]);
+  gain.sum -= before.sum;
+  gain.count -= before.count;
+  if (now.native && before.native) {
+    gain.native->zero_count -= std::min(gain.native->zero_count, before.native->zero_count);
+    gain.native->positive = merge_sparse(now.native->positive, before.native->positive, -1);
+    gain.native->negative = merge_sparse(now.native->negative, before.native->negative, -1);
+  }
+  return gain;
+}
+
+void add_histogram(Histogram& into, const Histogram& more) {
+  if (into.upper_bounds.empty() && into.count == 0) {
+    into = more;
+    return;
+  }
+  for (std::size_t i = 0; i < into.cumulative_counts.size() && i < more.cumulative_counts.size();
+       ++i)
+    into.cumulative_counts[i] += more.cumulative_counts[i];
+  into.sum += more.sum;
+  into.count += more.count;
+  if (into.native && more.native) {
+    into.native->zero_count += more.native->zero_count;
+    into.native->positive = merge_sparse(into.native->positive, more.native->positive, +1);
+    into.native->negative = merge_sparse(into.native->negative, more.native->negative, +1);
+  }
 }
 
 std::vector<double> exponential_buckets(double start, double factor, int count) {

@@ -53,6 +53,14 @@ class HistogramAccumulator {
   std::uint64_t zero_count_ = 0;
 };
 
+// What `now` gained since `before`, two snapshots of one accumulator (same bounds): every
+// count, the sum and the native buckets by difference. A `now` with fewer observations than
+// `before` (the accumulator was made anew) gained all of itself, as a counter reset counts.
+Histogram histogram_gain(const Histogram& now, const Histogram& before);
+
+// Adds `more` (same bounds, same native schema) into `into`; an empty `into` takes its bounds.
+void add_histogram(Histogram& into, const Histogram& more);
+
 // Bounds start, start*factor, ... for count buckets (e.g. 50us doubling, as smokeping_prober).
 std::vector<double> exponential_buckets(double start, double factor, int count);
 

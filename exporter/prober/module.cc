@@ -19,6 +19,7 @@
 #include "base/clock.h"
 #include "base/file.h"
 #include "module/flags.h"
+#include "prober/group_aggregates.h"
 #include "prober/options.h"
 #include "prober/prober.h"
 
@@ -125,6 +126,9 @@ class ProberCollector final : public metrics::Collector {
     auto snapshot = prober_->snapshot();
     metrics::CollectResult result;
     result.families = to_families(*snapshot);
+    // (the scraper never runs one collector's collect() twice at once: no lock needed)
+    groups_.update(snapshot);
+    for (auto& family : groups_.families()) result.families.push_back(std::move(family));
     if (snapshot->published_unix_seconds > 0)
       result.last_success_unix_seconds = snapshot->published_unix_seconds;
     return result;
@@ -132,6 +136,7 @@ class ProberCollector final : public metrics::Collector {
 
  private:
   std::shared_ptr<Prober> prober_;
+  GroupAggregates groups_;
 };
 
 struct Sockets {
@@ -177,8 +182,9 @@ constexpr double kProbesPerSecondBudget = 200;
 void report_budget(const ProberFlags& flags, base::Logger& log) {
   if (flags.max_peers == 0) {
     log.warn(
-        "prober: --prober.max-peers=0 probes every peer: probes per second and per-peer "
-        "series grow with the cluster, beyond the budget of 200 probes/s per node",
+        "prober: --prober.max-peers=0 probes every peer: probes per second grow with the "
+        "cluster, beyond the budget of 200 probes/s per node (and every probed peer keeps "
+        "its request and response series, whatever --metrics.max-series says)",
         {{"budget_probes_per_second", fmt::format("{:g}", kProbesPerSecondBudget)}});
     return;
   }

@@ -9,14 +9,12 @@
 #include <cstdint>
 #include <string_view>
 
+#include "base/hash.h"
+
 namespace podpath::prober {
 
-// A stable 64-bit hash (FNV-1a followed by a splitmix64 finalizer): the same on every node and
-// every run, which the phase and the probe graph rely on.
-std::uint64_t stable_hash(std::string_view text);
-
-// Mixes 64 bits (splitmix64's finalizer); used to combine hashes.
-std::uint64_t mix64(std::uint64_t value);
+using base::mix64;
+using base::stable_hash;
 
 // Offset of target `index` of `count` inside an interval, in [0, interval).
 std::int64_t spread_offset_ns(std::size_t index, std::size_t count, std::int64_t interval_ns,

@@ -54,7 +54,7 @@ struct Fixture {
   }
   metrics::Scraper scraper;
   base::Logger log;
-  Web web{WebOptions{"/metrics", 10000ms, 500ms, "node-a", "0.1.0"}, scraper, log};
+  Web web{WebOptions{"/metrics", 10000ms, 500ms, "node-a", "0.1.0", {}}, scraper, log};
 };
 
 TEST(Web, MetricsDefaultsToText004) {
@@ -158,7 +158,7 @@ class FakeStatusPage : public analysis::Reporter {
 std::string landing_page(std::shared_ptr<const analysis::Reporter> status_page) {
   metrics::Scraper scraper;
   base::Logger log(base::LogLevel::kError, base::LogFormat::kLogfmt, [](std::string_view) {});
-  Web web{WebOptions{"/metrics?a=1&b='2'", 10000ms, 500ms, "node-<a>", "0.1.0 \"rc\""}, scraper,
+  Web web{WebOptions{"/metrics?a=1&b='2'", 10000ms, 500ms, "node-<a>", "0.1.0 \"rc\"", {}}, scraper,
           log};
   if (status_page) web.set_status_page(std::move(status_page));
   http::Request request;

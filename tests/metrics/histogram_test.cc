@@ -116,5 +116,54 @@ TEST(NativeAccumulator, EmptyHasNoBuckets) {
   EXPECT_EQ(h.native->zero_count, 0u);
 }
 
+// The group aggregates (prober/group_aggregates.h) add what each peer's histogram gained.
+TEST(HistogramGain, WhatASnapshotGainedAddsUpToTheWhole) {
+  HistogramAccumulator acc(exponential_buckets(50e-6, 2, 20));
+  for (double v : {0.0004, 0.0005}) acc.observe(v);
+  const Histogram before = acc.snapshot();
+  for (double v : {0.0004, 0.087, 0.133}) acc.observe(v);
+  const Histogram now = acc.snapshot();
+  const Histogram gain = histogram_gain(now, before);
+  EXPECT_EQ(gain.count, 3u);
+  EXPECT_NEAR(gain.sum, 0.0004 + 0.087 + 0.133, 1e-12);
+  Histogram total = before;
+  add_histogram(total, gain);
+  EXPECT_EQ(total.cumulative_counts, now.cumulative_counts);
+  EXPECT_EQ(total.count, now.count);
+  EXPECT_NEAR(total.sum, now.sum, 1e-12);
+  ASSERT_TRUE(total.native && now.native);
+  EXPECT_EQ(total.native->positive, now.native->positive);
+  // 0.0004 twice before, once more after: its native bucket gained one, not three.
+  const auto index = native_bucket_index(0.0004);
+  for (const auto& [i, n] : gain.native->positive) {
+    if (i == index) {
+      EXPECT_EQ(n, 1u);
+    }
+  }
+}
+
+TEST(HistogramGain, AnAccumulatorMadeAnewGainedAllOfItself) {
+  HistogramAccumulator old(exponential_buckets(50e-6, 2, 20));
+  for (double v : {0.001, 0.002, 0.003}) old.observe(v);
+  HistogramAccumulator fresh(exponential_buckets(50e-6, 2, 20));
+  fresh.observe(0.004);
+  const Histogram gain = histogram_gain(fresh.snapshot(), old.snapshot());
+  EXPECT_EQ(gain.count, 1u);
+  EXPECT_EQ(gain.cumulative_counts, fresh.snapshot().cumulative_counts);
+}
+
+TEST(HistogramGain, AddingIntoAnEmptyHistogramTakesTheBounds) {
+  HistogramAccumulator acc({0.001, 0.01});
+  acc.observe(0.005);
+  Histogram into;
+  add_histogram(into, acc.snapshot());
+  EXPECT_EQ(into.upper_bounds, (std::vector<double>{0.001, 0.01}));
+  EXPECT_EQ(into.cumulative_counts, (std::vector<std::uint64_t>{0, 1}));
+  add_histogram(into, acc.snapshot());
+  EXPECT_EQ(into.cumulative_counts, (std::vector<std::uint64_t>{0, 2}));
+  EXPECT_EQ(into.native->positive.size(), 1u);
+  EXPECT_EQ(into.native->positive[0].second, 2u);
+}
+
 }  // namespace
 }  // namespace podpath::metrics
