@@ -389,10 +389,12 @@ def inner(config):
             times.append(seconds)
         mem = memory(pid)
         lines = [ln for ln in body.splitlines() if ln and not ln.startswith("#")]
+        histograms = set(re.findall(r"^# TYPE (\S+) histogram", body, re.M))
         families = {}
         for ln in lines:
             name = re.match(r"[^{ ]+", ln).group(0)
-            name = re.sub(r"_(bucket|sum|count)$", "", name) if "_bucket" in body else name
+            base = re.sub(r"_(bucket|sum|count)$", "", name)
+            name = base if base in histograms else name
             families[name] = families.get(name, 0) + 1
 
         def api(agent_prefix):
