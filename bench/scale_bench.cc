@@ -4,7 +4,9 @@
 // one node joins and after 1 % churn (1 % of the nodes leave, as many new ones join), and the
 // CPU time one node takes to compute the whole graph (the thread's CPU clock, so that other
 // work on a loaded machine does not count; median of 5). A program that prints figures, not a
-// timed test: run build/bench/podpath-scale-bench [--max-peers N] [--nodes N].
+// timed test: run build/bench/podpath-scale-bench [--max-peers N] [--nodes N]. With --stdin it
+// reads one layout ("<name> <group>" per line, group may be missing) and prints its figures as
+// one JSON object (bench/scale.py gives it the fake cluster the exporter sees).
 #include <fmt/format.h>
 #include <time.h>
 
@@ -12,7 +14,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <iostream>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -124,21 +128,38 @@ double build_ms(const std::vector<GraphNode>& nodes, std::size_t max_peers) {
   return runs[runs.size() / 2];
 }
 
-void row(const Layout& layout, std::size_t max_peers) {
-  auto nodes = layout.make(layout.nodes);
-  ProbeGraph graph(nodes, max_peers);
-  std::vector<std::size_t> in;
+struct Figures {
+  std::size_t groups = 0;
+  std::vector<std::size_t> in;  // sorted
   std::size_t max_out = 0;
-  for (std::size_t i = 0; i < graph.size(); ++i) {
-    in.push_back(graph.in_degree(i));
-    max_out = std::max(max_out, graph.out(i).size());
+  std::size_t covered = 0, pairs = 0;
+  Change join, after_churn;
+  std::size_t churn = 0;
+  double build_ms = 0;
+
+  double edges_per_changed() const {
+    return after_churn.nodes_changed == 0 ? 0.0
+                                          : static_cast<double>(after_churn.edges_changed) /
+                                                static_cast<double>(after_churn.nodes_changed);
   }
-  std::sort(in.begin(), in.end());
+};
+
+Figures measure(const std::vector<GraphNode>& nodes, std::size_t max_peers) {
+  ProbeGraph graph(nodes, max_peers);
+  Figures f;
+  for (std::size_t i = 0; i < graph.size(); ++i) {
+    f.in.push_back(graph.in_degree(i));
+    f.max_out = std::max(f.max_out, graph.out(i).size());
+  }
+  std::sort(f.in.begin(), f.in.end());
   const auto& coverage = graph.coverage();
+  f.groups = coverage.groups;
+  f.covered = coverage.covered;
+  f.pairs = coverage.pairs;
 
   auto joined = nodes;
   joined.push_back(newcomer(nodes, 0));
-  Change join = compare(graph, ProbeGraph(joined, max_peers));
+  f.join = compare(graph, ProbeGraph(joined, max_peers));
 
   const std::size_t churn = std::max<std::size_t>(1, nodes.size() / 100);
   std::vector<GraphNode> churned;
@@ -146,20 +167,54 @@ void row(const Layout& layout, std::size_t max_peers) {
     if (i % (nodes.size() / churn) != 0 || i / (nodes.size() / churn) >= churn)
       churned.push_back(nodes[i]);
   for (std::size_t i = 0; i < churn; ++i) churned.push_back(newcomer(nodes, i + 1));
-  Change after_churn = compare(graph, ProbeGraph(churned, max_peers));
+  f.after_churn = compare(graph, ProbeGraph(churned, max_peers));
+  f.churn = churn;
+  f.build_ms = build_ms(nodes, max_peers);
+  return f;
+}
 
+void row(const Layout& layout, std::size_t max_peers) {
+  const Figures f = measure(layout.make(layout.nodes), max_peers);
+  const auto& in = f.in;
+  const Change& join = f.join;
+  const Change& after_churn = f.after_churn;
+  const std::size_t churn = f.churn;
   fmt::print(
       "| {:>5} | {:<16} | {:>6} | {:>4} / {:>4} / {:>4} | {:>3} | {:>12} | {:>5} ({:>4.1f} %) | "
       "{:>3}+{:<3} {:>5} ({:>5.1f} %), {:>4.1f} peers each | {:>8.2f} |\n",
-      layout.nodes, layout.name, coverage.groups, in.front(), in[in.size() / 2], in.back(), max_out,
-      coverage.pairs == 0 ? std::string("-")
-                          : fmt::format("{}/{}", coverage.covered, coverage.pairs),
+      layout.nodes, layout.name, f.groups, in.front(), in[in.size() / 2], in.back(), f.max_out,
+      f.pairs == 0 ? std::string("-") : fmt::format("{}/{}", f.covered, f.pairs),
       join.nodes_changed, 100.0 * join.nodes_changed / join.survivors, churn, churn,
       after_churn.nodes_changed, 100.0 * after_churn.nodes_changed / after_churn.survivors,
-      after_churn.nodes_changed == 0
-          ? 0.0
-          : static_cast<double>(after_churn.edges_changed) / after_churn.nodes_changed,
-      build_ms(nodes, max_peers));
+      f.edges_per_changed(), f.build_ms);
+}
+
+// One layout from stdin ("<name> [group]" per line) as one JSON object.
+int print_json(std::size_t max_peers) {
+  std::vector<GraphNode> nodes;
+  std::string line;
+  while (std::getline(std::cin, line)) {
+    std::istringstream fields(line);
+    GraphNode node;
+    if (!(fields >> node.name)) continue;
+    fields >> node.group;
+    nodes.push_back(std::move(node));
+  }
+  if (nodes.size() < 2) {
+    std::fprintf(stderr, "--stdin: want at least two \"<name> [group]\" lines\n");
+    return 2;
+  }
+  const Figures f = measure(nodes, max_peers);
+  fmt::print(
+      "{{\"nodes\": {}, \"max_peers\": {}, \"groups\": {}, \"in_degree\": {{\"min\": {}, "
+      "\"median\": {}, \"max\": {}}}, \"max_out\": {}, \"group_pairs\": {{\"covered\": {}, "
+      "\"pairs\": {}}}, \"join\": {{\"nodes_changed\": {}, \"survivors\": {}}}, \"churn\": "
+      "{{\"left\": {}, \"joined\": {}, \"nodes_changed\": {}, \"survivors\": {}, "
+      "\"peers_changed_each\": {:.2f}}}, \"graph_cpu_ms\": {:.2f}}}\n",
+      nodes.size(), max_peers, f.groups, f.in.front(), f.in[f.in.size() / 2], f.in.back(),
+      f.max_out, f.covered, f.pairs, f.join.nodes_changed, f.join.survivors, f.churn, f.churn,
+      f.after_churn.nodes_changed, f.after_churn.survivors, f.edges_per_changed(), f.build_ms);
+  return 0;
 }
 
 }  // namespace
@@ -167,16 +222,20 @@ void row(const Layout& layout, std::size_t max_peers) {
 int main(int argc, char** argv) {
   std::size_t max_peers = 100;
   std::size_t only_nodes = 0;
+  bool from_stdin = false;
   for (int i = 1; i < argc; ++i) {
     if (std::strcmp(argv[i], "--max-peers") == 0 && i + 1 < argc) {
       max_peers = std::strtoul(argv[++i], nullptr, 10);
     } else if (std::strcmp(argv[i], "--nodes") == 0 && i + 1 < argc) {
       only_nodes = std::strtoul(argv[++i], nullptr, 10);
+    } else if (std::strcmp(argv[i], "--stdin") == 0) {
+      from_stdin = true;
     } else {
-      std::fprintf(stderr, "usage: %s [--max-peers N] [--nodes N]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--max-peers N] [--nodes N | --stdin]\n", argv[0]);
       return 2;
     }
   }
+  if (from_stdin) return print_json(max_peers);
   fmt::print(
       "probe graph, --prober.max-peers={} ({} probes/s per node at the default 1s "
       "interval, overlay + underlay)\n\n",
