@@ -163,12 +163,14 @@ export function onNodes(expr: string): string {
 // Median of the RTT histogram, per the given labels: from the classic buckets, or from the
 // native histogram where Prometheus scrapes those instead (it then keeps no _bucket series;
 // docs/decisions/0007-native-histograms-over-protobuf.md).
-export function medianRtt(selector: string, by: string): string {
+// `metric` is podpath_probe_rtt_seconds (per peer) or podpath_group_probe_rtt_seconds (the
+// sums per peer group that the series budget keeps; docs/metrics/core.md, "Series budget").
+export function medianRtt(selector: string, by: string, metric = "podpath_probe_rtt_seconds"): string {
   return (
     `histogram_quantile(0.5,\n  sum by (${by}, le) (\n` +
-    `    rate(podpath_probe_rtt_seconds_bucket{${selector}}[$__rate_interval])\n  )\n)\nor\n` +
+    `    rate(${metric}_bucket{${selector}}[$__rate_interval])\n  )\n)\nor\n` +
     `histogram_quantile(0.5,\n  sum by (${by}) (\n` +
-    `    rate(podpath_probe_rtt_seconds{${selector}}[$__rate_interval])\n  )\n)`
+    `    rate(${metric}{${selector}}[$__rate_interval])\n  )\n)`
   );
 }
 

@@ -294,6 +294,34 @@ export function overview(bounds: LatencyBounds): dashboard.DashboardBuilder {
           .span(12),
       )
 
+      .withPanel(
+        new timeseries.PanelBuilder()
+          .title("Median overlay RTT per peer group")
+          .description(
+            "Per node → group, over every peer of the group the node probes (podpath_group_probe_rtt_seconds). " +
+              "In a large cluster the series budget keeps per-peer RTTs for a few peers per node; these sums " +
+              "keep every group's latency.",
+          )
+          .datasource(datasource)
+          .unit("s")
+          .thresholds(thresholds(latencySteps(bounds)))
+          .thresholdsStyle(new common.GraphThresholdsStyleConfigBuilder().mode(common.GraphThresholdsStyleMode.Dashed))
+          .withTarget(
+            query(
+              onNodes(
+                `(\n${medianRtt(
+                  `job=~"$job", family=~"$family", target="overlay"`,
+                  "instance, job, peer_group, family",
+                  "podpath_group_probe_rtt_seconds",
+                )}\n)`,
+              ),
+              "{{node}} → {{peer_group}}",
+            ),
+          )
+          .height(8)
+          .span(24),
+      )
+
       .withRow(new dashboard.RowBuilder("Roads"))
       .withPanel(roadTable(onNodes(`podpath_peer_path_info{${peers}}`)))
       .withPanel(

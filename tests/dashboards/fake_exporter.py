@@ -61,6 +61,7 @@ def render(node, started):
             backend_type='vxlan', public_ip=public_ip, public_ip_scope=scope, vni='1',
             vtep_mac='32:f3:9e:5f:0e:68', public_ip_overwrite='') + " 1",
     ]
+    groups = {}  # (peer group, same_group, target) -> [requests, answered, rtt sum, bucket counts]
     for peer, (peer_group, carrier, device, table, underlay, transport, derp, rtt, mtu, loss) in sorted(peers.items()):
         # Every per-peer series carries its road's family, as model::PeerLabels writes it.
         base = dict(peer=peer, peer_group=peer_group, same_group=str(peer_group == group).lower(),
@@ -86,6 +87,23 @@ def render(node, started):
             lines.append(f"podpath_probe_rtt_seconds_count{labels(**base, target=target)} {answered}")
             lines.append(f"podpath_probe_requests_total{labels(**base, target=target)} {probes}")
             lines.append(f"podpath_probe_responses_total{labels(**base, target=target)} {answered}")
+            group_sums = groups.setdefault((peer_group, base["same_group"], target),
+                                           [0, 0, 0.0, [0] * len(BUCKETS)])
+            group_sums[0] += probes
+            group_sums[1] += answered
+            group_sums[2] += answered * seconds
+            for i, bound in enumerate(BUCKETS):
+                group_sums[3][i] += answered if seconds <= bound else 0
+    # The prober's sums per peer group (podpath_group_probe_*), as the series budget keeps them.
+    for (peer_group, same_group, target), (requests, answered, total, counts) in sorted(groups.items()):
+        base = dict(peer_group=peer_group, same_group=same_group, family='ipv4', target=target)
+        for bound, count in zip(BUCKETS, counts):
+            lines.append(f"podpath_group_probe_rtt_seconds_bucket{labels(**base, le=repr(bound))} {count}")
+        lines.append(f"podpath_group_probe_rtt_seconds_bucket{labels(**base, le='+Inf')} {answered}")
+        lines.append(f"podpath_group_probe_rtt_seconds_sum{labels(**base)} {total}")
+        lines.append(f"podpath_group_probe_rtt_seconds_count{labels(**base)} {answered}")
+        lines.append(f"podpath_group_probe_requests_total{labels(**base)} {requests}")
+        lines.append(f"podpath_group_probe_responses_total{labels(**base)} {answered}")
     return "\n".join(lines) + "\n"
 
 
