@@ -194,6 +194,12 @@ void Watcher::apply(WatchEvent&& event) {
     } else {
       error_fields_[name] = event.node.error_field;
     }
+    // kubelet writes every node's status every few minutes (nodeStatusReportFrequency, 5m)
+    // and on every condition change: at 5,000 nodes ~17 MODIFIED events a second, nearly all
+    // of them changing only heartbeats that podpath does not keep. Publishing copies and
+    // compares the whole node list, so an event that changes nothing kept publishes nothing.
+    auto kept = nodes_.find(name);
+    if (kept != nodes_.end() && kept->second == event.node.node) return;
     nodes_.insert_or_assign(name, std::move(event.node.node));
     mark_dirty_locked();
   } else if (event.type == "DELETED") {
