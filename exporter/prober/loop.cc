@@ -215,11 +215,13 @@ void ProbeLoop::schedule_echo(std::uint32_t id, EchoJob& job, std::size_t index,
 // probe up to the slack early does not skew its RTT: the RTT runs from the kernel's TX
 // timestamp of that very packet (or, without one, from the clock read as the batch was built,
 // just before the sendmmsg) to its reply. Nor does the schedule drift: the next slot is the
-// nominal one plus the interval, whenever this one went. The slack is a fraction of the jitter
-// every send already carries at these rates (interval / targets, up to a tenth of the interval).
+// nominal one plus the interval, whenever this one went. What it changes is when within the
+// interval a probe leaves, by at most the slack (2 % of a 1 s interval), which the schedule's
+// jitter already moves by up to a tenth of the interval at small target counts; the packets
+// of a batch are a few hundred bytes.
 void ProbeLoop::run_due_events(std::int64_t now) {
   const std::int64_t slack =
-      std::min(config_.send_slack.count(), std::max<std::int64_t>(0, config_.interval.count() / 4));
+      std::min(config_.send_slack.count(), std::max<std::int64_t>(0, config_.interval.count() / 10));
   const std::int64_t horizon = now + slack;
   while (!events_.empty() && events_.top().at_ns <= horizon) {
     Event event = events_.top();
