@@ -85,8 +85,8 @@ class EchoBatch {
   std::span<const Outgoing> messages() {
     messages_.clear();
     for (const Placed& p : placed_)
-      messages_.push_back({p.destination, std::span<const std::uint8_t>(bytes_.data() + p.offset,
-                                                                        p.size)});
+      messages_.push_back(
+          {p.destination, std::span<const std::uint8_t>(bytes_.data() + p.offset, p.size)});
     return messages_;
   }
   std::span<const Entry> entries() const { return entries_; }

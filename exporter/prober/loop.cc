@@ -220,8 +220,8 @@ void ProbeLoop::schedule_echo(std::uint32_t id, EchoJob& job, std::size_t index,
 // jitter already moves by up to a tenth of the interval at small target counts; the packets
 // of a batch are a few hundred bytes.
 void ProbeLoop::run_due_events(std::int64_t now) {
-  const std::int64_t slack =
-      std::min(config_.send_slack.count(), std::max<std::int64_t>(0, config_.interval.count() / 10));
+  const std::int64_t slack = std::min(config_.send_slack.count(),
+                                      std::max<std::int64_t>(0, config_.interval.count() / 10));
   const std::int64_t horizon = now + slack;
   while (!events_.empty() && events_.top().at_ns <= horizon) {
     Event event = events_.top();
@@ -321,7 +321,8 @@ void ProbeLoop::flush_echo(EchoBatch& batch, bool v6) {
       drain_errors();
       icmp_.send_batch(retry_, retry_results_);
     }
-    for (std::size_t k = 0; k < retry_.size(); ++k) send_results_[retry_index_[k]] = retry_results_[k];
+    for (std::size_t k = 0; k < retry_.size(); ++k)
+      send_results_[retry_index_[k]] = retry_results_[k];
   }
   const std::span<const EchoBatch::Entry> entries = batch.entries();
   for (std::size_t i = 0; i < entries.size(); ++i) {
@@ -594,7 +595,8 @@ void ProbeLoop::drain_replies() {
         continue;
       ours[count++] = {*echo, received[i].source, received[i].kernel_ns};
     }
-    for (std::size_t i = 0; i < count; ++i) on_reply(ours[i].echo, ours[i].source, ours[i].kernel_ns);
+    for (std::size_t i = 0; i < count; ++i)
+      on_reply(ours[i].echo, ours[i].source, ours[i].kernel_ns);
   }
 }
 
@@ -617,7 +619,8 @@ void ProbeLoop::drain_replies6() {
       // peer's tailnet address. This process's cookie, the identifier and the sequence match.
       ours[count++] = {*echo, std::nullopt, received[i].kernel_ns};
     }
-    for (std::size_t i = 0; i < count; ++i) on_reply(ours[i].echo, ours[i].source, ours[i].kernel_ns);
+    for (std::size_t i = 0; i < count; ++i)
+      on_reply(ours[i].echo, ours[i].source, ours[i].kernel_ns);
   }
 }
 

@@ -167,8 +167,8 @@ std::size_t MessageSlots::read(int fd, std::size_t want, int flags) {
     msg.msg_controllen = kControlSize;
     headers_[i].msg_len = 0;
   }
-  const int n = recvmmsg(fd, headers_.data(), static_cast<unsigned>(want), flags | MSG_DONTWAIT,
-                         nullptr);
+  const int n =
+      recvmmsg(fd, headers_.data(), static_cast<unsigned>(want), flags | MSG_DONTWAIT, nullptr);
   return n < 0 ? 0 : static_cast<std::size_t>(n);
 }
 
@@ -181,7 +181,8 @@ void MessageSlots::send(int fd, std::span<const Outgoing> messages, std::span<in
   std::vector<sockaddr_storage>& to = sources_;
   std::size_t done = 0;
   while (done < messages.size()) {
-    const std::size_t count = std::min(messages.size() - done, std::min(to.size(), headers_.size()));
+    const std::size_t count =
+        std::min(messages.size() - done, std::min(to.size(), headers_.size()));
     for (std::size_t i = 0; i < count; ++i) {
       const Outgoing& m = messages[done + i];
       socklen_t length = 0;
@@ -492,7 +493,8 @@ std::size_t Icmp6Socket::receive(std::span<Received6> out) {
     Received6& r = out[i];
     r = Received6{};
     read_socket_cmsgs(slots_.header(i), r.kernel_ns, drops_);
-    if (auto source = address_of(slots_.source(i), slots_.header(i).msg_namelen)) r.source = *source;
+    if (auto source = address_of(slots_.source(i), slots_.header(i).msg_namelen))
+      r.source = *source;
     // Raw and datagram ICMPv6 sockets alike deliver the message without the IPv6 header.
     r.icmp = slots_.data(i);
   }

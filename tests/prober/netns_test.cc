@@ -11,8 +11,8 @@
 #include <array>
 #include <cstdio>
 #include <limits>
-#include <set>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "metrics/histogram.h"
@@ -666,8 +666,8 @@ std::string many_targets(const std::string& b, int count) {
 // back on the error queue.
 template <typename Socket, typename Received>
 std::pair<std::set<std::uint16_t>, std::set<std::uint16_t>> collect(Socket& socket, bool v6,
-                                                                   const Cookie& cookie,
-                                                                   std::size_t want) {
+                                                                    const Cookie& cookie,
+                                                                    std::size_t want) {
   std::set<std::uint16_t> replies, stamped;
   wait_until(
       [&] {
@@ -764,8 +764,8 @@ TEST_F(ProberNetns, AFailedRequestInABatchFailsAloneAndTheRestGo) {
   auto socket = IcmpSocket::open(SocketMode::kRaw, 0x5150);
   ASSERT_TRUE(socket) << socket.error();
   EchoBatch batch(false);
-  const char* addresses[] = {"10.201.0.10", "10.201.0.11", "10.250.0.1", "10.201.0.12",
-                             "10.251.0.1", "10.201.0.13"};
+  const char* addresses[] = {"10.201.0.10", "10.201.0.11", "10.250.0.1",
+                             "10.201.0.12", "10.251.0.1",  "10.201.0.13"};
   for (std::uint16_t i = 0; i < 6; ++i)
     batch.add(*model::IpAddress::parse(addresses[i]), {(*socket)->identifier(), i, cookie, 56}, i);
   std::vector<int> errors(6, -1);
