@@ -56,18 +56,44 @@ std::uint16_t internet_checksum(std::span<const std::uint8_t> data) {
   return static_cast<std::uint16_t>(~sum & 0xffff);
 }
 
-std::vector<std::uint8_t> build_echo_request(const EchoRequest& request) {
-  std::size_t payload = std::max(request.payload_size, kProbePayloadHeader);
-  std::vector<std::uint8_t> out(kIcmpHeaderSize + payload, 0);
+std::size_t echo_request_size(const EchoRequest& request) {
+  return kIcmpHeaderSize + std::max(request.payload_size, kProbePayloadHeader);
+}
+
+std::size_t write_echo_request(const EchoRequest& request, std::span<std::uint8_t> out) {
+  const std::size_t size = echo_request_size(request);
+  if (out.size() < size) return 0;
+  auto put = [&](std::size_t at, std::uint16_t value) {
+    out[at] = static_cast<std::uint8_t>(value >> 8);
+    out[at + 1] = static_cast<std::uint8_t>(value & 0xff);
+  };
   out[0] = kIcmpEcho;
-  put16(out, 4, request.identifier);
-  put16(out, 6, request.sequence);
+  out[1] = 0;
+  put(2, 0);
+  put(4, request.identifier);
+  put(6, request.sequence);
   std::copy(request.cookie.begin(), request.cookie.end(), out.begin() + kIcmpHeaderSize);
-  put16(out, kIcmpHeaderSize + 8, request.sequence);
+  put(kIcmpHeaderSize + 8, request.sequence);
+  for (std::size_t i = kIcmpHeaderSize + 10; i < kIcmpHeaderSize + kProbePayloadHeader; ++i)
+    out[i] = 0;
   // The rest is a fixed pattern so that a reply can be compared byte for byte if ever needed.
-  for (std::size_t i = kIcmpHeaderSize + kProbePayloadHeader; i < out.size(); ++i)
+  for (std::size_t i = kIcmpHeaderSize + kProbePayloadHeader; i < size; ++i)
     out[i] = static_cast<std::uint8_t>(i & 0xff);
-  put16(out, 2, internet_checksum(out));
+  put(2, internet_checksum(out.first(size)));
+  return size;
+}
+
+std::size_t write_echo6_request(const EchoRequest& request, std::span<std::uint8_t> out) {
+  const std::size_t size = write_echo_request(request, out);
+  if (size == 0) return 0;
+  out[0] = kIcmp6EchoRequest;
+  out[2] = out[3] = 0;
+  return size;
+}
+
+std::vector<std::uint8_t> build_echo_request(const EchoRequest& request) {
+  std::vector<std::uint8_t> out(echo_request_size(request));
+  write_echo_request(request, out);
   return out;
 }
 
@@ -122,9 +148,8 @@ std::optional<EchoReply> find_echo_request(std::span<const std::uint8_t> looped,
 }
 
 std::vector<std::uint8_t> build_echo6_request(const EchoRequest& request) {
-  auto out = build_echo_request(request);
-  out[0] = kIcmp6EchoRequest;
-  out[2] = out[3] = 0;
+  std::vector<std::uint8_t> out(echo_request_size(request));
+  write_echo6_request(request, out);
   return out;
 }
 

@@ -39,6 +39,10 @@ struct EchoRequest {
 
 // The ICMP message (header + payload) of an echo request, checksummed.
 std::vector<std::uint8_t> build_echo_request(const EchoRequest& request);
+// Its size, and the same bytes written into `out` without allocating (the loop builds each
+// batch of requests in one buffer); returns the size, or 0 when `out` is too small.
+std::size_t echo_request_size(const EchoRequest& request);
+std::size_t write_echo_request(const EchoRequest& request, std::span<std::uint8_t> out);
 
 struct EchoReply {
   std::uint8_t type = 0;
@@ -84,6 +88,7 @@ inline constexpr int kIpv6MinimumMtu = 1280;
 
 // The ICMPv6 message of an echo request (type 128), checksum left zero for the kernel.
 std::vector<std::uint8_t> build_echo6_request(const EchoRequest& request);
+std::size_t write_echo6_request(const EchoRequest& request, std::span<std::uint8_t> out);
 
 // Parses an ICMPv6 echo request (128) or reply (129); the layout is ICMP's.
 std::optional<EchoReply> parse_icmp6_echo(std::span<const std::uint8_t> icmp, const Cookie& cookie);

@@ -91,6 +91,7 @@ void Prober::store(std::shared_ptr<const Snapshot> snapshot) {
 }
 
 void Prober::run() {
+  Ready ready;  // the first turn reads every queue
   while (true) {
     std::shared_ptr<const model::PeerSet> peers;
     {
@@ -99,18 +100,25 @@ void Prober::run() {
       peers = std::move(pending_peers_);
       pending_peers_.reset();
     }
-    wait_for(loop_.turn(peers.get()));
+    ready = wait_for(loop_.turn(peers.get(), ready));
   }
 }
 
-// Sleeps until the loop's next turn is due, a packet or error arrives, or wake() rings.
-void Prober::wait_for(std::optional<std::int64_t> next_turn_ns) {
-  itimerspec spec{};  // all zero disarms the timer
-  if (next_turn_ns) {
-    spec.it_value.tv_sec = *next_turn_ns / 1'000'000'000;
-    spec.it_value.tv_nsec = *next_turn_ns % 1'000'000'000;
+Ready Prober::wait_for(std::optional<std::int64_t> next_turn_ns) {
+  // The timer is set only when the next turn moved or the timer fired: a turn woken by a reply
+  // usually keeps the time the last one asked for. Setting it also clears a fired timer's
+  // readiness (fs/timerfd.c, timerfd_setup() zeroes the expiry count), so the expiry count is
+  // never read.
+  if (timer_fired_ || next_turn_ns != armed_ns_) {
+    itimerspec spec{};  // all zero disarms the timer
+    if (next_turn_ns) {
+      spec.it_value.tv_sec = *next_turn_ns / 1'000'000'000;
+      spec.it_value.tv_nsec = *next_turn_ns % 1'000'000'000;
+    }
+    timerfd_settime(timer_fd_, TFD_TIMER_ABSTIME, &spec, nullptr);
+    armed_ns_ = next_turn_ns;
+    timer_fired_ = false;
   }
-  timerfd_settime(timer_fd_, TFD_TIMER_ABSTIME, &spec, nullptr);
 
   epoll_event events[8];
   int n = epoll_wait(epoll_fd_, events, 8, -1);
@@ -118,12 +126,27 @@ void Prober::wait_for(std::optional<std::int64_t> next_turn_ns) {
     log_->warn_every("prober-epoll", std::chrono::seconds(60), "prober: epoll_wait failed",
                      {{"err", base::errno_name(errno)}});
   }
+  Ready ready{false, false, false, false};
+  if (n < 0) return Ready{};  // nothing known: read them all
+  const int icmp6_fd = icmp6_ ? icmp6_->fd() : -1;
   for (int i = 0; i < n; ++i) {
-    std::uint64_t count;
-    if (events[i].data.fd == timer_fd_ || events[i].data.fd == wake_fd_) {
-      [[maybe_unused]] auto r = read(events[i].data.fd, &count, sizeof count);
+    const int fd = events[i].data.fd;
+    const std::uint32_t what = events[i].events;
+    if (fd == timer_fd_) {
+      timer_fired_ = true;
+    } else if (fd == wake_fd_) {
+      std::uint64_t count;
+      [[maybe_unused]] auto r = read(fd, &count, sizeof count);
+    } else if (fd == icmp_->fd()) {
+      // EPOLLERR: the error queue holds something (TX timestamps, ICMP errors).
+      ready.replies = (what & EPOLLIN) != 0;
+      ready.errors = (what & EPOLLERR) != 0;
+    } else if (fd == icmp6_fd) {
+      ready.replies6 = (what & EPOLLIN) != 0;
+      ready.errors6 = (what & EPOLLERR) != 0;
     }
   }
+  return ready;
 }
 
 }  // namespace podpath::prober

@@ -45,7 +45,9 @@ class Prober final : public ResultsView {
 
  private:
   void run();
-  void wait_for(std::optional<std::int64_t> next_turn_ns);
+  // Sleeps until the next turn is due, a queue is readable or wake() rings; returns which of
+  // the loop's queues epoll saw ready.
+  Ready wait_for(std::optional<std::int64_t> next_turn_ns);
   void wake();
   void store(std::shared_ptr<const Snapshot> snapshot);
 
@@ -57,6 +59,10 @@ class Prober final : public ResultsView {
   int epoll_fd_ = -1;
   int timer_fd_ = -1;
   int wake_fd_ = -1;
+  // The loop thread's own: when the timer is armed for (nullopt: disarmed), and whether it
+  // fired since, which disarms it.
+  std::optional<std::int64_t> armed_ns_;
+  bool timer_fired_ = true;
 
   mutable std::mutex mutex_;  // guards pending_peers_, stopping_ and snapshot_
   std::shared_ptr<const model::PeerSet> pending_peers_;

@@ -13,19 +13,19 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
 #include "base/errno.h"
 #include "base/file.h"
+#include "prober/batch.h"
 #include "prober/packet.h"
 
 namespace podpath::prober {
 
 namespace {
 
-constexpr std::size_t kBufferSize = 65536;
-constexpr std::size_t kControlSize = 512;
 // A burst of replies from a thousand peers must not overflow the queue between two reads.
 constexpr int kReceiveBuffer = 1 << 20;
 
@@ -79,14 +79,153 @@ void install_raw_filters(int fd, std::uint16_t identifier) {
   setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof program);
 }
 
+// An error queue message's control messages: the TX timestamp or the error the kernel
+// attached (IP_RECVERR / IPV6_RECVERR), for both families.
+void read_error_cmsgs(const msghdr& msg, ErrorMessage& out) {
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr;
+       c = CMSG_NXTHDR(const_cast<msghdr*>(&msg), c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPING) {
+      scm_timestamping ts;
+      memcpy(&ts, CMSG_DATA(c), sizeof ts);
+      out.kernel_ns = to_ns(ts.ts[0]);
+    } else if ((c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR) ||
+               (c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_RECVERR)) {
+      sock_extended_err ee;
+      memcpy(&ee, CMSG_DATA(c), sizeof ee);
+      out.error = static_cast<int>(ee.ee_errno);
+      out.info = ee.ee_info;
+      switch (ee.ee_origin) {
+        case SO_EE_ORIGIN_TIMESTAMPING:
+          out.kind = ErrorMessage::Kind::kTxTimestamp;
+          break;
+        case SO_EE_ORIGIN_ICMP:
+        case SO_EE_ORIGIN_ICMP6:
+          out.kind = ErrorMessage::Kind::kIcmpError;
+          break;
+        case SO_EE_ORIGIN_LOCAL:
+          out.kind = ErrorMessage::Kind::kLocalError;
+          break;
+        default:
+          out.kind = ErrorMessage::Kind::kOther;
+      }
+    }
+  }
+}
+
+// Reads SOL_SOCKET's timestamp and queue-overflow messages, as both sockets receive them.
+void read_socket_cmsgs(const msghdr& msg, std::int64_t& kernel_ns, std::uint32_t& drops) {
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr;
+       c = CMSG_NXTHDR(const_cast<msghdr*>(&msg), c)) {
+    if (c->cmsg_level != SOL_SOCKET) continue;
+    if (c->cmsg_type == SO_TIMESTAMPING) {
+      scm_timestamping ts;
+      memcpy(&ts, CMSG_DATA(c), sizeof ts);
+      kernel_ns = to_ns(ts.ts[0]);
+    } else if (c->cmsg_type == SO_TIMESTAMPNS) {
+      timespec ts;
+      memcpy(&ts, CMSG_DATA(c), sizeof ts);
+      kernel_ns = to_ns(ts);
+    } else if (c->cmsg_type == SO_RXQ_OVFL) {
+      memcpy(&drops, CMSG_DATA(c), sizeof drops);
+    }
+  }
+}
+
+std::optional<model::IpAddress> address_of(const sockaddr_storage& from, socklen_t length) {
+  if (from.ss_family == AF_INET && length >= sizeof(sockaddr_in)) {
+    const auto* sa = reinterpret_cast<const sockaddr_in*>(&from);
+    return model::IpAddress::v4(ntohl(sa->sin_addr.s_addr));
+  }
+  if (from.ss_family == AF_INET6 && length >= sizeof(sockaddr_in6)) {
+    const auto* sa = reinterpret_cast<const sockaddr_in6*>(&from);
+    return model::IpAddress::from_bytes(std::span<const std::uint8_t>(
+        reinterpret_cast<const std::uint8_t*>(&sa->sin6_addr), sizeof sa->sin6_addr));
+  }
+  return std::nullopt;
+}
+
 }  // namespace
+
+MessageSlots::MessageSlots()
+    : bytes_(kReceiveBatch * kSlotSize),
+      control_(kReceiveBatch * kControlSize),
+      sources_(std::max(kReceiveBatch, EchoBatch::kCapacity)),
+      iovecs_(std::max(kReceiveBatch, EchoBatch::kCapacity)),
+      headers_(std::max(kReceiveBatch, EchoBatch::kCapacity)) {}
+
+std::size_t MessageSlots::read(int fd, std::size_t want, int flags) {
+  want = std::min(want, kReceiveBatch);
+  for (std::size_t i = 0; i < want; ++i) {
+    iovecs_[i] = {bytes_.data() + i * kSlotSize, kSlotSize};
+    msghdr& msg = headers_[i].msg_hdr;
+    msg = {};
+    msg.msg_name = &sources_[i];
+    msg.msg_namelen = sizeof sources_[i];
+    msg.msg_iov = &iovecs_[i];
+    msg.msg_iovlen = 1;
+    msg.msg_control = control_.data() + i * kControlSize;
+    msg.msg_controllen = kControlSize;
+    headers_[i].msg_len = 0;
+  }
+  const int n =
+      recvmmsg(fd, headers_.data(), static_cast<unsigned>(want), flags | MSG_DONTWAIT, nullptr);
+  return n < 0 ? 0 : static_cast<std::size_t>(n);
+}
+
+std::span<const std::uint8_t> MessageSlots::data(std::size_t i) const {
+  return {bytes_.data() + i * kSlotSize, std::min<std::size_t>(headers_[i].msg_len, kSlotSize)};
+}
+
+void MessageSlots::send(int fd, std::span<const Outgoing> messages, std::span<int> errors) {
+  // The destinations live here while the batch goes out, beside the headers that point at them.
+  std::vector<sockaddr_storage>& to = sources_;
+  std::size_t done = 0;
+  while (done < messages.size()) {
+    const std::size_t count =
+        std::min(messages.size() - done, std::min(to.size(), headers_.size()));
+    for (std::size_t i = 0; i < count; ++i) {
+      const Outgoing& m = messages[done + i];
+      socklen_t length = 0;
+      to[i] = {};
+      if (m.destination.is_v4()) {
+        auto* sa = reinterpret_cast<sockaddr_in*>(&to[i]);
+        sa->sin_family = AF_INET;
+        sa->sin_addr.s_addr = htonl(m.destination.v4_value());
+        length = sizeof(sockaddr_in);
+      } else {
+        auto* sa = reinterpret_cast<sockaddr_in6*>(&to[i]);
+        sa->sin6_family = AF_INET6;
+        memcpy(&sa->sin6_addr, m.destination.bytes().data(), 16);
+        length = sizeof(sockaddr_in6);
+      }
+      iovecs_[i] = {const_cast<std::uint8_t*>(m.icmp.data()), m.icmp.size()};
+      msghdr& msg = headers_[i].msg_hdr;
+      msg = {};
+      msg.msg_name = &to[i];
+      msg.msg_namelen = length;
+      msg.msg_iov = &iovecs_[i];
+      msg.msg_iovlen = 1;
+      headers_[i].msg_len = 0;
+    }
+    send_each(
+        count,
+        [&](std::size_t first, std::size_t remaining) {
+          const int sent =
+              sendmmsg(fd, headers_.data() + first, static_cast<unsigned>(remaining), 0);
+          if (sent < 0) return SendResult{0, errno};
+          return SendResult{static_cast<std::size_t>(sent), 0};
+        },
+        errors.subspan(done, count));
+    done += count;
+  }
+}
 
 std::string_view to_string(SocketMode mode) {
   return mode == SocketMode::kRaw ? "raw" : "datagram";
 }
 
 IcmpSocket::IcmpSocket(int fd, SocketMode mode, std::uint16_t identifier)
-    : fd_(fd), mode_(mode), identifier_(identifier), buffer_(kBufferSize), control_(kControlSize) {}
+    : fd_(fd), mode_(mode), identifier_(identifier) {}
 
 IcmpSocket::~IcmpSocket() {
   close(fd_);
@@ -148,14 +287,18 @@ base::Result<std::unique_ptr<IcmpSocket>> IcmpSocket::open(SocketMode mode,
   return sock;
 }
 
+int IcmpSocket::set_dont_fragment(bool dont_fragment) {
+  if (dont_fragment == dont_fragment_) return 0;
+  // PROBE sets DF but ignores the cached path MTU, so each probe really tests the path.
+  int value = dont_fragment ? IP_PMTUDISC_PROBE : IP_PMTUDISC_DONT;
+  if (setsockopt(fd_, SOL_IP, IP_MTU_DISCOVER, &value, sizeof value) != 0) return errno;
+  dont_fragment_ = dont_fragment;
+  return 0;
+}
+
 int IcmpSocket::send(model::Ipv4 destination, std::span<const std::uint8_t> icmp,
                      bool dont_fragment) {
-  if (dont_fragment != dont_fragment_) {
-    // PROBE sets DF but ignores the cached path MTU, so each probe really tests the path.
-    int value = dont_fragment ? IP_PMTUDISC_PROBE : IP_PMTUDISC_DONT;
-    if (setsockopt(fd_, SOL_IP, IP_MTU_DISCOVER, &value, sizeof value) != 0) return errno;
-    dont_fragment_ = dont_fragment;
-  }
+  if (int error = set_dont_fragment(dont_fragment); error != 0) return error;
   sockaddr_in to = to_sockaddr(destination, 0);
   ssize_t sent =
       sendto(fd_, icmp.data(), icmp.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
@@ -163,91 +306,47 @@ int IcmpSocket::send(model::Ipv4 destination, std::span<const std::uint8_t> icmp
   return 0;
 }
 
-std::optional<Received> IcmpSocket::receive() {
-  sockaddr_in from{};
-  iovec iov{buffer_.data(), buffer_.size()};
-  msghdr msg{};
-  msg.msg_name = &from;
-  msg.msg_namelen = sizeof from;
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control_.data();
-  msg.msg_controllen = control_.size();
-  ssize_t n = recvmsg(fd_, &msg, MSG_DONTWAIT);
-  if (n < 0) return std::nullopt;
-  Received out;
-  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level != SOL_SOCKET) continue;
-    if (c->cmsg_type == SO_TIMESTAMPING) {
-      scm_timestamping ts;
-      memcpy(&ts, CMSG_DATA(c), sizeof ts);
-      out.kernel_ns = to_ns(ts.ts[0]);
-    } else if (c->cmsg_type == SO_TIMESTAMPNS) {
-      timespec ts;
-      memcpy(&ts, CMSG_DATA(c), sizeof ts);
-      out.kernel_ns = to_ns(ts);
-    } else if (c->cmsg_type == SO_RXQ_OVFL) {
-      memcpy(&drops_, CMSG_DATA(c), sizeof drops_);
-    }
+void IcmpSocket::send_batch(std::span<const Outgoing> messages, std::span<int> errors) {
+  if (int error = set_dont_fragment(false); error != 0) {
+    for (std::size_t i = 0; i < messages.size(); ++i) errors[i] = error;
+    return;
   }
-  std::span<const std::uint8_t> data(buffer_.data(), static_cast<std::size_t>(n));
-  out.source = model::Ipv4{ntohl(from.sin_addr.s_addr)};
-  if (mode_ == SocketMode::kRaw) {
-    auto ip = parse_ipv4(data);
-    if (!ip) {
-      out.icmp = {};
-      return out;
-    }
-    out.source = ip->source;
-    out.icmp = ip->payload;
-  } else {
-    out.icmp = data;
-  }
-  return out;
+  slots_.send(fd_, messages, errors);
 }
 
-std::optional<ErrorMessage> IcmpSocket::receive_error() {
-  sockaddr_in from{};
-  iovec iov{buffer_.data(), buffer_.size()};
-  msghdr msg{};
-  msg.msg_name = &from;
-  msg.msg_namelen = sizeof from;
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control_.data();
-  msg.msg_controllen = control_.size();
-  ssize_t n = recvmsg(fd_, &msg, MSG_ERRQUEUE | MSG_DONTWAIT);
-  if (n < 0) return std::nullopt;
-  ErrorMessage out;
-  out.data = std::span<const std::uint8_t>(buffer_.data(), static_cast<std::size_t>(n));
-  if (msg.msg_namelen >= sizeof(sockaddr_in) && from.sin_family == AF_INET)
-    out.destination = model::Ipv4{ntohl(from.sin_addr.s_addr)};
-  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPING) {
-      scm_timestamping ts;
-      memcpy(&ts, CMSG_DATA(c), sizeof ts);
-      out.kernel_ns = to_ns(ts.ts[0]);
-    } else if (c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR) {
-      sock_extended_err ee;
-      memcpy(&ee, CMSG_DATA(c), sizeof ee);
-      out.error = static_cast<int>(ee.ee_errno);
-      out.info = ee.ee_info;
-      switch (ee.ee_origin) {
-        case SO_EE_ORIGIN_TIMESTAMPING:
-          out.kind = ErrorMessage::Kind::kTxTimestamp;
-          break;
-        case SO_EE_ORIGIN_ICMP:
-          out.kind = ErrorMessage::Kind::kIcmpError;
-          break;
-        case SO_EE_ORIGIN_LOCAL:
-          out.kind = ErrorMessage::Kind::kLocalError;
-          break;
-        default:
-          out.kind = ErrorMessage::Kind::kOther;
+std::size_t IcmpSocket::receive(std::span<Received> out) {
+  const std::size_t n = slots_.read(fd_, out.size(), 0);
+  for (std::size_t i = 0; i < n; ++i) {
+    Received& r = out[i];
+    r = Received{};
+    read_socket_cmsgs(slots_.header(i), r.kernel_ns, drops_);
+    const auto* from = reinterpret_cast<const sockaddr_in*>(&slots_.source(i));
+    r.source = model::Ipv4{ntohl(from->sin_addr.s_addr)};
+    const auto data = slots_.data(i);
+    if (mode_ == SocketMode::kRaw) {
+      // The IP header comes first; an unparsable packet is handed on empty, as not ours.
+      if (auto ip = parse_ipv4(data)) {
+        r.source = ip->source;
+        r.icmp = ip->payload;
       }
+    } else {
+      r.icmp = data;
     }
   }
-  return out;
+  return n;
+}
+
+std::size_t IcmpSocket::receive_errors(std::span<ErrorMessage> out) {
+  const std::size_t n = slots_.read(fd_, out.size(), MSG_ERRQUEUE);
+  for (std::size_t i = 0; i < n; ++i) {
+    ErrorMessage& e = out[i];
+    e = ErrorMessage{};
+    e.data = slots_.data(i);
+    if (auto to = address_of(slots_.source(i), slots_.header(i).msg_namelen); to && to->is_v4())
+      e.destination = model::Ipv4{to->v4_value()};
+    read_error_cmsgs(slots_.header(i), e);
+  }
+  return n;
 }
 
 namespace {
@@ -281,25 +380,10 @@ void install_raw6_filters(int fd, std::uint16_t identifier) {
   setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof program);
 }
 
-// Reads SOL_SOCKET's timestamp and queue-overflow messages, as both sockets receive them.
-void read_socket_cmsg(const cmsghdr* c, std::int64_t& kernel_ns, std::uint32_t& drops) {
-  if (c->cmsg_type == SO_TIMESTAMPING) {
-    scm_timestamping ts;
-    memcpy(&ts, CMSG_DATA(c), sizeof ts);
-    kernel_ns = to_ns(ts.ts[0]);
-  } else if (c->cmsg_type == SO_TIMESTAMPNS) {
-    timespec ts;
-    memcpy(&ts, CMSG_DATA(c), sizeof ts);
-    kernel_ns = to_ns(ts);
-  } else if (c->cmsg_type == SO_RXQ_OVFL) {
-    memcpy(&drops, CMSG_DATA(c), sizeof drops);
-  }
-}
-
 }  // namespace
 
 Icmp6Socket::Icmp6Socket(int fd, SocketMode mode, std::uint16_t identifier)
-    : fd_(fd), mode_(mode), identifier_(identifier), buffer_(kBufferSize), control_(kControlSize) {}
+    : fd_(fd), mode_(mode), identifier_(identifier) {}
 
 Icmp6Socket::~Icmp6Socket() {
   close(fd_);
@@ -362,20 +446,24 @@ base::Result<std::unique_ptr<Icmp6Socket>> Icmp6Socket::open(SocketMode mode,
   return sock;
 }
 
+int Icmp6Socket::set_dont_fragment(bool dont_fragment) {
+  if (dont_fragment == dont_fragment_) return 0;
+  // IPv6 routers never fragment; the sender would. PROBE ignores the cached path MTU (so each
+  // probe tests the path, and a router's Packet Too Big comes back) and DONTFRAG makes a probe
+  // larger than the local device fail with EMSGSIZE instead of leaving in fragments.
+  int value = dont_fragment ? IPV6_PMTUDISC_PROBE : IPV6_PMTUDISC_DONT;
+  int dontfrag = dont_fragment ? 1 : 0;
+  if (setsockopt(fd_, SOL_IPV6, IPV6_MTU_DISCOVER, &value, sizeof value) != 0 ||
+      setsockopt(fd_, SOL_IPV6, IPV6_DONTFRAG, &dontfrag, sizeof dontfrag) != 0)
+    return errno;
+  dont_fragment_ = dont_fragment;
+  return 0;
+}
+
 int Icmp6Socket::send(const model::IpAddress& destination, std::span<const std::uint8_t> icmp,
                       bool dont_fragment) {
   if (!destination.is_v6()) return EAFNOSUPPORT;
-  if (dont_fragment != dont_fragment_) {
-    // IPv6 routers never fragment; the sender would. PROBE ignores the cached path MTU (so each
-    // probe tests the path, and a router's Packet Too Big comes back) and DONTFRAG makes a probe
-    // larger than the local device fail with EMSGSIZE instead of leaving in fragments.
-    int value = dont_fragment ? IPV6_PMTUDISC_PROBE : IPV6_PMTUDISC_DONT;
-    int dontfrag = dont_fragment ? 1 : 0;
-    if (setsockopt(fd_, SOL_IPV6, IPV6_MTU_DISCOVER, &value, sizeof value) != 0 ||
-        setsockopt(fd_, SOL_IPV6, IPV6_DONTFRAG, &dontfrag, sizeof dontfrag) != 0)
-      return errno;
-    dont_fragment_ = dont_fragment;
-  }
+  if (int error = set_dont_fragment(dont_fragment); error != 0) return error;
   sockaddr_in6 to = to_sockaddr6(destination);
   ssize_t sent =
       sendto(fd_, icmp.data(), icmp.size(), 0, reinterpret_cast<sockaddr*>(&to), sizeof to);
@@ -383,75 +471,47 @@ int Icmp6Socket::send(const model::IpAddress& destination, std::span<const std::
   return 0;
 }
 
-std::optional<Received6> Icmp6Socket::receive() {
-  sockaddr_in6 from{};
-  iovec iov{buffer_.data(), buffer_.size()};
-  msghdr msg{};
-  msg.msg_name = &from;
-  msg.msg_namelen = sizeof from;
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control_.data();
-  msg.msg_controllen = control_.size();
-  ssize_t n = recvmsg(fd_, &msg, MSG_DONTWAIT);
-  if (n < 0) return std::nullopt;
-  Received6 out;
-  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c))
-    if (c->cmsg_level == SOL_SOCKET) read_socket_cmsg(c, out.kernel_ns, drops_);
-  auto bytes = std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(&from.sin6_addr),
-                                             sizeof from.sin6_addr);
-  if (auto source = model::IpAddress::from_bytes(bytes)) out.source = *source;
-  // Raw and datagram ICMPv6 sockets alike deliver the message without the IPv6 header.
-  out.icmp = std::span<const std::uint8_t>(buffer_.data(), static_cast<std::size_t>(n));
-  return out;
+void Icmp6Socket::send_batch(std::span<const Outgoing> messages, std::span<int> errors) {
+  if (int error = set_dont_fragment(false); error != 0) {
+    for (std::size_t i = 0; i < messages.size(); ++i) errors[i] = error;
+    return;
+  }
+  // An IPv4 destination cannot go out here (send() fails it with EAFNOSUPPORT); the loop never
+  // builds such a batch, but if one came, each message would still get its own outcome.
+  if (!std::all_of(messages.begin(), messages.end(),
+                   [](const Outgoing& m) { return m.destination.is_v6(); })) {
+    for (std::size_t i = 0; i < messages.size(); ++i)
+      errors[i] = send(messages[i].destination, messages[i].icmp, false);
+    return;
+  }
+  slots_.send(fd_, messages, errors);
 }
 
-std::optional<ErrorMessage> Icmp6Socket::receive_error() {
-  sockaddr_in6 from{};
-  iovec iov{buffer_.data(), buffer_.size()};
-  msghdr msg{};
-  msg.msg_name = &from;
-  msg.msg_namelen = sizeof from;
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control_.data();
-  msg.msg_controllen = control_.size();
-  ssize_t n = recvmsg(fd_, &msg, MSG_ERRQUEUE | MSG_DONTWAIT);
-  if (n < 0) return std::nullopt;
-  ErrorMessage out;
-  out.data = std::span<const std::uint8_t>(buffer_.data(), static_cast<std::size_t>(n));
-  if (msg.msg_namelen >= sizeof(sockaddr_in6) && from.sin6_family == AF_INET6) {
-    auto bytes = std::span<const std::uint8_t>(
-        reinterpret_cast<const std::uint8_t*>(&from.sin6_addr), sizeof from.sin6_addr);
-    out.destination6 = model::IpAddress::from_bytes(bytes);
+std::size_t Icmp6Socket::receive(std::span<Received6> out) {
+  const std::size_t n = slots_.read(fd_, out.size(), 0);
+  for (std::size_t i = 0; i < n; ++i) {
+    Received6& r = out[i];
+    r = Received6{};
+    read_socket_cmsgs(slots_.header(i), r.kernel_ns, drops_);
+    if (auto source = address_of(slots_.source(i), slots_.header(i).msg_namelen))
+      r.source = *source;
+    // Raw and datagram ICMPv6 sockets alike deliver the message without the IPv6 header.
+    r.icmp = slots_.data(i);
   }
-  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_TIMESTAMPING) {
-      scm_timestamping ts;
-      memcpy(&ts, CMSG_DATA(c), sizeof ts);
-      out.kernel_ns = to_ns(ts.ts[0]);
-    } else if ((c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_RECVERR) ||
-               (c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR)) {
-      sock_extended_err ee;
-      memcpy(&ee, CMSG_DATA(c), sizeof ee);
-      out.error = static_cast<int>(ee.ee_errno);
-      out.info = ee.ee_info;
-      switch (ee.ee_origin) {
-        case SO_EE_ORIGIN_TIMESTAMPING:
-          out.kind = ErrorMessage::Kind::kTxTimestamp;
-          break;
-        case SO_EE_ORIGIN_ICMP6:
-          out.kind = ErrorMessage::Kind::kIcmpError;
-          break;
-        case SO_EE_ORIGIN_LOCAL:
-          out.kind = ErrorMessage::Kind::kLocalError;
-          break;
-        default:
-          out.kind = ErrorMessage::Kind::kOther;
-      }
-    }
+  return n;
+}
+
+std::size_t Icmp6Socket::receive_errors(std::span<ErrorMessage> out) {
+  const std::size_t n = slots_.read(fd_, out.size(), MSG_ERRQUEUE);
+  for (std::size_t i = 0; i < n; ++i) {
+    ErrorMessage& e = out[i];
+    e = ErrorMessage{};
+    e.data = slots_.data(i);
+    if (auto to = address_of(slots_.source(i), slots_.header(i).msg_namelen); to && to->is_v6())
+      e.destination6 = *to;
+    read_error_cmsgs(slots_.header(i), e);
   }
-  return out;
+  return n;
 }
 
 base::Result<std::unique_ptr<UdpSocket>> UdpSocket::open() {

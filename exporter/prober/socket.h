@@ -3,6 +3,8 @@
 // IPv6 targets go out on Icmp6Socket beside it. All implement the loop's channels (channel.h).
 #pragma once
 
+#include <sys/socket.h>
+
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -15,6 +17,36 @@
 #include "prober/channel.h"
 
 namespace podpath::prober {
+
+// The buffers of one batch read (recvmmsg) of up to kReceiveBatch messages and of one batch
+// send (sendmmsg), kept by each socket so that no read or send allocates.
+class MessageSlots {
+ public:
+  // A reply or a looped request is at most an MTU (an echo probe is 84 bytes); a longer message
+  // (a path MTU probe on a jumbo-frame link) is cut, which keeps its headers and cookie, all
+  // the loop reads.
+  static constexpr std::size_t kSlotSize = 2048;
+  static constexpr std::size_t kControlSize = 512;
+
+  MessageSlots();
+  // recvmmsg(fd, up to kReceiveBatch messages, flags | MSG_DONTWAIT): how many were read.
+  std::size_t read(int fd, std::size_t want, int flags);
+  // Message i of the last read: its bytes, its header (source address, control messages).
+  std::span<const std::uint8_t> data(std::size_t i) const;
+  const msghdr& header(std::size_t i) const { return headers_[i].msg_hdr; }
+  const sockaddr_storage& source(std::size_t i) const { return sources_[i]; }
+
+  // One sendmmsg of `messages` to `fd` (IPv4 or IPv6 destinations), through send_each:
+  // errors[i] is message i's errno or 0.
+  void send(int fd, std::span<const Outgoing> messages, std::span<int> errors);
+
+ private:
+  std::vector<std::uint8_t> bytes_;
+  std::vector<std::uint8_t> control_;
+  std::vector<sockaddr_storage> sources_;
+  std::vector<iovec> iovecs_;
+  std::vector<mmsghdr> headers_;
+};
 
 class IcmpSocket final : public IcmpChannel {
  public:
@@ -42,21 +74,23 @@ class IcmpSocket final : public IcmpChannel {
   // the cached path MTU says (IP_PMTUDISC_PROBE), for path MTU probes.
   int send(model::Ipv4 destination, std::span<const std::uint8_t> icmp,
            bool dont_fragment) override;
-  // Non-blocking reads; nullopt when the queue is empty. The spans point into the socket's
-  // buffer and stay valid until the next call.
-  std::optional<Received> receive() override;
-  std::optional<ErrorMessage> receive_error() override;
+  // One sendmmsg for the lot (DF off).
+  void send_batch(std::span<const Outgoing> messages, std::span<int> errors) override;
+  // One recvmmsg each, with each message's kernel timestamp from its control messages. The
+  // spans point into the socket's slots and stay valid until the next read.
+  std::size_t receive(std::span<Received> out) override;
+  std::size_t receive_errors(std::span<ErrorMessage> out) override;
 
  private:
   IcmpSocket(int fd, SocketMode mode, std::uint16_t identifier);
+  int set_dont_fragment(bool dont_fragment);
   int fd_;
   SocketMode mode_;
   std::uint16_t identifier_;
   bool timestamping_ = false;
   bool dont_fragment_ = false;  // the socket's current IP_MTU_DISCOVER setting
   std::uint32_t drops_ = 0;
-  std::vector<std::uint8_t> buffer_;
-  std::vector<std::uint8_t> control_;
+  MessageSlots slots_;
 };
 
 // The ICMPv6 twin of IcmpSocket, for IPv6 targets: raw (IPPROTO_ICMPV6, filtered to echo
@@ -79,19 +113,20 @@ class Icmp6Socket final : public Icmp6Channel {
 
   int send(const model::IpAddress& destination, std::span<const std::uint8_t> icmp,
            bool dont_fragment) override;
-  std::optional<Received6> receive() override;
-  std::optional<ErrorMessage> receive_error() override;
+  void send_batch(std::span<const Outgoing> messages, std::span<int> errors) override;
+  std::size_t receive(std::span<Received6> out) override;
+  std::size_t receive_errors(std::span<ErrorMessage> out) override;
 
  private:
   Icmp6Socket(int fd, SocketMode mode, std::uint16_t identifier);
+  int set_dont_fragment(bool dont_fragment);
   int fd_;
   SocketMode mode_;
   std::uint16_t identifier_;
   bool timestamping_ = false;
   bool dont_fragment_ = false;
   std::uint32_t drops_ = 0;
-  std::vector<std::uint8_t> buffer_;
-  std::vector<std::uint8_t> control_;
+  MessageSlots slots_;
 };
 
 // An unconnected UDP socket for the VXLAN exposure probe.

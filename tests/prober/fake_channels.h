@@ -45,6 +45,8 @@ class FakeIcmp final : public IcmpChannel {
   std::vector<SentPacket> sent;
   // The errno each send returns (default: 0, sent).
   std::function<int(const SentPacket&)> send_result;
+  // The size of each batch send_batch was given, in order.
+  std::vector<std::size_t> batches;
   std::uint32_t drops = 0;
 
   void reply(model::Ipv4 source, std::vector<std::uint8_t> icmp, std::int64_t kernel_ns = 0) {
@@ -78,19 +80,34 @@ class FakeIcmp final : public IcmpChannel {
     if (send_result) sent.back().result = send_result(sent.back());
     return sent.back().result;
   }
-  std::optional<Received> receive() override {
-    if (replies_.empty()) return std::nullopt;
-    current_reply_ = std::move(replies_.front());
-    replies_.pop_front();
-    return Received{current_reply_.source, current_reply_.icmp, current_reply_.kernel_ns};
+  // One batch per call, recorded; each message goes through send() (and send_result).
+  void send_batch(std::span<const Outgoing> messages, std::span<int> errors) override {
+    batches.push_back(messages.size());
+    IcmpChannel::send_batch(messages, errors);
   }
-  std::optional<ErrorMessage> receive_error() override {
-    if (errors_.empty()) return std::nullopt;
-    current_error_ = std::move(errors_.front());
-    errors_.pop_front();
-    ErrorMessage message = current_error_.message;
-    message.data = current_error_.data;
-    return message;
+  std::size_t receive(std::span<Received> out) override {
+    current_replies_.clear();
+    while (current_replies_.size() < out.size() && !replies_.empty()) {
+      current_replies_.push_back(std::move(replies_.front()));
+      replies_.pop_front();
+    }
+    for (std::size_t i = 0; i < current_replies_.size(); ++i) {
+      const Reply& r = current_replies_[i];
+      out[i] = Received{r.source, r.icmp, r.kernel_ns};
+    }
+    return current_replies_.size();
+  }
+  std::size_t receive_errors(std::span<ErrorMessage> out) override {
+    current_errors_.clear();
+    while (current_errors_.size() < out.size() && !errors_.empty()) {
+      current_errors_.push_back(std::move(errors_.front()));
+      errors_.pop_front();
+    }
+    for (std::size_t i = 0; i < current_errors_.size(); ++i) {
+      out[i] = current_errors_[i].message;
+      out[i].data = current_errors_[i].data;
+    }
+    return current_errors_.size();
   }
   int fd() const override { return -1; }
   std::uint16_t identifier() const override { return kIdentifier; }
@@ -111,9 +128,9 @@ class FakeIcmp final : public IcmpChannel {
   const std::int64_t* clock_;
   std::deque<Reply> replies_;
   std::deque<Error> errors_;
-  // What the last Received or ErrorMessage points into, as a socket's buffer would be.
-  Reply current_reply_;
-  Error current_error_;
+  // What the last read's messages point into, as a socket's buffers would be.
+  std::vector<Reply> current_replies_;
+  std::vector<Error> current_errors_;
 };
 
 struct SentDatagram {

@@ -75,6 +75,8 @@ class Harness {
   void set_peers(std::shared_ptr<model::PeerSet> peers) { next = loop->turn(peers.get()); }
   // A turn now, as when the socket becomes readable.
   void turn() { next = loop->turn(nullptr); }
+  // A turn now with only the queues `ready` names seen readable.
+  void turn(Ready ready) { next = loop->turn(nullptr, ready); }
   // Every turn the loop asks for up to `t`, each at its time, then one at `t`.
   void advance_to(std::int64_t t) {
     while (next && *next <= t) {
@@ -354,6 +356,134 @@ TEST(ProbeLoop, AnEarlierProbesPendingErrorDoesNotFailTheNextProbe) {
   auto b = h.target("b");
   EXPECT_TRUE(b->send_errors.empty());
   EXPECT_EQ(b->responses, 1u);
+}
+
+// --- batches ---
+
+std::vector<model::Peer> numbered_peers(int count) {
+  std::vector<model::Peer> peers;
+  for (int i = 0; i < count; ++i) {
+    const std::string overlay = "10.42." + std::to_string(i + 1) + ".0";
+    peers.push_back(peer("p" + std::to_string(100 + i), overlay.c_str()));
+  }
+  return peers;
+}
+
+// 20 targets a second are 50 ms apart; with 100 ms of slack a turn sends the probe it woke up
+// for and those due in the next 100 ms, in one batch. Each target is still probed once an
+// interval.
+TEST(ProbeLoop, ProbesDueWithinTheSlackGoOutInOneBatch) {
+  Harness h;
+  h.config.send_slack = 100ms;
+  h.start(peer_set(numbered_peers(20)));
+  const std::int64_t start = h.now;
+  h.advance_to(start + ns(3s));
+  const std::size_t sent = h.icmp.sent.size();
+  ASSERT_GE(sent, 40u);
+  std::size_t batched = 0, largest = 0;
+  for (std::size_t size : h.icmp.batches) {
+    batched += size;
+    largest = std::max(largest, size);
+  }
+  EXPECT_EQ(batched, sent);  // every echo request went in a batch
+  EXPECT_LT(h.icmp.batches.size(), sent / 2);
+  EXPECT_GE(largest, 2u);
+  for (const auto& p : numbered_peers(20)) {
+    auto to = h.sent_to(p.overlay_address->to_string().c_str());
+    // 3 s: three probes, or four when the first slot fell right at the start.
+    EXPECT_GE(to.size(), 3u) << p.name;
+    EXPECT_LE(to.size(), 4u) << p.name;
+    for (std::size_t i = 1; i < to.size(); ++i) {
+      // One interval apart, give or take the slack and the jitter (at most 50 ms here).
+      EXPECT_NEAR(static_cast<double>(to[i].at_ns - to[i - 1].at_ns), 1e9, 150e6) << p.name;
+    }
+  }
+}
+
+// No batch ever takes more than the slack allows: without slack each turn sends what is due.
+TEST(ProbeLoop, WithoutSlackEachProbeGoesAtItsOwnTime) {
+  Harness h;
+  h.config.send_slack = 0ns;
+  h.start(peer_set(numbered_peers(20)));
+  h.advance_to(h.now + ns(2s));
+  for (std::size_t size : h.icmp.batches) EXPECT_EQ(size, 1u);
+}
+
+// Batches of two or three requests, one of them always refused: it alone is counted by its
+// reason (after one retry, as a lone send), the others are in flight and answered.
+TEST(ProbeLoop, ARequestRefusedInABatchCountsOnlyItsOwnReason) {
+  Harness h;
+  h.config.send_slack = 100ms;
+  h.icmp.send_result = [](const SentPacket& p) {
+    return p.destination == ip("10.42.5.0") ? EHOSTUNREACH : 0;
+  };
+  h.start(peer_set(numbered_peers(20)));
+  h.run(h.now + ns(2s), [&](const SentPacket& p) {
+    if (p.result == 0) h.icmp.reply_to(p);
+  });
+  EXPECT_GE(*std::max_element(h.icmp.batches.begin(), h.icmp.batches.end()), 2u);
+  for (const auto& p : numbered_peers(20)) {
+    if (p.name == "p104") continue;
+    auto t = h.target(p.name);
+    ASSERT_TRUE(t) << p.name;
+    EXPECT_GE(t->requests, 1u) << p.name;
+    EXPECT_EQ(t->requests, t->responses) << p.name;
+    EXPECT_TRUE(t->send_errors.empty()) << p.name;
+  }
+  auto refused = h.target("p104");
+  ASSERT_TRUE(refused);
+  EXPECT_GE(refused->requests, 2u);
+  EXPECT_EQ(refused->responses, 0u);
+  EXPECT_EQ(refused->send_errors,
+            (std::map<std::string, std::uint64_t>{{"EHOSTUNREACH", refused->requests}}));
+  EXPECT_EQ(h.sent_to("10.42.5.0").size(), 2 * refused->requests);  // each tried twice
+}
+
+// A close peer's reply (and the TX timestamp) is queued by the time sendmmsg returns: the
+// sending turn reads it, timed by the kernel timestamps, without waiting to be woken again.
+TEST(ProbeLoop, RepliesQueuedBeforeTheSendReturnsAreReadInTheSendingTurn) {
+  const std::int64_t t = 1'700'000'000'000'000'000;
+  Harness h;
+  h.icmp.send_result = [&](const SentPacket& p) {
+    h.icmp.tx_timestamp(p, t);
+    h.icmp.reply_to(p, t + 40'000);
+    return 0;
+  };
+  h.start(peer_set({peer("b", "10.42.2.0")}));
+  ASSERT_TRUE(h.next_send());
+  auto b = h.target("b");
+  ASSERT_TRUE(b);
+  EXPECT_EQ(b->responses, 1u);
+  EXPECT_DOUBLE_EQ(b->rtt.sum, 40e-6);
+}
+
+// A turn woken by the timer alone does not read the queues (each read would find nothing);
+// the reply is read when the socket says so.
+TEST(ProbeLoop, OnlyTheQueuesSeenReadyAreRead) {
+  Harness h;
+  h.start(peer_set({peer("b", "10.42.2.0")}));
+  auto probe = h.next_send();
+  ASSERT_TRUE(probe);
+  h.icmp.reply_to(*probe);
+  h.now += ns(1ms);
+  h.turn(Ready{false, false, false, false});
+  EXPECT_EQ(h.target("b")->responses, 0u);
+  h.turn(Ready{true, false, false, false});
+  EXPECT_EQ(h.target("b")->responses, 1u);
+}
+
+// When a probe's deadline has passed every queue is read whatever the thread saw: a reply
+// still queued must not be counted lost.
+TEST(ProbeLoop, AtADeadlineEveryQueueIsRead) {
+  Harness h;
+  h.start(peer_set({peer("b", "10.42.2.0")}));
+  auto probe = h.next_send();
+  ASSERT_TRUE(probe);
+  h.icmp.reply_to(*probe);
+  h.now = probe->at_ns + ns(300ms);
+  h.turn(Ready{false, false, false, false});
+  EXPECT_EQ(h.target("b")->responses, 1u);
+  EXPECT_EQ(h.target("b")->late, 0u);
 }
 
 TEST(ProbeLoop, AnIcmpErrorCountsItsReasonAndTheProbeStaysLost) {

@@ -8,12 +8,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <cstdio>
 #include <limits>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "metrics/histogram.h"
+#include "prober/batch.h"
 #include "prober/packet.h"
 #include "prober/prober.h"
 #include "prober/schedule.h"
@@ -646,6 +649,130 @@ std::string veth_pair6(const std::string& a, const std::string& b) {
          " addr add fd00:201::2/64 dev vb nodad\nip -n " + a + " link set va up\nip -n " + b +
          " link set vb up\n" + ipv6_ready(a, "va", "fd00:201::1") +
          ipv6_ready(b, "vb", "fd00:201::2");
+}
+
+// <a> with `count` addresses on <b>'s side of the veth pair: 10.201.0.10... and fd00:201::10...
+std::string many_targets(const std::string& b, int count) {
+  std::string script;
+  for (int i = 0; i < count; ++i) {
+    script += "ip -n " + b + " addr add 10.201.0." + std::to_string(10 + i) + "/24 dev vb\n";
+    script += "ip -n " + b + " addr add fd00:201::" + std::to_string(10 + i) + "/64 dev vb nodad\n";
+  }
+  return script;
+}
+
+// Reads the socket until `want` replies came or a second passed; returns the sequences whose
+// reply carried our cookie and a kernel RX timestamp, and the sequences whose TX timestamp came
+// back on the error queue.
+template <typename Socket, typename Received>
+std::pair<std::set<std::uint16_t>, std::set<std::uint16_t>> collect(Socket& socket, bool v6,
+                                                                    const Cookie& cookie,
+                                                                    std::size_t want) {
+  std::set<std::uint16_t> replies, stamped;
+  wait_until(
+      [&] {
+        std::array<ErrorMessage, kReceiveBatch> errors;
+        std::size_t n = 0;
+        while ((n = socket.receive_errors(errors)) > 0) {
+          for (std::size_t i = 0; i < n; ++i) {
+            auto echo = v6 ? find_echo6_request(errors[i].data, socket.identifier(), cookie)
+                           : find_echo_request(errors[i].data, socket.identifier(), cookie);
+            if (errors[i].kind == ErrorMessage::Kind::kTxTimestamp && echo && errors[i].kernel_ns)
+              stamped.insert(echo->sequence);
+          }
+        }
+        std::array<Received, kReceiveBatch> received;
+        while ((n = socket.receive(received)) > 0) {
+          for (std::size_t i = 0; i < n; ++i) {
+            auto echo = v6 ? parse_icmp6_echo(received[i].icmp, cookie)
+                           : parse_icmp_echo(received[i].icmp, cookie);
+            if (echo && echo->cookie_matches && echo->identifier == socket.identifier() &&
+                received[i].kernel_ns != 0)
+              replies.insert(echo->sequence);
+          }
+        }
+        return replies.size() >= want;
+      },
+      1s);
+  return {replies, stamped};
+}
+
+// One sendmmsg of 40 requests to 40 addresses, on each kind of socket and family: every
+// request goes, every reply comes back matched by its sequence with its kernel timestamps, and
+// the read takes more than one recvmmsg (40 > kReceiveBatch).
+TEST_F(ProberNetns, ABatchOfProbesGetsEveryReplyMatched) {
+  Namespaces ns({"ppt-a", "ppt-b"});
+  ASSERT_TRUE(ns.ok());
+  constexpr int kCount = 40;
+  ASSERT_EQ(sh(veth_pair6("ppt-a", "ppt-b") + "ip -n ppt-a addr add 10.201.0.1/24 dev va\n" +
+               many_targets("ppt-b", kCount) +
+               "ip netns exec ppt-a sysctl -qw net.ipv4.ping_group_range='0 2147483647'\n" +
+               ipv6_ready("ppt-b", "vb", "fd00:201::" + std::to_string(10 + kCount - 1))),
+            0);
+  const Cookie cookie{1, 2, 3, 4, 5, 6, 7, 8};
+  EnterNetns in("ppt-a");
+  ASSERT_TRUE(in.ok());
+  for (SocketMode mode : {SocketMode::kRaw, SocketMode::kDatagram}) {
+    for (bool v6 : {false, true}) {
+      SCOPED_TRACE(std::string(to_string(mode)) + (v6 ? " ipv6" : " ipv4"));
+      EchoBatch batch(v6);
+      std::set<std::uint16_t> sent;
+      auto run = [&](auto& socket) {
+        for (int i = 0; i < kCount; ++i) {
+          const std::string address =
+              v6 ? "fd00:201::" + std::to_string(10 + i) : "10.201.0." + std::to_string(10 + i);
+          const auto sequence = static_cast<std::uint16_t>(1000 + i);
+          batch.add(*model::IpAddress::parse(address), {socket.identifier(), sequence, cookie, 56},
+                    static_cast<std::uint32_t>(i));
+          sent.insert(sequence);
+        }
+        std::vector<int> errors(kCount, -1);
+        socket.send_batch(batch.messages(), errors);
+        EXPECT_EQ(errors, std::vector<int>(kCount, 0));
+        return errors;
+      };
+      if (v6) {
+        auto socket = Icmp6Socket::open(mode, 0x6150);
+        ASSERT_TRUE(socket) << socket.error();
+        run(**socket);
+        auto [replies, stamped] = collect<Icmp6Socket, Received6>(**socket, true, cookie, kCount);
+        EXPECT_EQ(replies, sent);
+        EXPECT_EQ(stamped, sent);
+      } else {
+        auto socket = IcmpSocket::open(mode, 0x5150);
+        ASSERT_TRUE(socket) << socket.error();
+        run(**socket);
+        auto [replies, stamped] = collect<IcmpSocket, Received>(**socket, false, cookie, kCount);
+        EXPECT_EQ(replies, sent);
+        EXPECT_EQ(stamped, sent);
+      }
+    }
+  }
+}
+
+// A batch whose middle request has no route: sendmmsg stops there, that request alone gets
+// its errno, and the requests after it still go and are answered.
+TEST_F(ProberNetns, AFailedRequestInABatchFailsAloneAndTheRestGo) {
+  Namespaces ns({"ppt-a", "ppt-b"});
+  ASSERT_TRUE(ns.ok());
+  ASSERT_EQ(sh(veth_pair("ppt-a", "ppt-b") + many_targets("ppt-b", 4) +
+               "ip -n ppt-a route add unreachable 10.250.0.0/24\n"),
+            0);
+  const Cookie cookie{8, 7, 6, 5, 4, 3, 2, 1};
+  EnterNetns in("ppt-a");
+  ASSERT_TRUE(in.ok());
+  auto socket = IcmpSocket::open(SocketMode::kRaw, 0x5150);
+  ASSERT_TRUE(socket) << socket.error();
+  EchoBatch batch(false);
+  const char* addresses[] = {"10.201.0.10", "10.201.0.11", "10.250.0.1",
+                             "10.201.0.12", "10.251.0.1",  "10.201.0.13"};
+  for (std::uint16_t i = 0; i < 6; ++i)
+    batch.add(*model::IpAddress::parse(addresses[i]), {(*socket)->identifier(), i, cookie, 56}, i);
+  std::vector<int> errors(6, -1);
+  (*socket)->send_batch(batch.messages(), errors);
+  EXPECT_EQ(errors, (std::vector<int>{0, 0, EHOSTUNREACH, 0, ENETUNREACH, 0}));
+  auto [replies, stamped] = collect<IcmpSocket, Received>(**socket, false, cookie, 4);
+  EXPECT_EQ(replies, (std::set<std::uint16_t>{0, 1, 3, 5}));
 }
 
 // A dual-stack peer: its IPv4 and IPv6 addresses are probed side by side, each on its socket.
