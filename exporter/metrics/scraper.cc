@@ -86,6 +86,15 @@ ScrapeOutcome Scraper::scrape(Clock::time_point deadline) {
       outcome.problems.push_back(fmt::format("collector {}: {}", name, result.error));
     for (const auto& family : result.families) outcome.families.push_back(family);
   }
+  // A finished call is not joined again (start_or_join starts anew), so the slots need not
+  // keep its result: at 5,000 nodes that is tens of MB of families held between scrapes.
+  // A scrape that joined the call holds its own future; the result goes with the last one.
+  for (auto& slot : slots_) {
+    std::lock_guard lock(slot->mutex);
+    if (slot->in_flight.valid() &&
+        slot->in_flight.wait_for(std::chrono::seconds(0)) == std::future_status::ready)
+      slot->in_flight = {};
+  }
   outcome.families.push_back(std::move(success));
   outcome.families.push_back(std::move(duration));
   if (!last_success.metrics.empty()) outcome.families.push_back(std::move(last_success));

@@ -85,7 +85,9 @@ others=$("$exporter" --help | grep -o -- '--collector\.[a-z_-]*,' | tr -d , | se
   sort -u | grep -vx prober || true)
 no_others=()
 for c in $others; do no_others+=("--no-collector.$c"); done
-in_near "$exporter" --web.listen-address=127.0.0.1:9100 --node-name=near \
+# (ip netns exec, not in_near: a function in the background is a subshell, and killing its pid
+# at the end would leave the exporter running)
+ip netns exec "$near" "$exporter" --web.listen-address=127.0.0.1:9100 --node-name=near \
   --prober.static-targets="$work/targets" --prober.interval=100ms --prober.pmtu-interval=0 \
   --no-prober.exposure "${no_others[@]}" >"$work/exporter.log" 2>&1 &
 pids+=("$!")
@@ -102,11 +104,11 @@ scrape_configs:
     static_configs:
       - targets: ['127.0.0.1:9100']
 YAML
-in_near prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/native" \
+ip netns exec "$near" prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/native" \
   --web.listen-address=127.0.0.1:9090 --enable-feature=native-histograms \
   >"$work/native.log" 2>&1 &
 pids+=("$!")
-in_near prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/classic" \
+ip netns exec "$near" prometheus --config.file="$work/prometheus.yml" --storage.tsdb.path="$work/classic" \
   --web.listen-address=127.0.0.1:9091 >"$work/classic.log" 2>&1 &
 pids+=("$!")
 
