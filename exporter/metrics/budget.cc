@@ -97,7 +97,18 @@ BudgetOutcome apply_series_budget(std::vector<MetricFamily>& families, const Ser
     unit.name = name;
     return unit;
   };
+  // The gauges that report this outcome count as kept from the start (the same series
+  // whatever the outcome), so the scrape with them stays within the budget.
   std::size_t always = 0, always_bytes = 0;
+  for (const auto& family : budget_families(budget, {})) {
+    always_bytes += header_bytes(family);
+    for (const auto& metric : family.metrics) {
+      always += series_of(family, metric);
+      always_bytes += text_bytes_of(family, metric);
+    }
+  }
+  outcome.series_before = always;
+  outcome.bytes_before = always_bytes;
   for (const auto& family : families) {
     const bool aggregate = group_aggregate(family.name);
     // (a family the budget empties saves its header too; it is counted as kept)
@@ -157,7 +168,7 @@ BudgetOutcome apply_series_budget(std::vector<MetricFamily>& families, const Ser
     else
       ++(unit.kept ? outcome.peers_detailed : outcome.peers_summarised);
   }
-  if (kept == outcome.series_before) return outcome;
+  if (kept == outcome.series_before) return outcome;  // nothing withheld
 
   for (auto& family : families) {
     const bool aggregate = group_aggregate(family.name);

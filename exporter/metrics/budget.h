@@ -3,13 +3,15 @@
 //
 // A scrape's series fall into units, and the budget admits whole units in priority order:
 //  1. always: every series without a `peer` label (the node's own state; the per-group
-//     aggregates are units of their own, below) and every peer's probe requests and responses
-//     (PodpathPeerUnreachable and PodpathNodeUnprobed name each probed pair from them);
-//  2. the detail (every other series naming it, its findings too) of each probed peer in
+//     aggregates are units of their own, below), every probed peer's probe requests and
+//     responses (PodpathPeerUnreachable and PodpathNodeUnprobed name each probed pair from
+//     them), and the podpath_series_budget_* gauges that report the outcome;
+//  2. this node's group's aggregates (podpath_group_probe_*);
+//  3. the detail (every other series naming it, its findings too) of each probed peer in
 //     trouble: a warning or critical finding names it, so each alert's own series are there;
-//  3. the per-group aggregates (podpath_group_probe_*), this node's own group first;
-//  4. the detail of the probed peers of this node's group, then of the other probed peers;
-//  5. what the kernel and the API say of the peers this node does not probe, those with
+//  4. the other groups' aggregates;
+//  5. the detail of the probed peers of this node's group, then of the other probed peers;
+//  6. what the kernel and the API say of the peers this node does not probe, those with
 //     findings first.
 // Within each the order is a score of this node's and the peer's (or group's) name, so the
 // nodes of a large group do not all detail the same few peers. A unit that does not fit is

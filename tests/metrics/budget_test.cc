@@ -87,6 +87,16 @@ std::size_t count_series(const std::vector<MetricFamily>& families) {
   return n;
 }
 
+// The scrape as served: the kept families and the gauges reporting the outcome.
+std::vector<MetricFamily> served(std::vector<MetricFamily> families, const SeriesBudget& budget,
+                                 const BudgetOutcome& outcome) {
+  for (auto& family : budget_families(budget, outcome)) families.push_back(std::move(family));
+  return normalize(std::move(families));
+}
+
+// The gauges count as kept series from the start.
+const std::size_t kGaugeSeries = count_series(budget_families({}, {}));
+
 std::set<std::string> detailed_peers(const std::vector<MetricFamily>& families) {
   std::set<std::string> out;
   for (const auto& family : families)
@@ -137,8 +147,8 @@ TEST(SeriesBudget, TheLabsSixNodesKeepEverySeries) {
   auto families = scrape(peers);
   const auto before = count_series(families);
   const auto outcome = apply_series_budget(families, defaults("ip-172-26-2-70"));
-  EXPECT_EQ(outcome.series_before, before);
-  EXPECT_EQ(outcome.series_kept, before);
+  EXPECT_EQ(outcome.series_before, before + kGaugeSeries);
+  EXPECT_EQ(outcome.series_kept, before + kGaugeSeries);
   EXPECT_EQ(count_series(families), before);
   EXPECT_EQ(outcome.peers_detailed, 5u);
   EXPECT_EQ(outcome.peers_summarised, 0u);
@@ -148,9 +158,10 @@ TEST(SeriesBudget, TheLabsSixNodesKeepEverySeries) {
 TEST(SeriesBudget, ALargeClustersNodeStaysWithinItAndStillNamesEveryProbedPeer) {
   auto families = scrape(large_cluster_peers());
   ASSERT_GT(count_series(families), 5000u);  // what it cost without a budget
-  const auto outcome = apply_series_budget(families, series_only(1500, "zone-07-node-999"));
-  EXPECT_LE(count_series(families), 1500u);
-  EXPECT_EQ(outcome.series_kept, count_series(families));
+  const auto budget = series_only(1500, "zone-07-node-999");
+  const auto outcome = apply_series_budget(families, budget);
+  EXPECT_LE(count_series(served(families, budget, outcome)), 1500u);
+  EXPECT_EQ(outcome.series_kept, count_series(families) + kGaugeSeries);
   // Every probed peer is still named by its requests and responses (PodpathPeerUnreachable).
   EXPECT_EQ(named_peers(families, "podpath_probe_requests_total").size(), 100u);
   EXPECT_EQ(named_peers(families, "podpath_probe_responses_total").size(), 100u);
@@ -264,8 +275,8 @@ TEST(SeriesBudget, TheOwnGroupsAggregatesComeBeforeOtherGroups) {
         family.name != "podpath_group_probe_rtt_seconds" && family.name != "podpath_finding")
       always += family.metrics.size();
   always += 1;  // this node's own finding
-  const auto outcome =
-      apply_series_budget(families, series_only(always + 2 * 23, "zone-07-node-999"));
+  const auto outcome = apply_series_budget(
+      families, series_only(always + kGaugeSeries + 2 * 23, "zone-07-node-999"));
   EXPECT_EQ(outcome.groups_aggregated, 1u);
   for (const auto& family : families) {
     if (family.name != "podpath_group_probe_rtt_seconds") continue;
@@ -279,8 +290,9 @@ TEST(SeriesBudget, TheOwnGroupsAggregatesComeBeforeOtherGroups) {
 TEST(SeriesBudget, TheRenderedTextStaysWithinTheBytes) {
   for (std::size_t max_bytes : {60'000u, 100'000u, 150'000u}) {
     auto families = scrape(large_cluster_peers());
-    const auto outcome = apply_series_budget(families, {0, "zone-07-node-999", max_bytes});
-    const auto text = render(normalize(families), Format::kText004);
+    const SeriesBudget budget{0, "zone-07-node-999", max_bytes};
+    const auto outcome = apply_series_budget(families, budget);
+    const auto text = render(served(families, budget, outcome), Format::kText004);
     EXPECT_LE(text.size(), outcome.bytes_kept) << max_bytes;
     if (outcome.peers_detailed > 0) {
       EXPECT_LE(outcome.bytes_kept, max_bytes);
