@@ -298,9 +298,9 @@ export function overview(bounds: LatencyBounds): dashboard.DashboardBuilder {
         new timeseries.PanelBuilder()
           .title("Median overlay RTT per peer group")
           .description(
-            "Per node → group, over every peer of the group the node probes (podpath_group_probe_rtt_seconds). " +
-              "In a large cluster the series budget keeps per-peer RTTs for a few peers per node; these sums " +
-              "keep every group's latency.",
+            "Per node → group, over every peer of the group the node probes (podpath_group_probe_rtt_seconds, " +
+              "or the peers' own histograms where all of them are kept). In a large cluster the series budget " +
+              "keeps per-peer RTTs for a few peers per node; the group sums keep every group's latency.",
           )
           .datasource(datasource)
           .unit("s")
@@ -309,10 +309,15 @@ export function overview(bounds: LatencyBounds): dashboard.DashboardBuilder {
           .withTarget(
             query(
               onNodes(
+                // Where every probed peer of a group is kept in detail the budget leaves its
+                // sums out as redundant: then the peers' own histograms, summed by group.
                 `(\n${medianRtt(
                   `job=~"$job", family=~"$family", target="overlay"`,
                   "instance, job, peer_group, family",
                   "podpath_group_probe_rtt_seconds",
+                )}\n)\nor\n(\n${medianRtt(
+                  `job=~"$job", family=~"$family", target="overlay"`,
+                  "instance, job, peer_group, family",
                 )}\n)`,
               ),
               "{{node}} → {{peer_group}}",

@@ -40,6 +40,8 @@ struct Unit {
   bool trouble = false;    // a peer a warning or critical finding names
   bool own_group = false;  // a peer or group of this node's group (same_group="true")
   bool probed = false;     // a peer this node probes (it has probe requests)
+  std::string group;       // a peer's group (peer_group)
+  bool redundant = false;  // a group whose probed peers are all kept in detail
   std::size_t series = 0;
   std::size_t bytes = 0;
   bool kept = false;
@@ -132,6 +134,7 @@ BudgetOutcome apply_series_budget(std::vector<MetricFamily>& families, const Ser
         unit.bytes += bytes;
       }
       if (family.name == "podpath_probe_requests_total") unit.probed = true;
+      if (!aggregate) unit.group = label(metric.labels, "peer_group");
       if (label(metric.labels, "same_group") == "true") unit.own_group = true;
       if (family.name == "podpath_finding") {
         const auto severity = label(metric.labels, "severity");
@@ -153,18 +156,65 @@ BudgetOutcome apply_series_budget(std::vector<MetricFamily>& families, const Ser
   std::sort(order.begin(), order.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
   std::size_t kept = always, kept_bytes = always_bytes;
-  for (auto& [rank, unit] : order) {
-    if (budget.max_series != 0 && kept + unit->series > budget.max_series) continue;
-    if (budget.max_bytes != 0 && kept_bytes + unit->bytes > budget.max_bytes) continue;
-    unit->kept = true;
-    kept += unit->series;
-    kept_bytes += unit->bytes;
+  auto admit = [&] {
+    for (auto& [rank, unit] : order) {
+      if (unit->kept || unit->redundant) continue;
+      if (budget.max_series != 0 && kept + unit->series > budget.max_series) continue;
+      if (budget.max_bytes != 0 && kept_bytes + unit->bytes > budget.max_bytes) continue;
+      unit->kept = true;
+      kept += unit->series;
+      kept_bytes += unit->bytes;
+    }
+  };
+  admit();
+  // A group's sums add nothing once every probed peer of it is kept in detail (its RTT and
+  // loss are then the sum of theirs). So the sums give way where their room, with what is
+  // left, keeps all of the group's probed peers in detail; what they free beyond that goes to
+  // the next units in order. Each round drops at least one group's sums, so this ends.
+  auto fits = [&](std::size_t series, std::size_t bytes) {
+    return (budget.max_series == 0 || kept + series <= budget.max_series) &&
+           (budget.max_bytes == 0 || kept_bytes + bytes <= budget.max_bytes);
+  };
+  // (no limit at all: every series is kept, redundant or not)
+  for (bool dropped = budget.max_series != 0 || budget.max_bytes != 0; dropped;) {
+    dropped = false;
+    for (auto& [key, group] : units) {
+      if (!group.is_group || group.redundant) continue;
+      std::vector<Unit*> missing;
+      std::size_t series = 0, bytes = 0;
+      for (auto& [peer_key, peer] : units)
+        if (!peer.is_group && peer.probed && peer.group == group.name && !peer.kept) {
+          missing.push_back(&peer);
+          series += peer.series;
+          bytes += peer.bytes;
+        }
+      const std::size_t freed_series = group.kept ? group.series : 0;
+      const std::size_t freed_bytes = group.kept ? group.bytes : 0;
+      if (!missing.empty() &&
+          !fits(series - std::min(series, freed_series), bytes - std::min(bytes, freed_bytes)))
+        continue;
+      group.redundant = true;
+      if (group.kept) {
+        group.kept = false;
+        kept -= group.series;
+        kept_bytes -= group.bytes;
+      }
+      for (Unit* peer : missing) {
+        peer->kept = true;
+        kept += peer->series;
+        kept_bytes += peer->bytes;
+      }
+      dropped = true;
+    }
+    if (dropped) admit();
   }
   outcome.series_kept = kept;
   outcome.bytes_kept = kept_bytes;
   for (const auto& [key, unit] : units) {
     if (unit.is_group)
-      ++(unit.kept ? outcome.groups_aggregated : outcome.groups_withheld);
+      ++(unit.kept        ? outcome.groups_aggregated
+         : unit.redundant ? outcome.groups_redundant
+                          : outcome.groups_withheld);
     else
       ++(unit.kept ? outcome.peers_detailed : outcome.peers_summarised);
   }
@@ -215,11 +265,13 @@ std::vector<MetricFamily> budget_families(const SeriesBudget& budget,
   peers.add({{"detail", "full"}}, static_cast<double>(outcome.peers_detailed));
   peers.add({{"detail", "summary"}}, static_cast<double>(outcome.peers_summarised));
   MetricFamily groups("podpath_series_budget_groups",
-                      "Peer groups of the last scrape by whether their probe aggregates "
-                      "(podpath_group_probe_*) were kept or withheld.",
+                      "Peer groups of the last scrape by whether their probe sums "
+                      "(podpath_group_probe_*) were kept, withheld, or left out as redundant "
+                      "(every probed peer of the group kept in detail).",
                       MetricType::kGauge);
   groups.add({{"state", "kept"}}, static_cast<double>(outcome.groups_aggregated));
   groups.add({{"state", "withheld"}}, static_cast<double>(outcome.groups_withheld));
+  groups.add({{"state", "redundant"}}, static_cast<double>(outcome.groups_redundant));
   return {max, max_bytes, series, bytes, peers, groups};
 }
 

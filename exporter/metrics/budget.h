@@ -6,7 +6,9 @@
 //     aggregates are units of their own, below), every probed peer's probe requests and
 //     responses (PodpathPeerUnreachable and PodpathNodeUnprobed name each probed pair from
 //     them), and the podpath_series_budget_* gauges that report the outcome;
-//  2. this node's group's aggregates (podpath_group_probe_*);
+//  2. this node's group's aggregates (podpath_group_probe_*), while some probed peer of the
+//     group is not kept in detail (a group whose peers all are needs no sums: they are the
+//     sum of its peers' series, and their room goes to other peers);
 //  3. the detail (every other series naming it, its findings too) of each probed peer in
 //     trouble: a warning or critical finding names it, so each alert's own series are there;
 //  4. the other groups' aggregates;
@@ -43,6 +45,7 @@ struct BudgetOutcome {
   std::size_t peers_summarised = 0;  // probe requests and responses only, or nothing
   std::size_t groups_aggregated = 0;
   std::size_t groups_withheld = 0;
+  std::size_t groups_redundant = 0;  // every probed peer of the group kept in detail
 };
 
 // The series a metric shows in the text formats: one per sample, and for a histogram one per

@@ -148,11 +148,17 @@ TEST(SeriesBudget, TheLabsSixNodesKeepEverySeries) {
   const auto before = count_series(families);
   const auto outcome = apply_series_budget(families, defaults("ip-172-26-2-70"));
   EXPECT_EQ(outcome.series_before, before + kGaugeSeries);
-  EXPECT_EQ(outcome.series_kept, before + kGaugeSeries);
-  EXPECT_EQ(count_series(families), before);
   EXPECT_EQ(outcome.peers_detailed, 5u);
   EXPECT_EQ(outcome.peers_summarised, 0u);
+  // Every peer's series are there; the two groups' sums are left out as redundant (each is
+  // the sum of peers all kept in detail), and nothing else is.
   EXPECT_EQ(outcome.groups_withheld, 0u);
+  EXPECT_EQ(outcome.groups_redundant, 2u);
+  std::size_t group_series = 0;
+  for (const auto& family : scrape(peers))
+    if (family.name.starts_with("podpath_group_probe_")) group_series += count_series({family});
+  EXPECT_EQ(count_series(families), before - group_series);
+  EXPECT_EQ(outcome.series_kept, before - group_series + kGaugeSeries);
 }
 
 TEST(SeriesBudget, ALargeClustersNodeStaysWithinItAndStillNamesEveryProbedPeer) {
@@ -165,12 +171,25 @@ TEST(SeriesBudget, ALargeClustersNodeStaysWithinItAndStillNamesEveryProbedPeer) 
   // Every probed peer is still named by its requests and responses (PodpathPeerUnreachable).
   EXPECT_EQ(named_peers(families, "podpath_probe_requests_total").size(), 100u);
   EXPECT_EQ(named_peers(families, "podpath_probe_responses_total").size(), 100u);
-  // Every group's aggregate is there; the detail that fits goes to the node's own zone.
+  // No group's RTT is lost: each other zone (one probed peer each) has its sums or its peer
+  // in detail, whichever the budget kept (a one-peer group's sums give way to the peer);
+  // the node's own zone keeps its sums and details as many of its peers as fit.
   EXPECT_EQ(outcome.groups_withheld, 0u);
   const auto detailed = detailed_peers(families);
+  std::set<std::string> summed;
+  for (const auto& family : families) {
+    if (family.name != "podpath_group_probe_rtt_seconds") continue;
+    for (const auto& metric : family.metrics) summed.insert(metric.labels[0].second);
+  }
+  EXPECT_TRUE(summed.contains("zone-07"));
+  for (int zone = 10; zone < 20; ++zone)
+    EXPECT_NE(summed.contains(fmt::format("zone-{:02d}", zone)),
+              detailed.contains(fmt::format("zone-{:02d}-node-042", zone)))
+        << zone;
   EXPECT_EQ(detailed.size(), outcome.peers_detailed);
-  EXPECT_GT(detailed.size(), 5u);
-  for (const auto& peer : detailed) EXPECT_TRUE(peer.starts_with("zone-07-")) << peer;
+  std::size_t own_zone = 0;
+  for (const auto& peer : detailed) own_zone += peer.starts_with("zone-07-");
+  EXPECT_GT(own_zone, 5u);
   EXPECT_EQ(outcome.peers_detailed + outcome.peers_summarised, 100u);
   // A withheld peer loses every detail series, not some.
   EXPECT_EQ(named_peers(families, "podpath_peer_path_mtu_bytes"), detailed);
@@ -303,6 +322,36 @@ TEST(SeriesBudget, TheRenderedTextStaysWithinTheBytes) {
   const auto outcome = apply_series_budget(families, defaults("zone-07-node-999"));
   EXPECT_GT(outcome.peers_detailed, 0u);
   EXPECT_EQ(outcome.groups_withheld, 0u);
+}
+
+// Three peers in zone-b and room for all of them only without zone-b's sums: the sums give
+// way, as they add nothing to three detailed peers, and the third peer gets their room.
+TEST(SeriesBudget, AGroupsSumsGiveWayWhenTheirRoomDetailsAllOfItsPeers) {
+  const std::vector<PeerSpec> peers{{"b-1", "zone-b"}, {"b-2", "zone-b"}, {"b-3", "zone-b"}};
+  std::size_t detail = 0, sums = 0, always = kGaugeSeries;
+  for (const auto& family : scrape(peers)) {
+    const std::size_t n = count_series({family});
+    if (family.name.starts_with("podpath_group_probe_"))
+      sums += n;
+    else if (family.name == "podpath_probe_rtt_seconds" ||
+             family.name == "podpath_peer_path_mtu_bytes" ||
+             family.name == "podpath_peer_path_info")
+      detail += n;
+    else
+      always += n;
+  }
+  ASSERT_GT(sums, 0u);
+  auto families = scrape(peers);
+  auto outcome = apply_series_budget(families, series_only(always + detail, "self"));
+  EXPECT_EQ(outcome.peers_detailed, 3u);
+  EXPECT_EQ(outcome.groups_redundant, 1u);
+  EXPECT_EQ(detailed_peers(families).size(), 3u);
+  // One series less and the peers cannot all be detailed: the sums stay, two peers beside them.
+  families = scrape(peers);
+  outcome = apply_series_budget(families, series_only(always + detail - 1, "self"));
+  EXPECT_EQ(outcome.groups_aggregated, 1u);
+  EXPECT_EQ(outcome.groups_redundant, 0u);
+  EXPECT_EQ(outcome.peers_detailed, 2u);
 }
 
 }  // namespace
