@@ -20,39 +20,19 @@ import os
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import http.client
 import urllib.request
+
+from fake_api_admin import admin  # beside this script
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 APISERVER = os.path.join(ROOT, "tests/lab/apiserver/fake-apiserver")
 NODES_PY = os.path.join(ROOT, "tests/lab/apiserver/nodes.py")
 SELF = "lima-k3s-agent"
-
-
-class UnixHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, path):
-        super().__init__("admin")
-        self.path = path
-
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.connect(self.path)
-
-
-def admin(sock, path, body=None):
-    conn = UnixHTTPConnection(sock)
-    data = json.dumps(body) if body is not None else None
-    conn.request("POST" if data is not None else "GET", path, body=data,
-                 headers={"Content-Type": "application/json"})
-    answer = json.loads(conn.getresponse().read())
-    conn.close()
-    return answer
 
 
 def wait_file(path, timeout):

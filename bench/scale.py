@@ -57,7 +57,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import ssl
 import statistics
 import subprocess
@@ -71,6 +70,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 APISERVER = os.path.join(ROOT, "tests/lab/apiserver/fake-apiserver")
 sys.path.insert(0, os.path.join(ROOT, "tests/lab/apiserver"))
 import nodes as nodegen  # noqa: E402  (the lab's node generator, path set just above)
+from fake_api_admin import admin  # noqa: E402  (beside this script)
 
 ZONE_LABEL = "topology.kubernetes.io/zone"
 FLANNEL_UA = "scale-bench/flannel-informer"
@@ -185,25 +185,6 @@ def remove_namespace(ns):
 
 
 # --------------------------------------------------------------------------- inside the namespace
-
-class UnixHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, path):
-        super().__init__("admin")
-        self.unix_path = path
-
-    def connect(self):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.connect(self.unix_path)
-
-
-def admin(sock, path, body=None):
-    conn = UnixHTTPConnection(sock)
-    data = json.dumps(body) if body is not None else None
-    conn.request("POST" if data is not None else "GET", path, body=data,
-                 headers={"Content-Type": "application/json"})
-    answer = json.loads(conn.getresponse().read())
-    conn.close()
-    return answer
 
 
 def scrape(url):

@@ -16,17 +16,6 @@ namespace {
 constexpr std::uint64_t kPeerSalt = 0x9e3779b97f4a7c15ULL;
 constexpr std::uint64_t kGroupSalt = 0xc2b2ae3d27d4eb4fULL;
 
-// schedule.h's mix64 (splitmix64's finalizer), here where the compiler can inline it: the
-// graph computes it for every pair of nodes.
-inline std::uint64_t mix(std::uint64_t value) {
-  value ^= value >> 30;
-  value *= 0xbf58476d1ce4e5b9ULL;
-  value ^= value >> 27;
-  value *= 0x94d049bb133111ebULL;
-  value ^= value >> 31;
-  return value;
-}
-
 // Highest score first; the lower index (the name, nodes are sorted) breaks ties, so no input
 // order can change a choice.
 struct HigherScore {
@@ -107,11 +96,11 @@ std::optional<std::size_t> ProbeGraph::find(std::string_view name) const {
 // Rendezvous score of `to` as seen from `from`. Not symmetric: two nodes that rank each other
 // first would otherwise probe each other, one round trip measured twice.
 std::uint64_t ProbeGraph::score(std::size_t from, std::size_t to) const {
-  return mix(hash_[from] ^ peer_key_[to]);
+  return mix64(hash_[from] ^ peer_key_[to]);
 }
 
 std::uint64_t ProbeGraph::group_score(std::size_t from, std::size_t group) const {
-  return mix(hash_[from] ^ group_key_[group]);
+  return mix64(hash_[from] ^ group_key_[group]);
 }
 
 void ProbeGraph::build_full_mesh() {
@@ -200,7 +189,7 @@ std::vector<std::vector<ProbeGraph::Duty>> ProbeGraph::group_pair_duties(
       // agree on (the hash of the pair). A node with more duties than budget keeps its
       // primary ones first, so a pair whose owners both overflow still has one direction.
       const std::size_t a_size = groups_[a_group].size(), b_size = groups_[b_group].size();
-      const bool coin = mix(group_key_[a_group] ^ group_key_[b_group]) & 1;
+      const bool coin = mix64(group_key_[a_group] ^ group_key_[b_group]) & 1;
       const bool primary =
           a_size != b_size ? a_size > b_size : (group_key_[a_group] < group_key_[b_group]) == coin;
       auto& mine = duties[owner.target];
@@ -297,12 +286,12 @@ void ProbeGraph::fill(std::size_t from, std::size_t room, std::vector<std::uint3
     const std::size_t n = nodes_.size();
     if (all) {
       for (std::size_t v = 0; v < n; ++v)
-        if (lack_[v] > 0) add(v, mix(h ^ peer_key_[v]));
+        if (lack_[v] > 0) add(v, mix64(h ^ peer_key_[v]));
       return;
     }
     // The hot loop of the whole graph: one score and one comparison per pair.
     for (std::size_t v = 0; v < n; ++v) {
-      const std::uint64_t x = mix(h ^ peer_key_[v]);
+      const std::uint64_t x = mix64(h ^ peer_key_[v]);
       if (x > threshold_[v]) add(v, x);
     }
   };
