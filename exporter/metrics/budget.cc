@@ -89,49 +89,56 @@ std::size_t series_of(const MetricFamily& family, const Metric& metric) {
   return 1;
 }
 
-BudgetOutcome apply_series_budget(std::vector<MetricFamily>& families, const SeriesBudget& budget) {
-  BudgetOutcome outcome;
-  // Keyed by (is a group, name): a peer and a group may share a name.
-  std::map<std::pair<bool, std::string>, Unit> units;
+namespace {
+
+// Keyed by (is a group, name): a peer and a group may share a name.
+using Units = std::map<std::pair<bool, std::string>, Unit>;
+
+// Series and estimated text bytes.
+struct Size {
+  std::size_t series = 0;
+  std::size_t bytes = 0;
+};
+
+// Reads a scrape into its units; `always` gets what is kept whatever the budget (the gauges
+// reporting the outcome included: the same series whatever it is), `before` the whole.
+Units read_units(const std::vector<MetricFamily>& families, const SeriesBudget& budget,
+                 Size& always, Size& before) {
+  Units units;
   auto unit_of = [&](bool is_group, std::string_view name) -> Unit& {
     Unit& unit = units[{is_group, std::string(name)}];
     unit.is_group = is_group;
     unit.name = name;
     return unit;
   };
-  // The gauges that report this outcome count as kept from the start (the same series
-  // whatever the outcome), so the scrape with them stays within the budget.
-  std::size_t always = 0, always_bytes = 0;
   for (const auto& family : budget_families(budget, {})) {
-    always_bytes += header_bytes(family);
+    always.bytes += header_bytes(family);
     for (const auto& metric : family.metrics) {
-      always += series_of(family, metric);
-      always_bytes += text_bytes_of(family, metric);
+      always.series += series_of(family, metric);
+      always.bytes += text_bytes_of(family, metric);
     }
   }
-  outcome.series_before = always;
-  outcome.bytes_before = always_bytes;
+  before = always;
   for (const auto& family : families) {
     const bool aggregate = group_aggregate(family.name);
     // (a family the budget empties saves its header too; it is counted as kept)
-    always_bytes += header_bytes(family);
-    outcome.bytes_before += header_bytes(family);
+    always.bytes += header_bytes(family);
+    before.bytes += header_bytes(family);
     for (const auto& metric : family.metrics) {
-      const std::size_t n = series_of(family, metric);
-      const std::size_t bytes = text_bytes_of(family, metric);
-      outcome.series_before += n;
-      outcome.bytes_before += bytes;
+      const Size size{series_of(family, metric), text_bytes_of(family, metric)};
+      before.series += size.series;
+      before.bytes += size.bytes;
       const bool names_peer = names_a_peer(metric.labels);
       if (!aggregate && (!names_peer || always_kept(family.name))) {
-        always += n;
-        always_bytes += bytes;
+        always.series += size.series;
+        always.bytes += size.bytes;
       }
       if (!aggregate && !names_peer) continue;
       Unit& unit = aggregate ? unit_of(true, label(metric.labels, "peer_group"))
                              : unit_of(false, label(metric.labels, "peer"));
       if (aggregate || !always_kept(family.name)) {
-        unit.series += n;
-        unit.bytes += bytes;
+        unit.series += size.series;
+        unit.bytes += size.bytes;
       }
       if (family.name == "podpath_probe_requests_total") unit.probed = true;
       if (!aggregate) unit.group = label(metric.labels, "peer_group");
@@ -142,84 +149,91 @@ BudgetOutcome apply_series_budget(std::vector<MetricFamily>& families, const Ser
       }
     }
   }
+  return units;
+}
 
-  // The order within a priority: this node's group first among groups, then a score of this
-  // node's name and the unit's, so each node of a large group details other peers.
-  const std::uint64_t self = base::stable_hash(budget.self);
-  auto score = [&](const Unit& unit) {
-    if (unit.is_group && unit.own_group) return std::uint64_t{0};
-    return base::mix64(self ^ base::stable_hash(unit.name));
-  };
-  std::vector<std::pair<std::tuple<int, std::uint64_t, std::string_view>, Unit*>> order;
-  for (auto& [key, unit] : units)
-    order.push_back({{unit.priority(), score(unit), unit.name}, &unit});
-  std::sort(order.begin(), order.end(),
-            [](const auto& a, const auto& b) { return a.first < b.first; });
-  std::size_t kept = always, kept_bytes = always_bytes;
-  auto admit = [&] {
-    for (auto& [rank, unit] : order) {
-      if (unit->kept || unit->redundant) continue;
-      if (budget.max_series != 0 && kept + unit->series > budget.max_series) continue;
-      if (budget.max_bytes != 0 && kept_bytes + unit->bytes > budget.max_bytes) continue;
-      unit->kept = true;
-      kept += unit->series;
-      kept_bytes += unit->bytes;
+// Which units a budget keeps, starting from what is kept always.
+class Admission {
+ public:
+  Admission(Units& units, const SeriesBudget& budget, Size always)
+      : units_(units), budget_(budget), kept_(always) {
+    // The order within a priority: this node's group first among groups, then a score of
+    // this node's name and the unit's, so each node of a large group details other peers.
+    const std::uint64_t self = base::stable_hash(budget.self);
+    for (auto& [key, unit] : units) {
+      const std::uint64_t score =
+          unit.is_group && unit.own_group ? 0 : base::mix64(self ^ base::stable_hash(unit.name));
+      order_.push_back({{unit.priority(), score, unit.name}, &unit});
     }
-  };
-  admit();
+    std::sort(order_.begin(), order_.end(),
+              [](const auto& a, const auto& b) { return a.first < b.first; });
+  }
+
+  // Every unit not yet kept that fits, in order.
+  void admit() {
+    for (auto& [rank, unit] : order_)
+      if (!unit->kept && !unit->redundant && fits(unit->series, unit->bytes)) keep(*unit);
+  }
+
   // A group's sums add nothing once every probed peer of it is kept in detail (its RTT and
   // loss are then the sum of theirs). So the sums give way where their room, with what is
-  // left, keeps all of the group's probed peers in detail; what they free beyond that goes to
-  // the next units in order. Each round drops at least one group's sums, so this ends.
-  auto fits = [&](std::size_t series, std::size_t bytes) {
-    return (budget.max_series == 0 || kept + series <= budget.max_series) &&
-           (budget.max_bytes == 0 || kept_bytes + bytes <= budget.max_bytes);
-  };
-  // (no limit at all: every series is kept, redundant or not)
-  for (bool dropped = budget.max_series != 0 || budget.max_bytes != 0; dropped;) {
-    dropped = false;
-    for (auto& [key, group] : units) {
-      if (!group.is_group || group.redundant) continue;
-      std::vector<Unit*> missing;
-      std::size_t series = 0, bytes = 0;
-      for (auto& [peer_key, peer] : units)
-        if (!peer.is_group && peer.probed && peer.group == group.name && !peer.kept) {
-          missing.push_back(&peer);
-          series += peer.series;
-          bytes += peer.bytes;
-        }
-      const std::size_t freed_series = group.kept ? group.series : 0;
-      const std::size_t freed_bytes = group.kept ? group.bytes : 0;
-      if (!missing.empty() &&
-          !fits(series - std::min(series, freed_series), bytes - std::min(bytes, freed_bytes)))
-        continue;
-      group.redundant = true;
-      if (group.kept) {
-        group.kept = false;
-        kept -= group.series;
-        kept_bytes -= group.bytes;
-      }
-      for (Unit* peer : missing) {
-        peer->kept = true;
-        kept += peer->series;
-        kept_bytes += peer->bytes;
-      }
-      dropped = true;
+  // left, keeps all of the group's probed peers in detail; what they free beyond that goes
+  // to the next units in order. Each round drops at least one group's sums, so this ends.
+  // Without any limit every series is kept, redundant or not.
+  void drop_redundant_sums() {
+    for (bool dropped = budget_.max_series != 0 || budget_.max_bytes != 0; dropped;) {
+      dropped = false;
+      for (auto& [key, group] : units_)
+        if (group.is_group && !group.redundant) dropped = give_way(group) || dropped;
+      if (dropped) admit();
     }
-    if (dropped) admit();
   }
-  outcome.series_kept = kept;
-  outcome.bytes_kept = kept_bytes;
-  for (const auto& [key, unit] : units) {
-    if (unit.is_group)
-      ++(unit.kept        ? outcome.groups_aggregated
-         : unit.redundant ? outcome.groups_redundant
-                          : outcome.groups_withheld);
-    else
-      ++(unit.kept ? outcome.peers_detailed : outcome.peers_summarised);
-  }
-  if (kept == outcome.series_before) return outcome;  // nothing withheld
 
+  Size kept() const { return kept_; }
+
+ private:
+  bool fits(std::size_t series, std::size_t bytes) const {
+    return (budget_.max_series == 0 || kept_.series + series <= budget_.max_series) &&
+           (budget_.max_bytes == 0 || kept_.bytes + bytes <= budget_.max_bytes);
+  }
+  void keep(Unit& unit) {
+    unit.kept = true;
+    kept_.series += unit.series;
+    kept_.bytes += unit.bytes;
+  }
+
+  // Drops the group's sums if that keeps every probed peer of the group in detail.
+  bool give_way(Unit& group) {
+    std::vector<Unit*> missing;
+    Size need;
+    for (auto& [key, peer] : units_)
+      if (!peer.is_group && peer.probed && peer.group == group.name && !peer.kept) {
+        missing.push_back(&peer);
+        need.series += peer.series;
+        need.bytes += peer.bytes;
+      }
+    const Size freed = group.kept ? Size{group.series, group.bytes} : Size{};
+    if (!missing.empty() && !fits(need.series - std::min(need.series, freed.series),
+                                  need.bytes - std::min(need.bytes, freed.bytes)))
+      return false;
+    group.redundant = true;
+    if (group.kept) {
+      group.kept = false;
+      kept_.series -= group.series;
+      kept_.bytes -= group.bytes;
+    }
+    for (Unit* peer : missing) keep(*peer);
+    return true;
+  }
+
+  Units& units_;
+  const SeriesBudget& budget_;
+  Size kept_;
+  std::vector<std::pair<std::tuple<int, std::uint64_t, std::string_view>, Unit*>> order_;
+};
+
+// Removes the series of the units not kept, and the families they leave empty.
+void erase_withheld(std::vector<MetricFamily>& families, const Units& units) {
   for (auto& family : families) {
     const bool aggregate = group_aggregate(family.name);
     if (!aggregate && always_kept(family.name)) continue;
@@ -230,6 +244,31 @@ BudgetOutcome apply_series_budget(std::vector<MetricFamily>& families, const Ser
     });
   }
   std::erase_if(families, [](const MetricFamily& family) { return family.metrics.empty(); });
+}
+
+}  // namespace
+
+BudgetOutcome apply_series_budget(std::vector<MetricFamily>& families, const SeriesBudget& budget) {
+  Size always, before;
+  Units units = read_units(families, budget, always, before);
+  Admission admission(units, budget, always);
+  admission.admit();
+  admission.drop_redundant_sums();
+
+  BudgetOutcome outcome;
+  outcome.series_before = before.series;
+  outcome.bytes_before = before.bytes;
+  outcome.series_kept = admission.kept().series;
+  outcome.bytes_kept = admission.kept().bytes;
+  for (const auto& [key, unit] : units) {
+    if (unit.is_group)
+      ++(unit.kept        ? outcome.groups_aggregated
+         : unit.redundant ? outcome.groups_redundant
+                          : outcome.groups_withheld);
+    else
+      ++(unit.kept ? outcome.peers_detailed : outcome.peers_summarised);
+  }
+  if (outcome.series_kept != outcome.series_before) erase_withheld(families, units);
   return outcome;
 }
 
