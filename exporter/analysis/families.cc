@@ -7,6 +7,39 @@
 
 namespace podpath::analysis {
 
+namespace {
+
+// podpath_finding, one per finding, and podpath_findings, their count by code, family and
+// severity: the count stays whole when the series budget (metrics/budget.h) withholds the
+// podpath_finding series of peers beyond it.
+std::vector<metrics::MetricFamily> finding_families(const NodeReport& report) {
+  using metrics::MetricFamily;
+  using metrics::MetricType;
+  MetricFamily finding("podpath_finding",
+                       "A named problem the analysis found (see the doctor command and the "
+                       "status page for the explanation and the fix); value is 1.",
+                       MetricType::kGauge);
+  MetricFamily findings("podpath_findings",
+                        "Findings of the analysis by code, family and severity: this node's own "
+                        "and one per peer named.",
+                        MetricType::kGauge);
+  std::map<std::tuple<std::string, std::string, std::string>, int> counts;
+  for (const auto& f : report.findings) {
+    const std::string family = f.family ? std::string(model::to_string(*f.family)) : "";
+    const std::string severity(to_string(f.severity));
+    finding.add({{"code", f.code}, {"peer", f.peer}, {"family", family}, {"severity", severity}},
+                1);
+    ++counts[{f.code, family, severity}];
+  }
+  for (const auto& [key, count] : counts) {
+    const auto& [code, family, severity] = key;
+    findings.add({{"code", code}, {"family", family}, {"severity", severity}}, count);
+  }
+  return {finding, findings};
+}
+
+}  // namespace
+
 std::vector<metrics::MetricFamily> to_families(const NodeReport& report) {
   using metrics::Labels;
   using metrics::MetricFamily;
@@ -29,10 +62,6 @@ std::vector<metrics::MetricFamily> to_families(const NodeReport& report) {
                           "1 when the kernel's flannel FDB, neighbour and route entries for the "
                           "peer match its node annotations.",
                           MetricType::kGauge);
-  MetricFamily finding("podpath_finding",
-                       "A named problem the analysis found (see the doctor command and the "
-                       "status page for the explanation and the fix); value is 1.",
-                       MetricType::kGauge);
   for (const auto& v : report.peers) {
     const Labels base = model::PeerLabels{v.peer, v.group, v.same_group, v.family}.pairs();
     auto with = [&](std::initializer_list<std::pair<std::string, std::string>> extra) {
@@ -51,27 +80,11 @@ std::vector<metrics::MetricFamily> to_families(const NodeReport& report) {
     if (v.computed_mtu) mtu.add(with({{"source", "computed"}}), *v.computed_mtu);
     if (v.flannel_checked) consistent.add(base, v.flannel_inconsistencies.empty() ? 1 : 0);
   }
-  // The count per code stays whole when the series budget (metrics/budget.h) withholds the
-  // podpath_finding series of peers beyond it.
-  MetricFamily findings("podpath_findings",
-                        "Findings of the analysis by code, family and severity: this node's own "
-                        "and one per peer named.",
-                        MetricType::kGauge);
-  std::map<std::tuple<std::string, std::string, std::string>, int> counts;
-  for (const auto& f : report.findings) {
-    const std::string family = f.family ? std::string(model::to_string(*f.family)) : "";
-    const std::string severity(to_string(f.severity));
-    finding.add({{"code", f.code}, {"peer", f.peer}, {"family", family}, {"severity", severity}},
-                1);
-    ++counts[{f.code, family, severity}];
-  }
-  for (const auto& [key, count] : counts) {
-    const auto& [code, family, severity] = key;
-    findings.add({{"code", code}, {"family", family}, {"severity", severity}}, count);
-  }
   std::vector<MetricFamily> out;
-  for (auto* family : {&path, &derp, &mtu, &consistent, &finding, &findings})
+  for (auto* family : {&path, &derp, &mtu, &consistent})
     if (!family->metrics.empty()) out.push_back(std::move(*family));
+  for (auto& family : finding_families(report))
+    if (!family.metrics.empty()) out.push_back(std::move(family));
   return out;
 }
 
